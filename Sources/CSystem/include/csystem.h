@@ -1,0 +1,24 @@
+// Linux calls that Swift's Glibc module does not import. Each wrapper is a
+// direct pass-through; errors come back through errno as usual.
+#ifndef CSYSTEM_H
+#define CSYSTEM_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/// signalfd(2) with SFD_CLOEXEC | SFD_NONBLOCK.
+int csystem_signalfd(const sigset_t *mask);
+
+/// Reads one pending signal from a signalfd; returns its number, 0 when none
+/// is pending, or -1 with errno set.
+int csystem_signalfd_read(int fd);
+
+/// prctl(PR_SET_CHILD_SUBREAPER, 1): orphaned descendants are re-parented to
+/// us, so we can reap and kill what tasks leave behind.
+int csystem_set_child_subreaper(void);
+
+/// POSIX_SPAWN_SETSID: the flag that puts a spawned child in a new session.
+short csystem_spawn_setsid_flag(void);
+
+#endif

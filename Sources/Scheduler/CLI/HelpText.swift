@@ -1,0 +1,62 @@
+/// Help for both executables, in the shape swift-argument-parser prints.
+enum HelpText {
+    static let multirun = """
+    OVERVIEW: Run every selected config (or command) on GPU or CPU slots, one task per slot,
+    starting the next task the moment one ends.
+
+    USAGE: multirun -c REGEX [-d N_0 N_1 ...] [-gpu true|false] [-check true|false] [options]
+           multirun --commands FILE -gpu false -d N -check false
+
+    SELECTING TASKS:
+      -c, --config-regex REGEX  Run each config whose path (configs/exp-1/exp-1-2.yaml) the
+                                regex matches anywhere. Files named *-base.* or *_base.* never run.
+      --configs DIR             Folder searched for *.yaml, *.yml and *.json (default: configs).
+      --commands FILE           Run each non-empty line of FILE (- for stdin) as one task instead.
+                                Lines with shell syntax run under /bin/sh -c.
+
+    PLACEMENT:
+      -d, --slots N_0 N_1 ...   GPU mode: GPU i runs N_i tasks at once (0 = unused).
+                                CPU mode: one value, the number of tasks at once.
+                                Default: 1 per GPU, or 1 on the CPU.
+      -gpu, --gpu true|false    Use GPUs found by nvidia-smi (default: true). --no-gpu = false.
+
+    RUNNING:
+      --runner 'CMD ARGS'       What each config runs (default: runone -c {config} {overwrite}).
+                                Placeholders: {config} {output} {gpu} {slot} {overwrite}.
+                                Without {config}, '-c {config}' is appended.
+      -w, --overwrite           Run configs that completed before (and pass --overwrite on).
+      --timeout SECONDS         Stop a task that runs longer: TERM its process group, then KILL.
+      --grace SECONDS           Time between TERM and KILL (default: 10).
+      -check, --check true|false
+                                List the tasks and ask before starting (default: true).
+                                --no-check = false; needed when stdin is not a terminal (cron).
+      --results DIR             Where results, logs and run summaries go (default: results).
+
+      -h, --help                Show this help.
+      --version                 Show the version.
+
+    EXIT STATUS: 0 all succeeded or skipped, 1 a task failed or timed out, 2 usage error,
+    128+N when stopped by signal N (130 for Ctrl-C, 143 for SIGTERM).
+
+    EXAMPLES:
+      multirun -c "exp-(2|3)-1" -d 0 1 0 1        # GPUs 1 and 3, one task each
+      multirun -c exp-1 -gpu false -d 3 -check false
+      multirun -c exp- --runner 'python run.py' -gpu false -d 4 -check false
+    """
+
+    static let runone = """
+    OVERVIEW: Run one config and write its results to results/<dir>/<stem>/.
+
+    USAGE: runone -c FILE [--overwrite] [-o DIR]
+
+    OPTIONS:
+      -c, --config FILE   The config (YAML or JSON): a `command:` with `params:`, or
+                          `model_params:` for a built-in model (kuramoto).
+      -o, --output DIR    Results folder (default: $MULTIRUN_OUTPUT, else the config path
+                          with configs/ replaced by results/ and the extension removed).
+      --overwrite         Run even if the results folder holds a successful run.
+      -h, --help          Show this help.
+
+    EXIT STATUS: 0 success, 2 bad config or usage, otherwise the command's exit code.
+    """
+}

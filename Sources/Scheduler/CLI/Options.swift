@@ -1,0 +1,192 @@
+/// Everything the one-shot `multirun` command was asked to do, parsed but not yet checked
+/// against the machine (GPU count, files, runner).
+public struct Options: Equatable, Sendable {
+    public var configRegex: String?
+    public var configsRoot = "configs"
+    /// Raw `-d` values in order; nil means "not given" (one task per GPU, or 1 on the CPU).
+    public var slots: [Int]?
+    public var gpu = true
+    public var check = true
+    public var overwrite = false
+    public var runner: String?
+    public var commandsFile: String?
+    public var timeout: Double?
+    public var grace: Double = 10
+    public var resultsDir = "results"
+    public var showHelp = false
+    public var showVersion = false
+
+    public init() {}
+}
+
+/// Parses multirun's flags: the seed tool's single-dash forms (`-c`, `-d 0 1`, `-gpu false`,
+/// `-check false`, `-w`) and GNU-style long aliases (`--slots 0,1`, `--no-gpu`, `--timeout=5`).
+public enum OptionsParser {
+    public static func parse(_ arguments: [String]) throws(UsageError) -> Options {
+        var options = Options()
+        var cursor = ArgumentCursor(arguments)
+        while let raw = cursor.next() {
+            // `--name=value` carries its value inline.
+            var flag = raw
+            var inline: String?
+            if raw.hasPrefix("--"), let eq = raw.firstIndex(of: "=") {
+                flag = String(raw[..<eq])
+                inline = String(raw[raw.index(after: eq)...])
+            }
+            switch flag {
+            case "-c", "--config-regex":
+                options.configRegex = try cursor.value(for: flag, inline: inline,
+                    hint: "a regular expression over config paths, e.g. -c \"exp-1\"")
+            case "--configs":
+                options.configsRoot = try cursor.value(for: flag, inline: inline, hint: "the folder that holds the configs")
+            case "-d", "--slots":
+                options.slots = try parseSlots(flag: flag, words: inline.map { [$0] } ?? cursor.valuesUntilNextOption())
+            case "-gpu", "--gpu":
+                options.gpu = try boolean(flag: flag, inline: inline, cursor: &cursor, requiresValue: flag == "-gpu")
+            case "--no-gpu":
+                options.gpu = false
+            case "-check", "--check":
+                options.check = try boolean(flag: flag, inline: inline, cursor: &cursor, requiresValue: flag == "-check")
+            case "--no-check":
+                options.check = false
+            case "-w", "--overwrite":
+                options.overwrite = true
+            case "--runner":
+                options.runner = try cursor.value(for: flag, inline: inline,
+                    hint: "the command each task runs, e.g. --runner 'python run.py'")
+            case "--commands":
+                options.commandsFile = try cursor.value(for: flag, inline: inline,
+                    hint: "a file with one command per line, or - for standard input")
+            case "--timeout":
+                options.timeout = try seconds(flag: flag, try cursor.value(for: flag, inline: inline, hint: "seconds per task"), allowZero: false)
+            case "--grace":
+                options.grace = try seconds(flag: flag, try cursor.value(for: flag, inline: inline, hint: "seconds between TERM and KILL"), allowZero: true)
+            case "--results":
+                options.resultsDir = try cursor.value(for: flag, inline: inline, hint: "the folder results go to")
+            case "-h", "--help":
+                options.showHelp = true
+            case "--version":
+                options.showVersion = true
+            default:
+                if raw.hasPrefix("-") && raw.count > 1 {
+                    throw UsageError("unknown option '\(raw)'; run 'multirun --help' to see the options")
+                }
+                throw UsageError("unexpected argument '\(raw)'; to select configs by it, write -c '\(raw)'")
+            }
+        }
+        if options.showHelp || options.showVersion { return options }
+        try validate(options)
+        return options
+    }
+
+    private static func validate(_ options: Options) throws(UsageError) {
+        if options.configRegex == nil && options.commandsFile == nil {
+            throw UsageError("nothing to run: pass -c REGEX to pick configs under \(options.configsRoot)/, or --commands FILE")
+        }
+        if options.configRegex != nil && options.commandsFile != nil {
+            throw UsageError("-c and --commands both given; use -c to run configs or --commands to run a list of commands, not both")
+        }
+        if options.commandsFile != nil && options.runner != nil {
+            throw UsageError("--runner applies to configs (-c); with --commands each line is already the whole command")
+        }
+        if !options.gpu, let slots = options.slots, slots.count != 1 {
+            let given = slots.map(String.init).joined(separator: " ")
+            throw UsageError("-d \(given): in CPU mode (-gpu false) -d takes one value, how many tasks run at once, e.g. -d 3")
+        }
+    }
+
+    static func parseSlots(flag: String, words: [String]) throws(UsageError) -> [Int] {
+        let values = words.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        if values.isEmpty {
+            throw UsageError("\(flag) needs at least one value: how many tasks each GPU runs at once, e.g. \(flag) 0 1 0 1 (or \(flag) 3 with -gpu false)")
+        }
+        var slots: [Int] = []
+        for (position, text) in values.enumerated() {
+            guard let value = Int(text) else {
+                throw UsageError("\(flag): '\(text)' (position \(position)) is not a whole number; give one task count per GPU, e.g. \(flag) 0 1 0 1")
+            }
+            guard value >= 0 else {
+                throw UsageError("\(flag): '\(text)' (position \(position)) is negative; each value is how many tasks run at once there (0 = unused)")
+            }
+            slots.append(value)
+        }
+        if slots.allSatisfy({ $0 == 0 }) {
+            throw UsageError("\(flag) \(values.joined(separator: " ")): every value is 0, so no task could run; give at least one device a count of 1 or more")
+        }
+        return slots
+    }
+
+    static func parseBool(_ text: String) -> Bool? {
+        switch text.lowercased() {
+        case "true", "yes", "1", "y", "on": return true
+        case "false", "no", "0", "n", "off": return false
+        default: return nil
+        }
+    }
+
+    private static func boolean(flag: String, inline: String?, cursor: inout ArgumentCursor, requiresValue: Bool) throws(UsageError) -> Bool {
+        let text: String
+        if let inline {
+            text = inline
+        } else if requiresValue {
+            text = try cursor.value(for: flag, inline: nil, hint: "true or false")
+        } else if let peeked = cursor.peek(), parseBool(peeked) != nil {
+            text = cursor.next()!
+        } else {
+            return true
+        }
+        guard let value = parseBool(text) else {
+            throw UsageError("\(flag): '\(text)' is not a boolean; write true or false (yes/no and 1/0 work too)")
+        }
+        return value
+    }
+
+    private static func seconds(flag: String, _ text: String, allowZero: Bool) throws(UsageError) -> Double {
+        guard let value = Double(text), value.isFinite, value > 0 || (allowZero && value == 0) else {
+            let kind = allowZero ? "a number of seconds, 0 or more" : "a positive number of seconds"
+            throw UsageError("\(flag): '\(text)' is not \(kind), e.g. \(flag) 30")
+        }
+        return value
+    }
+}
+
+/// Walks argv; knows which words look like options (so `-d 0 -1` still reads -1 as a value).
+struct ArgumentCursor {
+    private let words: [String]
+    private var index = 0
+
+    init(_ words: [String]) { self.words = words }
+
+    mutating func next() -> String? {
+        guard index < words.count else { return nil }
+        defer { index += 1 }
+        return words[index]
+    }
+
+    func peek() -> String? { index < words.count ? words[index] : nil }
+
+    mutating func value(for flag: String, inline: String?, hint: String) throws(UsageError) -> String {
+        if let inline { return inline }
+        guard let word = peek(), !Self.looksLikeOption(word) else {
+            throw UsageError("\(flag) needs a value: \(hint)")
+        }
+        index += 1
+        return word
+    }
+
+    mutating func valuesUntilNextOption() -> [String] {
+        var values: [String] = []
+        while let word = peek(), !Self.looksLikeOption(word) {
+            values.append(word)
+            index += 1
+        }
+        return values
+    }
+
+    /// `-x` or `--x` but not a negative number and not `-` (stdin).
+    static func looksLikeOption(_ word: String) -> Bool {
+        guard word.hasPrefix("-"), word.count > 1 else { return false }
+        let second = word[word.index(after: word.startIndex)]
+        return !(second.isNumber || second == ".")
+    }
+}

@@ -1,0 +1,113 @@
+/// The tasks of one run, decided before anything starts: selection, resume skips, argv,
+/// log paths. Every problem found here is a usage error, so a bad input starts nothing.
+struct RunPlan {
+    var tasks: [TaskSpec] = []
+    var skipped: [TaskRecord] = []
+    /// Lines to show before the run (skips, changed configs).
+    var notes: [String] = []
+    /// What the confirmation question names: `runone`, or the runner's program.
+    var runnerName = "runone"
+
+    static func make(_ options: Options, runFolder: String) throws(UsageError) -> RunPlan {
+        if let file = options.commandsFile {
+            return try commands(from: file, runFolder: runFolder)
+        }
+        return try configs(options, runFolder: runFolder)
+    }
+
+    // MARK: - Configs
+
+    private static func configs(_ options: Options, runFolder: String) throws(UsageError) -> RunPlan {
+        let selection = try ConfigSelector.select(root: options.configsRoot, pattern: options.configRegex ?? "")
+        let template = try RunnerTemplate(options.runner ?? RunnerTemplate.defaultText)
+        let program = try resolveRunner(template.words[0], isDefault: options.runner == nil)
+        var plan = RunPlan()
+        plan.runnerName = template.words[0]
+        for path in selection.paths {
+            let bytes: [UInt8]
+            do { bytes = try FileIO.read(path) } catch {
+                throw UsageError("cannot read config \(path): \(error)")
+            }
+            let identity = ConfigIdentity(
+                path: path, sha256: SHA256.hex(bytes),
+                resultsFolder: ConfigSelector.resultsFolder(for: path, root: selection.root, results: options.resultsDir))
+            let values = RunnerTemplate.Values(config: path, output: identity.resultsFolder, gpu: "", slot: 0, overwrite: options.overwrite)
+            if !options.overwrite {
+                switch CompletionMarker.check(identity) {
+                case .completed:
+                    var record = TaskRecord(number: 0, config: path, command: displayCommand(template.expand(values)), status: .skipped)
+                    record.logPath = nil
+                    plan.skipped.append(record)
+                    plan.notes.append("Skip \(path): it completed in an earlier run (\(CompletionMarker.path(in: identity.resultsFolder))); pass -w to run it again")
+                    continue
+                case .configChanged:
+                    plan.notes.append("Run \(path) again: it changed since it completed")
+                case .absent:
+                    break
+                }
+            }
+            let log = "\(runFolder)/logs/\(path).log"
+            plan.tasks.append(TaskSpec(label: path, program: program, command: .runner(template, values), config: identity, logPath: log))
+        }
+        // Rows are numbered in selection order: tasks first, then skipped ones after them.
+        for index in plan.skipped.indices { plan.skipped[index].number = plan.tasks.count + index + 1 }
+        return plan
+    }
+
+    /// The default runner is the runone built beside multirun; anything else is looked up
+    /// like a shell would (a path as is, a bare name on PATH).
+    private static func resolveRunner(_ name: String, isDefault: Bool) throws(UsageError) -> String {
+        if isDefault, let folder = ExecutableLookup.ownDirectory(),
+           ExecutableLookup.isExecutableFile(folder + "/runone") {
+            return folder + "/runone"
+        }
+        if let path = ExecutableLookup.resolve(name) { return path }
+        if name.contains("/") {
+            throw UsageError("runner '\(name)' is not an executable file; check the path, or chmod +x it")
+        }
+        throw UsageError("runner '\(name)' was not found on PATH; install it, give its path, or pass --runner 'CMD'")
+    }
+
+    // MARK: - Commands
+
+    private static func commands(from file: String, runFolder: String) throws(UsageError) -> RunPlan {
+        let text: String
+        do {
+            text = try FileIO.readText(file == "-" ? "/dev/stdin" : file)
+        } catch {
+            throw UsageError("cannot read --commands \(file): \(error)")
+        }
+        var plan = RunPlan()
+        plan.runnerName = "these commands"
+        var programs: [String: String] = [:]
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let width = String(lines.count).count
+        var number = 0
+        for (lineIndex, raw) in lines.enumerated() {
+            let line = raw.hasSuffix("\r") ? String(raw.dropLast()) : String(raw)
+            if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
+            number += 1
+            let words: [String]
+            if CommandLineWords.needsShell(line) {
+                words = ["/bin/sh", "-c", line]
+            } else {
+                words = try CommandLineWords.split(line)
+            }
+            let program: String
+            if let known = programs[words[0]] {
+                program = known
+            } else if let found = ExecutableLookup.resolve(words[0]) {
+                program = found
+                programs[words[0]] = found
+            } else {
+                throw UsageError("--commands \(file) line \(lineIndex + 1): program '\(words[0])' not found\(words[0].contains("/") ? "" : " on PATH"); fix the line or install it")
+            }
+            let padded = String(repeating: "0", count: max(0, width - String(number).count)) + String(number)
+            plan.tasks.append(TaskSpec(label: line, program: program, command: .words(words), config: nil, logPath: "\(runFolder)/logs/task-\(padded).log"))
+        }
+        if plan.tasks.isEmpty {
+            throw UsageError("--commands \(file) has no commands (every line is empty)")
+        }
+        return plan
+    }
+}

@@ -1,0 +1,80 @@
+/// The command each config task runs, with placeholders filled per task:
+/// `{config}` config path, `{output}` its results folder, `{gpu}` GPU index (empty on the
+/// CPU), `{slot}` slot number, `{overwrite}` `--overwrite` with -w and nothing otherwise.
+///
+/// A template without `{config}` gets `-c {config}` appended, so `--runner 'python run.py'`
+/// runs `python run.py -c configs/...`.
+public struct RunnerTemplate: Equatable, Sendable {
+    public static let defaultText = "runone -c {config} {overwrite}"
+    public static let placeholders = ["config", "output", "gpu", "slot", "overwrite"]
+
+    public let words: [String]
+
+    public init(_ text: String) throws(UsageError) {
+        var words = try CommandLineWords.split(text)
+        guard !words.isEmpty else {
+            throw UsageError("--runner is empty; give the program each task runs, e.g. --runner 'python run.py'")
+        }
+        for word in words {
+            for name in Self.placeholderNames(in: word) where !Self.placeholders.contains(name) {
+                let known = Self.placeholders.map { "{\($0)}" }.joined(separator: " ")
+                throw UsageError("--runner: unknown placeholder {\(name)}; the known ones are \(known)")
+            }
+        }
+        if !words.contains(where: { $0.contains("{config}") }) { words += ["-c", "{config}"] }
+        self.words = words
+    }
+
+    public struct Values: Sendable {
+        public var config: String
+        public var output: String
+        public var gpu: String
+        public var slot: Int
+        public var overwrite: Bool
+
+        public init(config: String, output: String, gpu: String, slot: Int, overwrite: Bool) {
+            self.config = config
+            self.output = output
+            self.gpu = gpu
+            self.slot = slot
+            self.overwrite = overwrite
+        }
+    }
+
+    /// The argv for one task, as written (argv[0] not yet resolved to a path).
+    public func expand(_ values: Values) -> [String] {
+        var argv: [String] = []
+        argv.reserveCapacity(words.count)
+        for word in words {
+            // A word that is only {overwrite} disappears when -w was not given.
+            if word == "{overwrite}" {
+                if values.overwrite { argv.append("--overwrite") }
+                continue
+            }
+            guard word.contains("{") else { argv.append(word); continue }
+            argv.append(word
+                .replacing("{config}", with: values.config)
+                .replacing("{output}", with: values.output)
+                .replacing("{gpu}", with: values.gpu)
+                .replacing("{slot}", with: String(values.slot))
+                .replacing("{overwrite}", with: values.overwrite ? "--overwrite" : ""))
+        }
+        return argv
+    }
+
+    /// `{name}` runs of identifier characters; other braces (JSON, shell) are left alone.
+    static func placeholderNames(in word: String) -> [String] {
+        var names: [String] = []
+        var rest = Substring(word)
+        while let open = rest.firstIndex(of: "{") {
+            let after = rest[rest.index(after: open)...]
+            guard let close = after.firstIndex(of: "}") else { break }
+            let name = after[..<close]
+            if !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) {
+                names.append(String(name))
+            }
+            rest = after[after.index(after: close)...]
+        }
+        return names
+    }
+}

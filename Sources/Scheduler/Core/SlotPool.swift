@@ -1,0 +1,71 @@
+/// Where a task runs: one GPU (by its position in the device list) or the CPU pool.
+public enum Device: Hashable, Sendable, CustomStringConvertible {
+    case gpu(Int)
+    case cpu
+
+    public var description: String {
+        switch self {
+        case .gpu(let index): return "gpu\(index)"
+        case .cpu: return "cpu"
+        }
+    }
+}
+
+/// One place a task can run. `number` is unique across the pool (0..<count) and is what
+/// tasks see as MULTIRUN_SLOT.
+public struct Slot: Hashable, Sendable {
+    public let number: Int
+    public let device: Device
+}
+
+/// The slots of every device and which of them are taken. Pure: no I/O.
+public struct SlotPool: Sendable {
+    public let slots: [Slot]
+    private var taken: [Bool]
+    private var busy: [Device: Int] = [:]
+    private let capacity: [Device: Int]
+    private let deviceOrder: [Device]
+
+    /// `capacities` in device order; devices with 0 slots are kept out of the pool.
+    public init(capacities: [(device: Device, slots: Int)]) {
+        var slots: [Slot] = []
+        var capacity: [Device: Int] = [:]
+        var order: [Device] = []
+        for (device, count) in capacities where count > 0 {
+            order.append(device)
+            capacity[device, default: 0] += count
+            for _ in 0..<count { slots.append(Slot(number: slots.count, device: device)) }
+        }
+        self.slots = slots
+        self.taken = Array(repeating: false, count: slots.count)
+        self.capacity = capacity
+        self.deviceOrder = order
+    }
+
+    public var count: Int { slots.count }
+    public var freeCount: Int { taken.lazy.filter { !$0 }.count }
+    public func busyCount(on device: Device) -> Int { busy[device, default: 0] }
+
+    /// Takes a free slot on the device with the most free slots (ties: the first device),
+    /// so load spreads across GPUs instead of stacking on GPU 0.
+    public mutating func acquire() -> Slot? {
+        var best: Device?
+        var bestFree = 0
+        for device in deviceOrder {
+            let free = capacity[device, default: 0] - busy[device, default: 0]
+            if free > bestFree { best = device; bestFree = free }
+        }
+        guard let device = best,
+              let index = slots.indices.first(where: { !taken[$0] && slots[$0].device == device })
+        else { return nil }
+        taken[index] = true
+        busy[device, default: 0] += 1
+        return slots[index]
+    }
+
+    public mutating func release(_ slot: Slot) {
+        precondition(taken[slot.number], "slot \(slot.number) released twice")
+        taken[slot.number] = false
+        busy[slot.device, default: 0] -= 1
+    }
+}

@@ -1,0 +1,39 @@
+/// How a task ended, as recorded in summaries and shown in log lines.
+public enum TaskStatus: String, Sendable, CaseIterable {
+    case succeeded
+    case failed
+    case timedOut = "timed_out"
+    case interrupted
+    case skipped
+    /// Still queued when a run was interrupted.
+    case notStarted = "not_started"
+}
+
+/// What the kernel told us about a reaped task, plus why we may have signalled it.
+public struct TaskExit: Equatable, Sendable {
+    public var exitCode: Int32?
+    public var signal: Int32?
+
+    public init(exitCode: Int32? = nil, signal: Int32? = nil) {
+        self.exitCode = exitCode
+        self.signal = signal
+    }
+
+    /// Decodes a waitpid(2) status word.
+    public init(waitStatus: Int32) {
+        let low = waitStatus & 0x7f
+        if low == 0 {
+            self.init(exitCode: (waitStatus >> 8) & 0xff)
+        } else {
+            self.init(signal: low)
+        }
+    }
+
+    /// A task we signalled for a timeout or a shutdown keeps that status whatever its
+    /// exit code: it did not finish its work.
+    public func status(timedOut: Bool, interrupted: Bool) -> TaskStatus {
+        if timedOut { return .timedOut }
+        if interrupted { return .interrupted }
+        return exitCode == 0 ? .succeeded : .failed
+    }
+}

@@ -1,0 +1,59 @@
+import CSystem
+import Glibc
+
+/// Delivers SIGCHLD, SIGINT, SIGTERM and SIGHUP as readable events on a file descriptor
+/// (signalfd), so the event loop sleeps in poll(2) until the kernel has news.
+public final class SignalChannel {
+    public static let handled: [Int32] = [SIGCHLD, SIGINT, SIGTERM, SIGHUP]
+
+    public let fd: Int32
+
+    /// Blocks the handled signals in this thread (and threads it creates later) and ignores
+    /// SIGPIPE, so a closed terminal cannot kill the scheduler. Call first thing in main,
+    /// before any thread exists: a thread created earlier would still take the signals.
+    public static func blockHandledSignals() {
+        var mask = handledMask()
+        pthread_sigmask(SIG_BLOCK, &mask, nil)
+        signal(SIGPIPE, SIG_IGN)
+    }
+
+    public init() throws(SystemError) {
+        var mask = Self.handledMask()
+        let fd = csystem_signalfd(&mask)
+        guard fd >= 0 else { throw SystemError("signalfd", errno: errno) }
+        self.fd = fd
+    }
+
+    deinit { close(fd) }
+
+    /// Every signal that arrived since the last call (SIGCHLD coalesces: reap in a loop).
+    public func drain() -> [Int32] {
+        var signals: [Int32] = []
+        while true {
+            let signal = csystem_signalfd_read(fd)
+            if signal <= 0 { break }
+            signals.append(Int32(signal))
+        }
+        return signals
+    }
+
+    static func handledMask() -> sigset_t {
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        for signal in handled { sigaddset(&mask, signal) }
+        return mask
+    }
+}
+
+/// A failed system call, with what we were doing and the errno text.
+public struct SystemError: Error, CustomStringConvertible, Sendable {
+    public let operation: String
+    public let code: Int32
+
+    public init(_ operation: String, errno code: Int32) {
+        self.operation = operation
+        self.code = code
+    }
+
+    public var description: String { "\(operation): \(String(cString: strerror(code)))" }
+}

@@ -1,0 +1,111 @@
+import CSystem
+import Glibc
+
+/// Starts processes with posix_spawn: an argv (never a shell unless asked for), by default
+/// in a new session and process group, with default signal handling and stdin from /dev/null.
+public final class Spawner {
+    private let devNull: Int32
+    private var attributes = posix_spawnattr_t()
+
+    /// `newSession`: the child leads a new session and process group (tasks); otherwise it
+    /// stays in ours (runone's command, which multirun signals as part of runone's group).
+    public init(newSession: Bool = true) throws(SystemError) {
+        devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        guard devNull >= 0 else { throw SystemError("open /dev/null", errno: errno) }
+        posix_spawnattr_init(&attributes)
+        // The parent blocks its handled signals and ignores SIGPIPE; children must start
+        // with an empty mask and default dispositions.
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        sigdelset(&defaults, SIGKILL)
+        sigdelset(&defaults, SIGSTOP)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var flags = Int32(POSIX_SPAWN_SETSIGMASK) | Int32(POSIX_SPAWN_SETSIGDEF)
+        if newSession { flags |= Int32(csystem_spawn_setsid_flag()) }
+        posix_spawnattr_setflags(&attributes, Int16(flags))
+    }
+
+    deinit {
+        posix_spawnattr_destroy(&attributes)
+        close(devNull)
+    }
+
+    /// Spawns `path` with `argv` (argv[0] as the user wrote it) and `environment`.
+    /// Returns the pid, which is also the process group id (the child leads a new session).
+    public func spawn(path: String, argv: [String], environment: CStringArray, stdout: Int32, stderr: Int32) throws(SystemError) -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, devNull, 0)
+        posix_spawn_file_actions_adddup2(&actions, stdout, 1)
+        posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+        let arguments = CStringArray(argv)
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, path, &actions, &attributes, arguments.pointers, environment.pointers)
+        guard result == 0 else { throw SystemError("cannot start \(path)", errno: result) }
+        return pid
+    }
+}
+
+/// A NULL-terminated array of C strings that owns its memory (for argv and envp).
+public final class CStringArray {
+    public private(set) var pointers: [UnsafeMutablePointer<CChar>?]
+
+    public init(_ strings: [String]) {
+        pointers = strings.map { strdup($0) }
+        pointers.append(nil)
+    }
+
+    deinit { for pointer in pointers { free(pointer) } }
+}
+
+/// Runs a short helper program (nvidia-smi) to completion and captures what it prints.
+public enum ProcessCapture {
+    public struct Output: Sendable {
+        public var exit: TaskExit
+        public var stdout: String
+        public var stderr: String
+    }
+
+    public static func run(_ program: String, _ arguments: [String]) throws(SystemError) -> Output {
+        var outPipe: [Int32] = [0, 0]
+        var errPipe: [Int32] = [0, 0]
+        guard pipe(&outPipe) == 0 else { throw SystemError("pipe", errno: errno) }
+        guard pipe(&errPipe) == 0 else { throw SystemError("pipe", errno: errno) }
+        // Close-on-exec: the child gets only the dup2'd copies, so EOF comes when it exits.
+        for fd in outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        let spawner = try Spawner()
+        let pid: pid_t
+        do {
+            pid = try spawner.spawn(path: program, argv: [program] + arguments,
+                                    environment: CStringArray(Environment.entries()), stdout: outPipe[1], stderr: errPipe[1])
+        } catch {
+            for fd in outPipe + errPipe { close(fd) }
+            throw error
+        }
+        close(outPipe[1])
+        close(errPipe[1])
+        let stdout = readToEnd(outPipe[0])
+        let stderr = readToEnd(errPipe[0])
+        close(outPipe[0])
+        close(errPipe[0])
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return Output(exit: TaskExit(waitStatus: status), stdout: stdout, stderr: stderr)
+    }
+
+    private static func readToEnd(_ fd: Int32) -> String {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            bytes += chunk[..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,263 @@
+import CSystem
+import Glibc
+
+/// The event loop of a one-shot run. It sleeps in poll(2) on a signalfd until a child exits,
+/// a signal arrives or a deadline (timeout, grace) is due; then it reaps, records, and fills
+/// every free slot at once. Scheduling decisions come from the pure `Dispatcher`.
+public final class TaskRunner {
+    public struct Settings: Sendable {
+        /// CUDA_VISIBLE_DEVICES value for each GPU position; nil in CPU mode.
+        public var gpuIDs: [String]?
+        public var timeout: Double?
+        public var grace: Double
+        public var runID: String
+
+        public init(gpuIDs: [String]?, timeout: Double?, grace: Double, runID: String) {
+            self.gpuIDs = gpuIDs
+            self.timeout = timeout
+            self.grace = grace
+            self.runID = runID
+        }
+    }
+
+    private struct Running {
+        let task: Int
+        let slot: Slot
+        let command: String
+        let startMonotonic: UInt64
+        let startWall: Int64
+        var deadline: UInt64?
+        var killAt: UInt64?
+        var timedOut = false
+        var interrupted = false
+    }
+
+    private let tasks: [TaskSpec]
+    private let settings: Settings
+    private let reporter: RunReporter
+    private let signals: SignalChannel
+    private let spawner: Spawner
+    private let baseEnvironment: [String]
+    private var dispatcher: Dispatcher
+    private var running: [pid_t: Running] = [:]
+    private var createdFolders: Set<String> = []
+    private var stopSignal: Int32?
+
+    public init(tasks: [TaskSpec], pool: SlotPool, settings: Settings, reporter: RunReporter,
+                signals: SignalChannel) throws(SystemError) {
+        self.tasks = tasks
+        self.settings = settings
+        self.reporter = reporter
+        self.signals = signals
+        self.spawner = try Spawner()
+        self.dispatcher = Dispatcher(taskCount: tasks.count, pool: pool)
+        // What we set per task replaces anything inherited under the same name.
+        let ours = ["CUDA_VISIBLE_DEVICES=", "CUDA_DEVICE_ORDER=", "MULTIRUN_"]
+        self.baseEnvironment = Environment.entries().filter { entry in !ours.contains { entry.hasPrefix($0) } }
+    }
+
+    /// Runs every task (or until a stop signal), then reaps everything left. Returns the
+    /// signal that interrupted the run, if any.
+    public func run() -> Int32? {
+        _ = csystem_set_child_subreaper()
+        launchWhatFits()
+        while !dispatcher.isDone {
+            waitForEvents()
+            for signal in signals.drain() where signal != SIGCHLD { stop(on: signal) }
+            reap()
+            fireDeadlines(now: Clock.monotonic())
+            launchWhatFits()
+        }
+        for task in dispatcher.notStarted {
+            var record = TaskRecord(number: task + 1, config: tasks[task].config?.path, command: tasks[task].label, status: .notStarted)
+            record.logPath = nil
+            reporter.notRun(record)
+        }
+        killLeftovers()
+        return stopSignal
+    }
+
+    // MARK: - Waiting
+
+    private func waitForEvents() {
+        var timeout: Int32 = -1
+        if let next = nextDeadline() {
+            let now = Clock.monotonic()
+            timeout = next <= now ? 0 : Int32(min((next - now + 999_999) / 1_000_000, UInt64(Int32.max)))
+        }
+        var entry = pollfd(fd: signals.fd, events: Int16(POLLIN), revents: 0)
+        _ = poll(&entry, 1, timeout)
+    }
+
+    private func nextDeadline() -> UInt64? {
+        var next: UInt64?
+        for task in running.values {
+            for deadline in [task.deadline, task.killAt].compactMap({ $0 }) where next == nil || deadline < next! {
+                next = deadline
+            }
+        }
+        return next
+    }
+
+    // MARK: - Starting
+
+    private func launchWhatFits() {
+        while let (task, slot) = dispatcher.nextLaunch() { launch(task, on: slot) }
+    }
+
+    private func launch(_ task: Int, on slot: Slot) {
+        let spec = tasks[task]
+        let gpu: String
+        if case .gpu(let position) = slot.device, let ids = settings.gpuIDs { gpu = ids[position] } else { gpu = "" }
+        let argv = spec.argv(gpu: gpu, slot: slot.number)
+        let command = displayCommand(argv)
+        var extra = [
+            "CUDA_VISIBLE_DEVICES=\(gpu)",
+            "MULTIRUN_SLOT=\(slot.number)",
+            "MULTIRUN_GPU=\(gpu)",
+            "MULTIRUN_TASK=\(task + 1)/\(tasks.count)",
+            "MULTIRUN_RUN_ID=\(settings.runID)",
+        ]
+        if settings.gpuIDs != nil { extra.append("CUDA_DEVICE_ORDER=PCI_BUS_ID") }
+        if let config = spec.config {
+            extra.append("MULTIRUN_CONFIG=\(config.path)")
+            extra.append("MULTIRUN_OUTPUT=\(config.resultsFolder)")
+        }
+        let startWall = Clock.wall()
+        let startMonotonic = Clock.monotonic()
+        do {
+            let logFD = try openLog(spec.logPath)
+            defer { close(logFD) }
+            let environment = CStringArray(baseEnvironment + extra)
+            let pid = try spawner.spawn(path: spec.program, argv: argv, environment: environment, stdout: logFD, stderr: logFD)
+            var entry = Running(task: task, slot: slot, command: command, startMonotonic: startMonotonic, startWall: startWall)
+            if let timeout = settings.timeout { entry.deadline = startMonotonic + UInt64(timeout * 1e9) }
+            running[pid] = entry
+            reporter.started(spec)
+        } catch {
+            var record = TaskRecord(number: task + 1, config: spec.config?.path, command: command, status: .failed)
+            record.device = slot.device
+            record.slot = slot.number
+            record.startWall = startWall
+            record.endWall = startWall
+            record.duration = 0
+            record.exit = TaskExit(exitCode: 127)
+            record.logPath = spec.logPath
+            record.error = "\(error)"
+            let k = dispatcher.taskEnded(task, status: .failed)
+            reporter.ended(record, spec: spec, k: k)
+        }
+    }
+
+    private func openLog(_ path: String) throws(SystemError) -> Int32 {
+        if let slash = path.lastIndex(of: "/") {
+            let folder = String(path[..<slash])
+            if !createdFolders.contains(folder) {
+                try FileIO.makeDirectories(folder)
+                createdFolders.insert(folder)
+            }
+        }
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SystemError("cannot open log \(path)", errno: errno) }
+        return fd
+    }
+
+    // MARK: - Ending
+
+    private func reap() {
+        while true {
+            var status: Int32 = 0
+            let pid = waitpid(-1, &status, WNOHANG)
+            if pid <= 0 { return }
+            // Anything else we reap is an orphan re-parented to us (we are a subreaper).
+            guard let entry = running.removeValue(forKey: pid) else { continue }
+            // The task is its process group: whatever it left behind goes with it.
+            kill(-pid, SIGKILL)
+            finish(entry, pid: pid, exit: TaskExit(waitStatus: status))
+        }
+    }
+
+    private func finish(_ entry: Running, pid: pid_t, exit: TaskExit) {
+        let spec = tasks[entry.task]
+        let status = exit.status(timedOut: entry.timedOut, interrupted: entry.interrupted)
+        var record = TaskRecord(number: entry.task + 1, config: spec.config?.path, command: entry.command, status: status)
+        record.device = entry.slot.device
+        record.slot = entry.slot.number
+        record.pid = pid
+        record.startWall = entry.startWall
+        record.endWall = Clock.wall()
+        record.duration = Double(Clock.monotonic() - entry.startMonotonic) / 1e9
+        record.exit = exit
+        record.logPath = spec.logPath
+        let k = dispatcher.taskEnded(entry.task, status: status)
+        reporter.ended(record, spec: spec, k: k)
+    }
+
+    // MARK: - Stopping
+
+    /// First signal: start nothing more, TERM every task's group, KILL after the grace
+    /// period. A second signal kills at once.
+    private func stop(on signal: Int32) {
+        let now = Clock.monotonic()
+        if stopSignal != nil {
+            for (pid, _) in running { kill(-pid, SIGKILL) }
+            return
+        }
+        stopSignal = signal
+        dispatcher.stop()
+        reporter.line("Received \(signalName(signal)): stopping \(running.count) running task(s); they will run again next time")
+        for pid in Array(running.keys) {
+            running[pid]!.interrupted = true
+            terminate(pid, now: now)
+        }
+    }
+
+    private func terminate(_ pid: pid_t, now: UInt64) {
+        if settings.grace == 0 {
+            kill(-pid, SIGKILL)
+            return
+        }
+        kill(-pid, SIGTERM)
+        if running[pid]?.killAt == nil { running[pid]?.killAt = now + UInt64(settings.grace * 1e9) }
+        running[pid]?.deadline = nil
+    }
+
+    private func fireDeadlines(now: UInt64) {
+        for (pid, entry) in running {
+            if let killAt = entry.killAt, killAt <= now {
+                kill(-pid, SIGKILL)
+                running[pid]?.killAt = nil
+            } else if let deadline = entry.deadline, deadline <= now {
+                running[pid]?.timedOut = true
+                terminate(pid, now: now)
+            }
+        }
+    }
+
+    /// Descendants that escaped their process group were re-parented to us: kill and reap
+    /// them so nothing of any task outlives multirun.
+    private func killLeftovers() {
+        while true {
+            let children = Self.childPIDs()
+            if children.isEmpty { return }
+            for child in children { kill(child, SIGKILL) }
+            var status: Int32 = 0
+            while waitpid(-1, &status, 0) > 0 {}
+        }
+    }
+
+    /// Our children, from every thread's /proc children list.
+    static func childPIDs() -> [pid_t] {
+        guard let threads = opendir("/proc/self/task") else { return [] }
+        defer { closedir(threads) }
+        var pids: [pid_t] = []
+        while let entry = readdir(threads) {
+            let tid = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            guard !tid.hasPrefix("."), let text = try? FileIO.readText("/proc/self/task/\(tid)/children") else { continue }
+            pids += text.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { pid_t($0) }
+        }
+        return pids
+    }
+}

@@ -1,0 +1,114 @@
+import Glibc
+
+/// Small file helpers over raw system calls: whole-buffer writes, whole-file reads,
+/// `mkdir -p`, and atomic replacement (temp file, fsync, rename, fsync of the folder).
+public enum FileIO {
+    /// Writes every byte, retrying short writes and EINTR. Returns false on an error.
+    @discardableResult
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let written = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                offset += written
+            }
+            return true
+        }
+    }
+
+    public static func read(_ path: String) throws(SystemError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError("cannot open \(path)", errno: errno) }
+        defer { close(fd) }
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw SystemError("cannot read \(path)", errno: errno)
+            }
+            if count == 0 { return result }
+            result.append(contentsOf: chunk[..<count])
+        }
+    }
+
+    public static func readText(_ path: String) throws(SystemError) -> String {
+        String(decoding: try read(path), as: UTF8.self)
+    }
+
+    /// `mkdir -p`; fine if the folder exists.
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(SystemError) {
+        if path.isEmpty || isDirectory(path) { return }
+        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
+            try makeDirectories(String(path[..<slash]), mode: mode)
+        }
+        if mkdir(path, mode) != 0 && errno != EEXIST {
+            throw SystemError("cannot create folder \(path)", errno: errno)
+        }
+    }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    /// Replaces `path` with `bytes` so that a crash leaves either the old or the new file,
+    /// never a torn one: write a temp file beside it, fsync, rename, fsync the folder.
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8]) throws(SystemError) {
+        let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+        let temporary = path + ".tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SystemError("cannot write \(temporary)", errno: errno) }
+        let ok = writeAll(fd, bytes) && fsync(fd) == 0
+        let code = errno
+        close(fd)
+        guard ok else {
+            unlink(temporary)
+            throw SystemError("cannot write \(temporary)", errno: code)
+        }
+        guard rename(temporary, path) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw SystemError("cannot rename \(temporary) to \(path)", errno: code)
+        }
+        let dirFD = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dirFD >= 0 {
+            fsync(dirFD)
+            close(dirFD)
+        }
+    }
+
+    public static func writeAtomically(_ path: String, text: String) throws(SystemError) {
+        try writeAtomically(path, Array(text.utf8))
+    }
+}
+
+/// An append-only file: each `append` is one write(2) of whole lines, so a crash keeps
+/// every line written before it (at worst the last line is torn, and readers skip it).
+public final class AppendOnlyFile {
+    public let path: String
+    private let fd: Int32
+
+    public init(path: String) throws(SystemError) {
+        self.path = path
+        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SystemError("cannot open \(path)", errno: errno) }
+    }
+
+    deinit { close(fd) }
+
+    public func append(line: String) {
+        var bytes = Array(line.utf8)
+        bytes.append(UInt8(ascii: "\n"))
+        FileIO.writeAll(fd, bytes)
+    }
+
+    public func sync() { fsync(fd) }
+}

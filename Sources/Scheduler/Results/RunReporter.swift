@@ -1,0 +1,116 @@
+import Glibc
+
+/// Everything a run tells the outside world: the seed's log lines on the terminal, one JSON
+/// line per ended task (appended as it ends, so a crash keeps it), completion markers, and
+/// the summary files at the end.
+public final class RunReporter {
+    public let runID: String
+    public let runFolder: String
+    public let taskCount: Int
+    private let console: Console
+    private let journal: AppendOnlyFile
+    private var records: [TaskRecord] = []
+
+    public init(runID: String, runFolder: String, taskCount: Int, console: Console) throws(SystemError) {
+        self.runID = runID
+        self.runFolder = runFolder
+        self.taskCount = taskCount
+        self.console = console
+        try FileIO.makeDirectories(runFolder)
+        journal = try AppendOnlyFile(path: runFolder + "/tasks.jsonl")
+    }
+
+    public func line(_ text: String) { console.line(text) }
+
+    /// How many ended tasks have this status so far.
+    public func count(_ status: TaskStatus) -> Int { records.lazy.filter { $0.status == status }.count }
+
+    public func started(_ spec: TaskSpec) {
+        console.line("Start the process with \(spec.label)")
+    }
+
+    /// Logs and records an ended task; `k` is its place among ended tasks.
+    public func ended(_ record: TaskRecord, spec: TaskSpec?, k: Int) {
+        console.line(Self.endLine(record, k: k, of: taskCount))
+        journal.append(line: record.json.encoded())
+        records.append(record)
+        if record.status == .succeeded, let config = spec?.config {
+            do {
+                try CompletionMarker.write(config, record: record, runID: runID)
+            } catch {
+                console.line("Warning: could not record \(config.path) as completed (\(error)); it will run again next time")
+            }
+        }
+    }
+
+    /// Tasks that never ran get a row too, so the summary accounts for every selected task.
+    public func notRun(_ record: TaskRecord) {
+        journal.append(line: record.json.encoded())
+        records.append(record)
+    }
+
+    static func endLine(_ record: TaskRecord, k: Int, of n: Int) -> String {
+        let progress = "[\(k)/\(n)]"
+        let log = record.logPath.map { " (log: \($0))" } ?? ""
+        switch record.status {
+        case .succeeded:
+            return "The process finished: \(record.command) \(progress)"
+        case .timedOut:
+            return "The process timed out and was stopped\(log): \(record.command) \(progress)"
+        case .interrupted:
+            return "The process was interrupted: \(record.command) \(progress)"
+        case .failed:
+            if let error = record.error {
+                return "The process could not start (\(error)): \(record.command) \(progress)"
+            }
+            if let signal = record.exit.signal {
+                return "The process was killed by signal \(signal) (\(signalName(signal)))\(log): \(record.command) \(progress)"
+            }
+            return "The process failed with exit code \(record.exit.exitCode ?? -1)\(log): \(record.command) \(progress)"
+        case .skipped, .notStarted:
+            return "The process did not run: \(record.command) \(progress)"
+        }
+    }
+
+    /// Writes summary.json and summary.csv atomically, syncs the journal, and returns the
+    /// closing line for the terminal.
+    public func finish(skipped: [TaskRecord], wallSeconds: Double, interruptedBy signal: Int32?) -> String {
+        journal.sync()
+        let rows = (skipped + records).sorted { $0.number < $1.number }
+        var counts: [TaskStatus: Int] = [:]
+        for row in rows { counts[row.status, default: 0] += 1 }
+        let summary = JSON.object([
+            ("run_id", .string(runID)),
+            ("wall_s", .double((wallSeconds * 1000).rounded() / 1000)),
+            ("interrupted_by", signal.map { .string(signalName($0)) } ?? .null),
+            ("counts", .object(TaskStatus.allCases.map { ($0.rawValue, .int(Int64(counts[$0, default: 0]))) })),
+            ("tasks", .array(rows.map(\.json))),
+        ])
+        var csv = TaskRecord.csvColumns.joined(separator: ",") + "\n"
+        for row in rows { csv += row.csvRow + "\n" }
+        var problems: [String] = []
+        do { try FileIO.writeAtomically(runFolder + "/summary.json", text: summary.encoded(pretty: true) + "\n") } catch { problems.append("\(error)") }
+        do { try FileIO.writeAtomically(runFolder + "/summary.csv", text: csv) } catch { problems.append("\(error)") }
+        for problem in problems { console.line("Warning: \(problem)") }
+
+        let parts = [
+            "\(counts[.succeeded, default: 0]) succeeded",
+            "\(counts[.failed, default: 0]) failed",
+            "\(counts[.timedOut, default: 0]) timed out",
+            "\(counts[.skipped, default: 0]) skipped",
+            "\(counts[.interrupted, default: 0]) interrupted",
+            "\(counts[.notStarted, default: 0]) not started",
+        ]
+        let head = signal.map { "Interrupted by \(signalName($0)) after" } ?? "Done in"
+        return "\(head) \(Clock.duration(wallSeconds)): \(parts.joined(separator: ", ")). Summary: \(runFolder)/summary.csv"
+    }
+}
+
+public func signalName(_ signal: Int32) -> String {
+    let names: [Int32: String] = [
+        SIGHUP: "SIGHUP", SIGINT: "SIGINT", SIGQUIT: "SIGQUIT", SIGILL: "SIGILL", SIGABRT: "SIGABRT",
+        SIGBUS: "SIGBUS", SIGFPE: "SIGFPE", SIGKILL: "SIGKILL", SIGSEGV: "SIGSEGV", SIGPIPE: "SIGPIPE",
+        SIGALRM: "SIGALRM", SIGTERM: "SIGTERM", SIGUSR1: "SIGUSR1", SIGUSR2: "SIGUSR2", SIGXCPU: "SIGXCPU",
+    ]
+    return names[signal] ?? "signal \(signal)"
+}

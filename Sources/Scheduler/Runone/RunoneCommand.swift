@@ -1,0 +1,266 @@
+import Glibc
+
+/// `runone -c FILE`: runs one config and writes its results and metadata.json.
+public enum RunoneCommand {
+    struct Arguments {
+        var config: String?
+        var output: String?
+        var overwrite = false
+        var help = false
+    }
+
+    public static func main(_ arguments: [String]) -> Int32 {
+        let errors = Console.standardError
+        let parsed: Arguments
+        do { parsed = try parse(arguments) } catch {
+            errors.line("runone: \(error.message)")
+            return 2
+        }
+        if parsed.help {
+            Console.standardOutput.line(HelpText.runone)
+            return 0
+        }
+        guard let configPath = parsed.config else {
+            errors.line("runone: no config given; run runone -c FILE")
+            return 2
+        }
+        let config: RunoneConfig
+        let bytes: [UInt8]
+        do {
+            bytes = try FileIO.read(configPath)
+            let value = try ConfigParser.parse(String(decoding: bytes, as: UTF8.self),
+                                               dialect: configPath.hasSuffix(".json") ? .json : .yaml, source: configPath)
+            config = try RunoneConfig.from(value, source: configPath)
+        } catch {
+            errors.line("runone: \(error)")
+            return 2
+        }
+        let output = parsed.output ?? Environment.value("MULTIRUN_OUTPUT").flatMap { $0.isEmpty ? nil : $0 }
+            ?? defaultOutputFolder(for: configPath)
+        var run = RunMetadata(configPath: configPath, configSHA256: SHA256.hex(bytes), outputFolder: output, config: config)
+        if !parsed.overwrite, run.previousRunSucceeded() {
+            Console.standardOutput.line("runone: \(output) already holds a successful run of \(configPath); pass --overwrite to run it again")
+            return 0
+        }
+        do {
+            try FileIO.makeDirectories(output)
+            try run.write(status: "running")
+        } catch {
+            errors.line("runone: cannot write results to \(output): \(error)")
+            return 1
+        }
+        // Signals are taken synchronously (sigwait/sigpending), so a TERM from multirun
+        // ends the run with its metadata written.
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGCHLD] { sigaddset(&mask, signal) }
+        pthread_sigmask(SIG_BLOCK, &mask, nil)
+
+        let exit: TaskExit
+        switch config {
+        case .model(let parameters):
+            exit = runKuramoto(parameters, output: output, run: &run)
+        case .command(let spec):
+            exit = runCommand(spec, configPath: configPath, output: output, mask: mask)
+        }
+        run.exit = exit
+        let status = exit.exitCode == 0 ? "succeeded" : (exit.signal != nil ? "interrupted" : "failed")
+        do { try run.write(status: status) } catch {
+            errors.line("runone: cannot write metadata: \(error)")
+            return exit.exitCode == 0 ? 1 : (exit.exitCode ?? 128 + (exit.signal ?? 0))
+        }
+        if let signal = exit.signal { return 128 + signal }
+        return exit.exitCode ?? 1
+    }
+
+    static func parse(_ arguments: [String]) throws(UsageError) -> Arguments {
+        var result = Arguments()
+        var cursor = ArgumentCursor(arguments)
+        while let word = cursor.next() {
+            switch word {
+            case "-c", "--config": result.config = try cursor.value(for: word, inline: nil, hint: "the config file to run")
+            case "-o", "--output": result.output = try cursor.value(for: word, inline: nil, hint: "the results folder")
+            case "--overwrite", "-w": result.overwrite = true
+            case "-h", "--help": result.help = true
+            default: throw UsageError("unknown argument '\(word)'; usage: runone -c FILE [--overwrite] [-o DIR]")
+            }
+        }
+        return result
+    }
+
+    /// configs/exp-1/exp-1-2.yaml -> results/exp-1/exp-1-2 (the first `configs` folder
+    /// becomes `results`, the extension goes).
+    public static func defaultOutputFolder(for configPath: String) -> String {
+        var parts = configPath.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        if let last = parts.last, let dot = last.lastIndex(of: "."), dot != last.startIndex {
+            parts[parts.count - 1] = String(last[..<dot])
+        }
+        if let index = parts.firstIndex(of: "configs") {
+            parts[index] = "results"
+            return parts.joined(separator: "/")
+        }
+        return "results/" + (parts.last ?? "run")
+    }
+
+    // MARK: - Model
+
+    static func runKuramoto(_ parameters: KuramotoParameters, output: String, run: inout RunMetadata) -> TaskExit {
+        var model = KuramotoModel(parameters)
+        var neural: [Double] = []
+        var order: [Double] = []
+        var stopSignal: Int32?
+        let finished = model.run(neural: &neural, order: &order) {
+            stopSignal = pendingStopSignal()
+            return stopSignal != nil
+        }
+        guard finished else { return TaskExit(signal: stopSignal ?? SIGTERM) }
+        do {
+            try FileIO.writeAtomically(output + "/neural.npy", NPYWriter.float64(neural, shape: [parameters.timepoints, parameters.nodes]))
+            var csv = "time_s,order_parameter\n"
+            for (sample, r) in order.enumerated() {
+                csv += "\(JSON.number(Double(sample + 1) * Double(parameters.stepsPerSample) * parameters.dt)),\(JSON.number(r))\n"
+            }
+            try FileIO.writeAtomically(output + "/order_parameter.csv", text: csv)
+        } catch {
+            Console.standardError.line("runone: \(error)")
+            return TaskExit(exitCode: 1)
+        }
+        run.extra = [("edges", .int(Int64(model.edgeCount))), ("mean_order_parameter", .double(order.reduce(0, +) / Double(max(order.count, 1))))]
+        return TaskExit(exitCode: 0)
+    }
+
+    /// A stop signal that arrived while blocked, taken off the pending set.
+    static func pendingStopSignal() -> Int32? {
+        var pending = sigset_t()
+        sigpending(&pending)
+        for signal in [SIGTERM, SIGINT, SIGHUP] where sigismember(&pending, signal) == 1 {
+            var only = sigset_t()
+            sigemptyset(&only)
+            sigaddset(&only, signal)
+            var taken: Int32 = 0
+            sigwait(&only, &taken)
+            return signal
+        }
+        return nil
+    }
+
+    // MARK: - Command
+
+    static func runCommand(_ spec: RunoneConfig.CommandSpec, configPath: String, output: String, mask: sigset_t) -> TaskExit {
+        let argv: [String]
+        do { argv = try CommandTemplate.argv(spec, config: configPath, output: output) } catch {
+            Console.standardError.line("runone: \(configPath): \(error.message)")
+            return TaskExit(exitCode: 2)
+        }
+        guard let program = ExecutableLookup.resolve(argv[0]) else {
+            Console.standardError.line("runone: \(configPath): program '\(argv[0])' not found")
+            return TaskExit(exitCode: 127)
+        }
+        let environment = Environment.entries().filter { !$0.hasPrefix("MULTIRUN_PARAM_") }
+            + spec.params.map { "MULTIRUN_PARAM_\(CommandTemplate.environmentName($0.name))=\(CommandTemplate.text(of: $0.value))" }
+            + ["MULTIRUN_OUTPUT=\(output)"]
+        let child: pid_t
+        do {
+            // Same process group as runone: multirun signals the whole group.
+            let spawner = try Spawner(newSession: false)
+            child = try spawner.spawn(path: program, argv: argv, environment: CStringArray(environment), stdout: 1, stderr: 2)
+        } catch {
+            Console.standardError.line("runone: \(error)")
+            return TaskExit(exitCode: 127)
+        }
+        var waitMask = mask
+        while true {
+            var status: Int32 = 0
+            let reaped = waitpid(child, &status, WNOHANG)
+            if reaped == child { return TaskExit(waitStatus: status) }
+            var signal: Int32 = 0
+            sigwait(&waitMask, &signal)
+            // Forward stop signals in case they were sent to runone alone.
+            if signal != SIGCHLD { kill(child, signal) }
+        }
+    }
+}
+
+/// Fills `{name}` placeholders in a config's command from its params.
+public enum CommandTemplate {
+    public static func argv(_ spec: RunoneConfig.CommandSpec, config: String, output: String) throws(UsageError) -> [String] {
+        var values: [String: String] = ["config": config, "output": output]
+        for param in spec.params { values[param.name] = text(of: param.value) }
+        switch spec.form {
+        case .argv(let words):
+            return try words.map { word throws(UsageError) in try fill(word, values) }
+        case .shell(let line):
+            // Values go into a shell line quoted, so they stay one word whatever they hold.
+            let quoted = values.mapValues { "'" + $0.replacing("'", with: "'\\''") + "'" }
+            return ["/bin/sh", "-c", try fill(line, quoted)]
+        }
+    }
+
+    static func fill(_ word: String, _ values: [String: String]) throws(UsageError) -> String {
+        var result = ""
+        var rest = Substring(word)
+        while let open = rest.firstIndex(of: "{") {
+            result += rest[..<open]
+            let after = rest[rest.index(after: open)...]
+            guard let close = after.firstIndex(of: "}") else { result += rest[open...]; return result }
+            let name = String(after[..<close])
+            if name.isEmpty || !name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) {
+                result += rest[open...close]
+            } else if let value = values[name] {
+                result += value
+            } else {
+                throw UsageError("placeholder {\(name)} in command has no value; add '\(name):' under params (known: \(values.keys.sorted().joined(separator: ", ")))")
+            }
+            rest = after[after.index(after: close)...]
+        }
+        return result + rest
+    }
+
+    static func text(of value: ConfigValue) -> String { value.scalarText ?? value.json.encoded() }
+
+    static func environmentName(_ name: String) -> String {
+        String(name.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" })
+    }
+}
+
+/// metadata.json of a runone run, rewritten atomically at start and end.
+struct RunMetadata {
+    let configPath: String
+    let configSHA256: String
+    let outputFolder: String
+    let config: RunoneConfig
+    let startWall = Clock.wall()
+    let startMonotonic = Clock.monotonic()
+    var exit: TaskExit?
+    var extra: [(String, JSON)] = []
+
+    var path: String { outputFolder + "/metadata.json" }
+
+    func previousRunSucceeded() -> Bool {
+        guard let bytes = try? FileIO.read(path),
+              let value = try? ConfigParser.parse(String(decoding: bytes, as: UTF8.self), dialect: .json, source: path)
+        else { return false }
+        return value["status"] == .string("succeeded")
+    }
+
+    func write(status: String) throws(SystemError) {
+        var host = [CChar](repeating: 0, count: 256)
+        gethostname(&host, host.count - 1)
+        let ended = status != "running"
+        let now = Clock.wall()
+        let body = JSON.object([
+            ("config", .string(configPath)),
+            ("config_sha256", .string(configSHA256)),
+            ("kind", .string({ if case .model = config { return "kuramoto" } else { return "command" } }())),
+            ("host", .string(String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))),
+            ("start", .string(Clock.iso8601(startWall))),
+            ("end", ended ? .string(Clock.iso8601(now)) : .null),
+            ("duration_s", ended ? .double(Double(Clock.monotonic() - startMonotonic) / 1e9) : .null),
+            ("cuda_visible_devices", .optional(Environment.value("CUDA_VISIBLE_DEVICES"))),
+            ("status", .string(status)),
+            ("exit_code", .optional(exit?.exitCode)),
+            ("signal", .optional(exit?.signal)),
+        ] + extra)
+        try FileIO.writeAtomically(path, text: body.encoded(pretty: true) + "\n")
+    }
+}

@@ -1,0 +1,112 @@
+/// What a config asks runone to do, checked against the schema. Two forms:
+///
+///     command: [python, train.py, --lr, "{lr}"]   # argv list, or a string for /bin/sh -c
+///     params: {lr: 0.1}                           # fills {name}; exported as MULTIRUN_PARAM_LR
+///
+///     model_params: {name: kuramoto, nodes: 64, ...}
+public enum RunoneConfig: Equatable, Sendable {
+    case command(CommandSpec)
+    case model(KuramotoParameters)
+
+    public struct CommandSpec: Equatable, Sendable {
+        public enum Form: Equatable, Sendable {
+            case argv([String])
+            case shell(String)
+        }
+
+        public var form: Form
+        public var params: [(name: String, value: ConfigValue)]
+
+        public static func == (lhs: CommandSpec, rhs: CommandSpec) -> Bool {
+            lhs.form == rhs.form && lhs.params.map(\.name) == rhs.params.map(\.name)
+                && zip(lhs.params, rhs.params).allSatisfy { $0.value == $1.value }
+        }
+    }
+
+    static let topLevelKeys = ["command", "params", "model_params", "description"]
+
+    public static func from(_ value: ConfigValue, source: String) throws(SchemaError) -> RunoneConfig {
+        guard case .map(let entries) = value else {
+            throw SchemaError(source: source, key: nil, message: "the config must be a mapping with 'command:' or 'model_params:', found \(value.typeName)")
+        }
+        for entry in entries where !topLevelKeys.contains(entry.key) {
+            throw SchemaError(source: source, key: entry.key, message: "unknown key; a config has \(topLevelKeys.joined(separator: ", "))")
+        }
+        if let description = value["description"] {
+            switch description {
+            case .string, .null: break
+            default: throw SchemaError(source: source, key: "description", message: "must be text, found \(description.typeName)")
+            }
+        }
+        switch (value["command"], value["model_params"]) {
+        case (.some, .some):
+            throw SchemaError(source: source, key: "model_params", message: "give either 'command:' or 'model_params:', not both")
+        case (nil, nil):
+            throw SchemaError(source: source, key: nil, message: "nothing to run: add 'command:' (with 'params:') or 'model_params:' (name: kuramoto)")
+        case (let command?, nil):
+            return .command(try commandSpec(command, params: value["params"], source: source))
+        case (nil, let model?):
+            if value["params"] != nil {
+                throw SchemaError(source: source, key: "params", message: "'params:' goes with 'command:'; model settings go inside 'model_params:'")
+            }
+            return .model(try KuramotoParameters.from(model, source: source))
+        }
+    }
+
+    static func commandSpec(_ command: ConfigValue, params: ConfigValue?, source: String) throws(SchemaError) -> CommandSpec {
+        var list: [(name: String, value: ConfigValue)] = []
+        switch params {
+        case nil, .null?: break
+        case .map(let entries)?:
+            for entry in entries {
+                guard entry.key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), !entry.key.isEmpty else {
+                    throw SchemaError(source: source, key: "params.\(entry.key)", message: "parameter names use letters, digits and _ only")
+                }
+                list.append((entry.key, entry.value))
+            }
+        case let other?:
+            throw SchemaError(source: source, key: "params", message: "must be a mapping of name: value, found \(other.typeName)")
+        }
+        switch command {
+        case .string(let line) where !line.isEmpty:
+            return CommandSpec(form: .shell(line), params: list)
+        case .list(let items) where !items.isEmpty:
+            var argv: [String] = []
+            for (index, item) in items.enumerated() {
+                guard let text = item.scalarText else {
+                    throw SchemaError(source: source, key: "command[\(index)]", message: "must be text or a number, found \(item.typeName)")
+                }
+                argv.append(text)
+            }
+            return CommandSpec(form: .argv(argv), params: list)
+        default:
+            throw SchemaError(source: source, key: "command", message: "must be a non-empty list of arguments or a command line string, found \(command.typeName)")
+        }
+    }
+}
+
+/// A config that parses but does not fit the schema; names the key.
+public struct SchemaError: Error, Equatable, Sendable, CustomStringConvertible {
+    public let source: String
+    public let key: String?
+    public let message: String
+
+    public var description: String {
+        if let key { return "\(source): key '\(key)': \(message)" }
+        return "\(source): \(message)"
+    }
+}
+
+extension ConfigValue {
+    /// Scalars as a command-line argument: ints as digits, floats like Python's repr,
+    /// booleans as true/false. Collections and null have no argument form.
+    public var scalarText: String? {
+        switch self {
+        case .string(let text): return text
+        case .int(let value): return String(value)
+        case .double(let value): return JSON.number(value)
+        case .bool(let value): return value ? "true" : "false"
+        case .null, .list, .map: return nil
+        }
+    }
+}

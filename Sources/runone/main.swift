@@ -1,0 +1,4 @@
+import Glibc
+import Scheduler
+
+exit(RunoneCommand.main(Array(CommandLine.arguments.dropFirst())))
