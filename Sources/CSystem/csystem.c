@@ -29,3 +29,7 @@ int csystem_set_child_subreaper(void) {
 short csystem_spawn_setsid_flag(void) {
     return POSIX_SPAWN_SETSID;
 }
+
+int csystem_spawn_close_from(posix_spawn_file_actions_t *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, from);
+}

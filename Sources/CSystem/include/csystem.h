@@ -4,6 +4,7 @@
 #define CSYSTEM_H
 
 #include <signal.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -20,5 +21,8 @@ int csystem_set_child_subreaper(void);
 
 /// POSIX_SPAWN_SETSID: the flag that puts a spawned child in a new session.
 short csystem_spawn_setsid_flag(void);
+
+/// posix_spawn_file_actions_addclosefrom_np: close every descriptor >= `from` in the child.
+int csystem_spawn_close_from(posix_spawn_file_actions_t *actions, int from);
 
 #endif

@@ -42,6 +42,9 @@ public final class Spawner {
         posix_spawn_file_actions_adddup2(&actions, devNull, 0)
         posix_spawn_file_actions_adddup2(&actions, stdout, 1)
         posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+        // Tasks get stdin, stdout and stderr only: no descriptor inherited from whoever
+        // started multirun (a cron pipe, a terminal multiplexer) stays open in a task.
+        csystem_spawn_close_from(&actions, 3)
         let arguments = CStringArray(argv)
         var pid: pid_t = 0
         let result = posix_spawn(&pid, path, &actions, &attributes, arguments.pointers, environment.pointers)

@@ -1,0 +1,167 @@
+import Foundation
+import Glibc
+import Testing
+
+/// End-to-end runs of the built `multirun` with task scripts that report what they saw.
+@Suite(.serialized)
+struct SchedulingTests {
+    /// A project with `count` configs under configs/e/ and the gated task script.
+    func project(configs count: Int, gpus: Int? = nil) throws -> Project {
+        let project = try Project()
+        for i in 1...count { try project.write("configs/e/t-\(i).yaml", "n: \(i)\n") }
+        try project.write("task.sh", gatedTask, executable: true)
+        if let gpus { try project.fakeNvidiaSMI(gpus: gpus) }
+        return project
+    }
+
+    @Test func gpusOneAndThreeTakeOneTaskEach() throws {
+        let project = try project(configs: 6, gpus: 4)
+        let events = try FIFO(project.path("events"))
+        let gate = try FIFO(project.path("gate"))
+        let running = try Launched(Binaries.multirun, ["-c", "e/t-", "-d", "0", "1", "0", "1", "-check", "false", "--runner", "./task.sh {config}"],
+                                   in: project, environment: ["EVENTS": events.path, "GATE": gate.path])
+        // Two tasks start, one per GPU, before any is let go.
+        var lines = try events.lines(until: 2) { $0.hasPrefix("start") }
+        let firstDevices = Set(intervalsStarted(lines).map(\.device))
+        #expect(firstDevices == ["1", "3"])
+        gate.send(lines: 6)
+        lines += try events.lines(until: 6 + 6 - lines.count) { _ in true }
+        let result = running.finish()
+        #expect(result.status == 0)
+        let done = intervals(from: lines)
+        #expect(done.count == 6)
+        #expect(Set(done.map(\.device)).isSubset(of: ["1", "3"]))
+        for device in ["1", "3"] {
+            #expect(maxConcurrency(done.filter { $0.device == device }) == 1, "two tasks at once on GPU \(device)")
+        }
+        #expect(result.stdout.contains("Start the process with configs/e/t-1.yaml"))
+        #expect(result.stdout.contains("The process finished: ./task.sh configs/e/t-1.yaml ["))
+        #expect(result.stdout.contains("[6/6]"))
+    }
+
+    @Test func twoSlotsOnOneGPURunTwoAtOnce() throws {
+        let project = try project(configs: 4, gpus: 4)
+        let events = try FIFO(project.path("events"))
+        let gate = try FIFO(project.path("gate"))
+        let running = try Launched(Binaries.multirun, ["-c", "t-", "-d", "0", "2", "0", "0", "-check", "false", "--runner", "./task.sh {config}"],
+                                   in: project, environment: ["EVENTS": events.path, "GATE": gate.path])
+        let first = try events.lines(until: 2) { $0.hasPrefix("start") }
+        #expect(intervalsStarted(first).map(\.device) == ["1", "1"])
+        gate.send(lines: 4)
+        let rest = try events.lines(until: 8 - first.count) { _ in true }
+        #expect(running.finish().status == 0)
+        let done = intervals(from: first + rest)
+        #expect(done.allSatisfy { $0.device == "1" })
+        #expect(maxConcurrency(done) == 2)
+    }
+
+    @Test func cpuModeRunsThreeAtOnceWithGPUsHidden() throws {
+        let project = try project(configs: 7)
+        let events = try FIFO(project.path("events"))
+        let gate = try FIFO(project.path("gate"))
+        let running = try Launched(Binaries.multirun, ["-c", "t-", "-gpu", "false", "-d", "3", "-check", "false", "--runner", "./task.sh {config}"],
+                                   in: project, environment: ["EVENTS": events.path, "GATE": gate.path, "CUDA_VISIBLE_DEVICES": "0,1"])
+        let first = try events.lines(until: 3) { $0.hasPrefix("start") }
+        #expect(intervalsStarted(first).count == 3, "three tasks run at once")
+        gate.send(lines: 7)
+        let rest = try events.lines(until: 14 - first.count) { _ in true }
+        #expect(running.finish().status == 0)
+        let done = intervals(from: first + rest)
+        #expect(done.count == 7)
+        #expect(maxConcurrency(done) == 3)
+        #expect(done.allSatisfy { $0.device == "" }, "CUDA_VISIBLE_DEVICES is set and empty on the CPU")
+    }
+
+    @Test func seedSelectionPicksExactlyTheFourConfigs() throws {
+        let project = try Project()
+        for name in ["exp-1/exp-1-1", "exp-1/exp-1-2", "exp-2/exp-2-1-1", "exp-2/exp-2-1-2", "exp-2/exp-2-2-1",
+                     "exp-2/exp-2-base", "exp-2/exp-2-1_base", "exp-3/exp-3-1-1", "exp-3/exp-3-1-2"] {
+            try project.write("configs/\(name).yaml", "n: 1\n")
+        }
+        try project.write("record.sh", "#!/bin/sh\necho \"$1\" >> picked.txt\n", executable: true)
+        let result = try multirun(["-c", #"exp-(2|3)-1-\d*"#, "-gpu", "false", "-d", "2", "-check", "false", "--runner", "./record.sh {config}"], in: project)
+        #expect(result.status == 0)
+        let picked = try project.read("picked.txt").split(separator: "\n").map(String.init).sorted()
+        #expect(picked == ["configs/exp-2/exp-2-1-1.yaml", "configs/exp-2/exp-2-1-2.yaml",
+                           "configs/exp-3/exp-3-1-1.yaml", "configs/exp-3/exp-3-1-2.yaml"])
+    }
+
+    @Test func aFailingTaskDoesNotStopTheOthers() throws {
+        let project = try Project()
+        for i in 1...4 { try project.write("configs/e/t-\(i).yaml", i == 2 ? "fail: true\n" : "fail: false\n") }
+        try project.write("task.sh", "#!/bin/sh\nif grep -q 'fail: true' \"$1\"; then echo boom >&2; exit 3; fi\necho ok\n", executable: true)
+        let result = try multirun(["-c", "t-", "-gpu", "false", "-d", "2", "-check", "false", "--runner", "./task.sh {config}"], in: project)
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("The process failed with exit code 3"))
+        #expect(result.stdout.contains("3 succeeded, 1 failed"))
+        let rows = try project.latestSummary()
+        let failed = rows.filter { $0["status"] as? String == "failed" }
+        #expect(failed.count == 1)
+        #expect(failed.first?["config"] as? String == "configs/e/t-2.yaml")
+        #expect(failed.first?["exit_code"] as? Int == 3)
+        #expect(rows.filter { $0["status"] as? String == "succeeded" }.count == 3)
+        // The task's own output went to its log file, not the terminal.
+        let log = try #require(failed.first?["log"] as? String)
+        #expect(try project.read(log) == "boom\n")
+        #expect(!result.stdout.contains("boom"))
+        // The failed config has no completion marker; the others do.
+        #expect(!project.exists("results/e/t-2/multirun-done.json"))
+        #expect(project.exists("results/e/t-1/multirun-done.json"))
+    }
+
+    @Test func summaryCSVHasOneRowPerTaskWithTheDocumentedColumns() throws {
+        let project = try project(configs: 3)
+        let events = try FIFO(project.path("events"))
+        let result = try multirun(["-c", "t-", "-gpu", "false", "-d", "2", "-check", "false", "--runner", "./task.sh {config}"],
+                             in: project, environment: ["EVENTS": events.path])
+        #expect(result.status == 0)
+        let run = try #require(project.runFolders().last)
+        let csv = try project.read("results/runs/\(run)/summary.csv").split(separator: "\n")
+        #expect(csv.first == "task,config,command,device,slot,pid,start,end,duration_s,exit_code,signal,status,log,error")
+        #expect(csv.count == 4)
+        #expect(csv.dropFirst().allSatisfy { $0.contains(",cpu,") && $0.contains(",succeeded,") })
+        let journal = try project.read("results/runs/\(run)/tasks.jsonl").split(separator: "\n")
+        #expect(journal.count == 3)
+    }
+
+    /// The ids of tasks that started, from start events.
+    func intervalsStarted(_ lines: [String]) -> [Interval] {
+        lines.filter { $0.hasPrefix("start") }.map { line in
+            let f = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            return Interval(pid: f[1], device: f[2], start: Int64(f[3]) ?? 0, end: .max, label: f[4])
+        }
+    }
+}
+
+@Suite(.serialized)
+struct CommandsModeTests {
+    @Test func linesRunDirectlyOrThroughTheShell() throws {
+        let project = try Project()
+        try project.write("cmds.txt", "touch plain.txt\n\necho \"$HOME\" > shell.txt\nsh -c 'exit 4'\n")
+        let result = try multirun(["--commands", "cmds.txt", "-gpu", "false", "-d", "2", "-check", "false"], in: project)
+        #expect(result.status == 1)
+        #expect(project.exists("plain.txt"))
+        #expect(try project.read("shell.txt") == (ProcessInfo.processInfo.environment["HOME"] ?? "") + "\n")
+        #expect(result.stdout.contains("The process failed with exit code 4"))
+        #expect(result.stdout.contains("[3/3]"))
+    }
+
+    @Test func commandsFromStandardInput() throws {
+        let project = try Project()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Binaries.multirun)
+        process.arguments = ["--commands", "-", "-gpu", "false", "-d", "3", "-check", "false"]
+        process.currentDirectoryURL = URL(fileURLWithPath: project.root)
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        input.fileHandleForWriting.write(Data("touch one\ntouch two\n".utf8))
+        try input.fileHandleForWriting.close()
+        _ = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(project.exists("one") && project.exists("two"))
+    }
+}

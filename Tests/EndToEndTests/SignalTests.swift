@@ -1,0 +1,97 @@
+import Foundation
+import Glibc
+import Testing
+
+/// Stopping multirun: no task process may outlive it, and resume runs what did not finish.
+@Suite(.serialized)
+struct SignalTests {
+    /// Configs a and b finish at once; c and d block (while BLOCK=1), each with a child in
+    /// its group and one that escaped into a session of its own.
+    func project() throws -> Project {
+        let project = try Project()
+        for name in ["a", "b", "c", "d"] {
+            try project.write("configs/s/\(name).yaml", name == "c" || name == "d" ? "block: true\n" : "block: false\n")
+        }
+        try project.write("task.sh", """
+        #!/bin/sh
+        if [ "$BLOCK" = 1 ] && grep -q 'block: true' "$1"; then
+            sleep 300 &
+            child=$!
+            # Reports once it is in a session of its own, out of the task's group.
+            setsid sh -c 'echo "escaped|$$" > "$EVENTS"; exec sleep 301' &
+            echo "ready|$$|$child" > "$EVENTS"
+            wait
+        fi
+        echo "$1" >> ran.txt
+        """, executable: true)
+        return project
+    }
+
+    func stopWhileRunning(_ signal: Int32, expectedStatus: Int32) throws {
+        let project = try project()
+        let events = try FIFO(project.path("events"))
+        let arguments = ["-c", "s/", "-gpu", "false", "-d", "2", "-check", "false", "--grace", "5", "--runner", "./task.sh {config}"]
+        let running = try Launched(Binaries.multirun, arguments, in: project, environment: ["EVENTS": events.path, "BLOCK": "1"])
+        // Both blocking tasks are up, each with a child and a process that left its group.
+        let ready = try events.lines(until: 4) { $0.hasPrefix("ready") || $0.hasPrefix("escaped") }
+        let pids = ready.flatMap { $0.split(separator: "|").dropFirst().compactMap { Int32($0) } }
+        #expect(pids.count == 6)
+        running.signal(signal)
+        let result = running.finish()
+        #expect(result.status == expectedStatus)
+        for pid in pids { #expect(isDead(pid), "process \(pid) of a task outlived multirun") }
+        #expect(result.stdout.contains("The process was interrupted"))
+        #expect(result.stdout.contains("2 succeeded"))
+        #expect(result.stdout.contains("2 interrupted"))
+        #expect(project.exists("results/s/a/multirun-done.json"))
+        #expect(!project.exists("results/s/c/multirun-done.json"))
+        #expect(!project.exists("results/s/d/multirun-done.json"))
+
+        // The next run skips what completed and runs what was interrupted.
+        let again = try multirun(Array(arguments), in: project, environment: ["EVENTS": events.path, "BLOCK": "0"])
+        #expect(again.status == 0)
+        #expect(again.stdout.contains("Skip configs/s/a.yaml"))
+        #expect(again.stdout.contains("Skip configs/s/b.yaml"))
+        #expect(again.stdout.contains("Start the process with configs/s/c.yaml"))
+        #expect(!again.stdout.contains("Start the process with configs/s/a.yaml"))
+        let ran = try project.read("ran.txt").split(separator: "\n").sorted()
+        #expect(ran == ["configs/s/a.yaml", "configs/s/b.yaml", "configs/s/c.yaml", "configs/s/d.yaml"])
+
+        // -w runs them all again.
+        let forced = try multirun(arguments + ["-w"], in: project, environment: ["EVENTS": events.path, "BLOCK": "0"])
+        #expect(forced.status == 0)
+        #expect(forced.stdout.contains("4 succeeded"))
+    }
+
+    @Test func sigtermLeavesNoProcessAndResumeRerunsInterrupted() throws {
+        try stopWhileRunning(SIGTERM, expectedStatus: 143)
+    }
+
+    @Test func sigintLeavesNoProcessAndResumeRerunsInterrupted() throws {
+        try stopWhileRunning(SIGINT, expectedStatus: 130)
+    }
+
+    @Test func timeoutKillsATaskThatIgnoresTerm() throws {
+        let project = try Project()
+        try project.write("configs/t/slow.yaml", "x: 1\n")
+        try project.write("configs/t/quick.yaml", "x: 2\n")
+        try project.write("task.sh", """
+        #!/bin/sh
+        case "$1" in *slow*) trap '' TERM; echo "ready|$$" > "$EVENTS"; sleep 300; echo survived > survived.txt;; esac
+        """, executable: true)
+        let events = try FIFO(project.path("events"))
+        let result = try multirun(["-c", "t/", "-gpu", "false", "-d", "2", "-check", "false", "--timeout", "1", "--grace", "1",
+                              "--runner", "./task.sh {config}"], in: project, environment: ["EVENTS": events.path])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("The process timed out"))
+        let rows = try project.latestSummary()
+        let slow = try #require(rows.first { ($0["config"] as? String)?.contains("slow") == true })
+        #expect(slow["status"] as? String == "timed_out")
+        #expect(slow["signal"] as? Int == Int(SIGKILL))
+        #expect((slow["duration_s"] as? Double ?? 0) >= 2.0, "TERM was ignored, so KILL came after the grace period")
+        let pid = try #require(Int32(try events.nextLine(timeout: 5).split(separator: "|")[1]))
+        #expect(isDead(pid))
+        #expect(!project.exists("survived.txt"))
+        #expect(rows.first { ($0["config"] as? String)?.contains("quick") == true }?["status"] as? String == "succeeded")
+    }
+}

@@ -1,0 +1,132 @@
+import Testing
+@testable import Scheduler
+
+struct OptionsTests {
+    @Test func seedFormsParse() throws {
+        let o = try OptionsParser.parse(["-c", "exp-(2|3)-1", "-d", "0", "1", "0", "1", "-gpu", "true", "-check", "False", "-w"])
+        #expect(o.configRegex == "exp-(2|3)-1")
+        #expect(o.slots == [0, 1, 0, 1])
+        #expect(o.gpu)
+        #expect(!o.check)
+        #expect(o.overwrite)
+    }
+
+    @Test func longAliasesParse() throws {
+        let o = try OptionsParser.parse(["--config-regex=exp-1", "--slots", "3", "--no-gpu", "--no-check", "--timeout=2.5", "--grace", "0", "--results", "out"])
+        #expect(o.configRegex == "exp-1")
+        #expect(o.slots == [3])
+        #expect(!o.gpu)
+        #expect(!o.check)
+        #expect(o.timeout == 2.5)
+        #expect(o.grace == 0)
+        #expect(o.resultsDir == "out")
+        #expect(try OptionsParser.parse(["-c", "x", "--slots", "0,2,1"]).slots == [0, 2, 1])
+        #expect(try OptionsParser.parse(["-c", "x", "--gpu", "no", "-d", "2"]).gpu == false)
+    }
+
+    @Test(arguments: ["true", "TRUE", "yes", "Yes", "1"]) func truthy(_ word: String) throws {
+        #expect(try OptionsParser.parse(["-c", "x", "-check", word]).check)
+    }
+
+    @Test(arguments: ["false", "False", "no", "NO", "0"]) func falsy(_ word: String) throws {
+        #expect(try !OptionsParser.parse(["-c", "x", "-check", word]).check)
+    }
+
+    @Test func negativeSlotIsAValueNotAFlag() {
+        #expect(throws: UsageError.self) { try OptionsParser.parse(["-c", "x", "-d", "1", "-2"]) }
+        do {
+            _ = try OptionsParser.parse(["-c", "x", "-d", "1", "-2"])
+        } catch {
+            #expect(error.message.contains("'-2' (position 1) is negative"))
+        }
+    }
+
+    @Test func missingValueNamesTheFlag() {
+        do {
+            _ = try OptionsParser.parse(["-c"])
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.message.hasPrefix("-c needs a value"))
+        }
+    }
+}
+
+struct RunnerTemplateTests {
+    let values = RunnerTemplate.Values(config: "configs/a b.yaml", output: "results/a b", gpu: "3", slot: 1, overwrite: false)
+
+    @Test func defaultTemplateDropsOverwriteUnlessAsked() throws {
+        let template = try RunnerTemplate(RunnerTemplate.defaultText)
+        #expect(template.expand(values) == ["runone", "-c", "configs/a b.yaml"])
+        var forced = values
+        forced.overwrite = true
+        #expect(template.expand(forced) == ["runone", "-c", "configs/a b.yaml", "--overwrite"])
+    }
+
+    @Test func appendsConfigWhenTheTemplateHasNone() throws {
+        #expect(try RunnerTemplate("python run.py").expand(values) == ["python", "run.py", "-c", "configs/a b.yaml"])
+    }
+
+    @Test func fillsEveryPlaceholderInsideWords() throws {
+        let template = try RunnerTemplate("python 'my run.py' --cfg={config} --out {output} --gpu={gpu} --slot {slot}")
+        #expect(template.expand(values) == ["python", "my run.py", "--cfg=configs/a b.yaml", "--out", "results/a b", "--gpu=3", "--slot", "1"])
+    }
+
+    @Test func rejectsUnknownPlaceholders() {
+        #expect(throws: UsageError("--runner: unknown placeholder {cfg}; the known ones are {config} {output} {gpu} {slot} {overwrite}")) {
+            try RunnerTemplate("run {cfg}")
+        }
+    }
+}
+
+struct CommandLineWordsTests {
+    @Test func plainLinesNeedNoShell() {
+        #expect(!CommandLineWords.needsShell("true"))
+        #expect(!CommandLineWords.needsShell("python train.py --lr=0.1 -c configs/x.yaml"))
+    }
+
+    @Test(arguments: ["a | b", "a > f", "echo $HOME", "a && b", "x=1 cmd", "ls *.yaml", "echo 'q'", "a; b", "(a)"])
+    func shellSyntaxNeedsAShell(_ line: String) {
+        #expect(CommandLineWords.needsShell(line))
+    }
+
+    @Test func splitsQuotesAndEscapes() throws {
+        #expect(try CommandLineWords.split(#"a 'b c' "d \"e\"" f\ g"#) == ["a", "b c", #"d "e""#, "f g"])
+        #expect(throws: UsageError.self) { try CommandLineWords.split("a 'b") }
+    }
+}
+
+struct SHA256Tests {
+    @Test func knownVectors() {
+        #expect(SHA256.hex([]) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(SHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(SHA256.hex(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
+            == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        #expect(SHA256.hex(Array(repeating: UInt8(ascii: "a"), count: 1000))
+            == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
+    }
+}
+
+struct ConfigSelectorTests {
+    @Test func baseFilesAreNeverTasks() {
+        #expect(ConfigSelector.isTaskFile("exp-1-2.yaml"))
+        #expect(ConfigSelector.isTaskFile("exp.json"))
+        #expect(ConfigSelector.isTaskFile("exp.yml"))
+        #expect(!ConfigSelector.isTaskFile("exp-2-base.yaml"))
+        #expect(!ConfigSelector.isTaskFile("exp_base.json"))
+        #expect(!ConfigSelector.isTaskFile("notes.txt"))
+    }
+
+    @Test func resultsFolderMirrorsTheConfigPath() {
+        #expect(ConfigSelector.resultsFolder(for: "configs/exp-1/exp-1-2.yaml", root: "configs", results: "results") == "results/exp-1/exp-1-2")
+        #expect(RunoneCommand.defaultOutputFolder(for: "configs/exp-1/exp-1-2.yaml") == "results/exp-1/exp-1-2")
+    }
+
+    @Test func theShippedExamplesSelectAsTheSeedDoes() throws {
+        let root = String(#filePath.prefix(upTo: #filePath.range(of: "/Tests/")!.lowerBound)) + "/configs"
+        let selection = try ConfigSelector.select(root: root, pattern: #"exp-(2|3)-1-\d*"#)
+        #expect(selection.paths.map { String($0.dropFirst(root.count + 1)) }
+            == ["exp-2/exp-2-1-1.yaml", "exp-2/exp-2-1-2.yaml", "exp-3/exp-3-1-1.yaml", "exp-3/exp-3-1-2.yaml"])
+        let all = try ConfigSelector.select(root: root, pattern: "exp")
+        #expect(!all.paths.contains { $0.contains("base") })
+    }
+}
