@@ -332,15 +332,17 @@ private struct Reader {
     }
 
     mutating func flowNode() throws(ConfigError) -> ConfigValue {
+        let open = pos
         if current == UInt8(ascii: "[") {
             pos += 1
             var items: [ConfigValue] = []
             while true {
                 try skipFlowSpace()
                 if current == UInt8(ascii: "]") { pos += 1; return .list(items) }
-                if atEnd { throw error("unclosed '[': expected ']'") }
+                if atEnd { throw error("unclosed '[': no ']' before the end of the file", at: open) }
                 items.append(try flowItem())
                 try skipFlowSpace()
+                if atEnd { throw error("unclosed '[': no ']' before the end of the file", at: open) }
                 if current == UInt8(ascii: ":") {
                     throw error("'key: value' pairs inside [...] are not supported; use {...} for a mapping")
                 }
@@ -356,7 +358,7 @@ private struct Reader {
             while true {
                 try skipFlowSpace()
                 if current == UInt8(ascii: "}") { pos += 1; return .map(entries) }
-                if atEnd { throw error("unclosed '{': expected '}'") }
+                if atEnd { throw error("unclosed '{': no '}' before the end of the file", at: open) }
                 let keyStart = pos
                 let key = try flowKey()
                 if !seen.insert(key).inserted { throw error("duplicate key '\(key)'", at: keyStart) }
@@ -375,6 +377,7 @@ private struct Reader {
                     throw error("expected ':' after the key")
                 }
                 entries.append((key, value))
+                if atEnd { throw error("unclosed '{': no '}' before the end of the file", at: open) }
                 if current == UInt8(ascii: ",") { pos += 1; continue }
                 if current == UInt8(ascii: "}") { pos += 1; return .map(entries) }
                 throw error("expected ',' or '}' in a {...} mapping, found '\(describe(current))'")

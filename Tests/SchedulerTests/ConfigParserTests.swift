@@ -1,0 +1,256 @@
+import Foundation
+import Testing
+@testable import Scheduler
+
+struct ConfigParserTests {
+    func yaml(_ text: String) throws(ConfigError) -> ConfigValue { try ConfigParser.parse(text, dialect: .yaml, source: "c.yaml") }
+
+    @Test func blockMappingsSequencesAndFlow() throws {
+        let value = try yaml("""
+        # a comment
+        name: kuramoto   # trailing comment
+        sizes: [1, 2.5, "three", {a: b}]
+        nested:
+          list:
+          - x: 1
+            y: [true, no, ~]
+          - - inner
+            - 'it''s'
+          empty:
+        "quoted key": "tab\\there \\u00e9"
+        """)
+        #expect(value == .map([
+            ("name", .string("kuramoto")),
+            ("sizes", .list([.int(1), .double(2.5), .string("three"), .map([("a", .string("b"))])])),
+            ("nested", .map([
+                ("list", .list([
+                    .map([("x", .int(1)), ("y", .list([.bool(true), .bool(false), .null]))]),
+                    .list([.string("inner"), .string("it's")]),
+                ])),
+                ("empty", .null),
+            ])),
+            ("quoted key", .string("tab\there é")),
+        ]))
+    }
+
+    @Test func scalarsResolveAsPyYAMLDoes() throws {
+        let cases: [(String, ConfigValue)] = [
+            ("0x1F", .int(31)), ("017", .int(15)), ("0b101", .int(5)), ("1_000", .int(1000)), ("1:30", .int(90)),
+            ("-7", .int(-7)), ("1.5", .double(1.5)), ("1.", .double(1)), (".5", .double(0.5)), ("1.0e+3", .double(1000)),
+            ("1e3", .string("1e3")), ("1.0e3", .string("1.0e3")), (".inf", .double(.infinity)), ("-.Inf", .double(-.infinity)),
+            ("yes", .bool(true)), ("Off", .bool(false)), ("y", .string("y")), ("Null", .null), ("~", .null),
+            ("nan", .string("nan")), ("0o17", .string("0o17")), ("http://x.y/z", .string("http://x.y/z")),
+        ]
+        for (text, expected) in cases {
+            #expect(try yaml("v: \(text)\n")["v"] == expected, "\(text)")
+        }
+        guard case .double(let nan)? = try yaml("v: .NaN")["v"] else { Issue.record("NaN"); return }
+        #expect(nan.isNaN)
+    }
+
+    @Test func jsonDialect() throws {
+        let value = try ConfigParser.parse(#"{"a": [1, 2.0, 1e3, "x\ny", null, true], "b": {"c": -0.5}}"#, dialect: .json, source: "c.json")
+        #expect(value == .map([
+            ("a", .list([.int(1), .double(2), .double(1000), .string("x\ny"), .null, .bool(true)])),
+            ("b", .map([("c", .double(-0.5))])),
+        ]))
+        #expect(throws: ConfigError.self) { try ConfigParser.parse("{a: 1}", dialect: .json, source: "c.json") }
+    }
+
+    @Test(arguments: [
+        ("a: &x 1\n", 1, 4, "anchors"),
+        ("a: 1\nb: *x\n", 2, 4, "aliases"),
+        ("a: !!str 1\n", 1, 4, "tags"),
+        ("a: |\n  text\n", 1, 4, "block scalars"),
+        ("a: 1\n---\nb: 2\n", 2, 1, "second document"),
+        ("a: 1\na: 2\n", 2, 1, "duplicate key 'a'"),
+        ("a:\n\tb: 1\n", 2, 1, "tab character"),
+        ("a: 1\n  b: 2\n", 2, 3, "indented more"),
+        ("a: [1, 2\n", 1, 4, "unclosed '['"),
+        ("a: {b: 1,\n", 1, 4, "unclosed '{'"),
+        ("a: 'open\n", 1, 4, "quoted string that continues"),
+        ("a: b: c\n", 1, 4, "a mapping cannot start on the same line as its key"),
+        ("d: 2026-11-21\n", 1, 4, "reads as a date"),
+        ("%YAML 1.1\n---\na: 1\n", 1, 1, "directives"),
+        ("- a\nb: 1\n", 2, 1, "unexpected content"),
+    ] as [(String, Int, Int, String)])
+    func unsupportedInputIsAnErrorWithLineAndColumn(_ text: String, _ line: Int, _ column: Int, _ message: String) {
+        do {
+            _ = try yaml(text)
+            Issue.record("accepted: \(text)")
+        } catch {
+            #expect(error.line == line && error.column == column, "\(error)")
+            #expect(error.message.contains(message), "\(error)")
+            #expect(error.description.hasPrefix("c.yaml:\(line):\(column): "))
+        }
+    }
+}
+
+/// The same documents through PyYAML's safe_load and through ours must give the same data.
+struct PyYAMLDifferentialTests {
+    /// Each value as text both sides can produce exactly: floats by bit pattern, strings
+    /// by UTF-8 hex.
+    static func canonical(_ value: ConfigValue) -> String {
+        switch value {
+        case .null: return "null"
+        case .bool(let b): return b ? "true" : "false"
+        case .int(let i): return "i\(i)"
+        case .double(let d): return "f" + String(format: "%016llx", d.isNaN ? Double.nan.bitPattern : d.bitPattern)
+        case .string(let s): return "s" + s.utf8.map { String(format: "%02x", $0) }.joined()
+        case .list(let items): return "[" + items.map(canonical).joined(separator: ",") + "]"
+        case .map(let entries): return "{" + entries.map { canonical(.string($0.key)) + ":" + canonical($0.value) }.joined(separator: ",") + "}"
+        }
+    }
+
+    static let python = #"""
+import sys, yaml, struct, math
+def canon(v):
+    if v is None: return "null"
+    if isinstance(v, bool): return "true" if v else "false"
+    if isinstance(v, int): return "i%d" % v
+    if isinstance(v, float):
+        if math.isnan(v): v = float("nan")
+        return "f" + struct.pack(">d", v).hex()
+    if isinstance(v, str): return "s" + v.encode("utf-8").hex()
+    if isinstance(v, list): return "[" + ",".join(canon(x) for x in v) + "]"
+    if isinstance(v, dict): return "{" + ",".join(canon(k) + ":" + canon(x) for k, x in v.items()) + "}"
+    return "unsupported " + type(v).__name__
+for path in sys.argv[1:]:
+    try:
+        print(canon(yaml.safe_load(open(path, encoding="utf-8"))))
+    except Exception as e:
+        print("ERROR " + type(e).__name__)
+"""#
+
+    /// Documents in the subset: generated from a seed, plus hand-picked edge cases.
+    static func corpus() -> [String] {
+        var random = SeededRandom(seed: 42)
+        var documents: [String] = []
+        for _ in 0..<300 {
+            var generator = YAMLGenerator(random: &random)
+            documents.append(generator.document())
+        }
+        documents += [
+            "a: 1\n", "- 1\n- 2\n", "a:\n- x\n- y\nb: 2\n", "k: 'single ''quoted'''\n", "k: \"esc \\\\ \\\" \\t \\x41 \\u263A\"\n",
+            "k: [a, 'b', \"c\", 1, 2.0, {x: y}, [z]]\n", "k: {a: 1, b: [2, 3], c: {d: e}}\n", "plain: text with spaces # comment\n",
+            "url: http://example.com:8080/x\n", "n: -0\n", "f: -1.5e-3\n", "f: 6.02e+23\n", "x: +12\n", "x: 0x_1F\n", "x: 1:20:30\n",
+            "x: 190:20:30.15\n", "x: .5\n", "x: -.inf\n", "x: .NaN\n", "b: [yes, No, on, OFF, True, false]\n", "e: []\n", "e: {}\n",
+            "---\na: 1\n", "a: 1\n...\n", "x: ~\n", "x:\n", "\"k\": v\n", "'k': v\n", "s: a:b\n", "s: a #b\n", "s: a#b\n",
+            "list:\n  - a\n  -   b\n  -\n    c: 1\n", "- - a\n  - b\n- - c\n", "a:\n  b:\n    c:\n      d: 1\n", "\u{FEFF}a: 1\n",
+            "multi: [1,\n  2,\n  3]\n", "m: {a: 1,\n  b: 2}\n", "k: é ü 日本\n", "- {a: 1}\n- [1]\n", "x: 012345\n", "x: 09\n",
+        ]
+        return documents
+    }
+
+    @Test func agreesWithPyYAML() throws {
+        let folder = NSTemporaryDirectory() + "yaml-diff-\(getpid())"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let documents = Self.corpus()
+        var paths: [String] = []
+        for (i, document) in documents.enumerated() {
+            let path = "\(folder)/\(i).yaml"
+            try document.write(toFile: path, atomically: true, encoding: .utf8)
+            paths.append(path)
+        }
+        try Self.python.write(toFile: folder + "/canon.py", atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", folder + "/canon.py"] + paths
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "python3 with PyYAML is needed (apt-get install python3-yaml)")
+        let expected = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var checked = 0
+        for (i, document) in documents.enumerated() {
+            let ours: String
+            do { ours = Self.canonical(try ConfigParser.parse(document, dialect: .yaml, source: "\(i).yaml")) } catch { ours = "ERROR \(error)" }
+            #expect(ours == expected[i], "document \(i):\n\(document)")
+            checked += 1
+        }
+        #expect(checked == documents.count)
+    }
+}
+
+/// A small deterministic PRNG for generated corpora.
+struct SeededRandom {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+    mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
+}
+
+/// Random documents inside the subset: nested block mappings and sequences with flow
+/// collections and scalars of every kind the resolver distinguishes.
+struct YAMLGenerator {
+    var random: SeededRandom
+
+    init(random: inout SeededRandom) {
+        self.random = SeededRandom(seed: random.next())
+    }
+
+    static let plainScalars = [
+        "1", "-3", "+4", "0", "017", "0x1A", "0b11", "1_000", "2:30", "3.14", "-0.5", "1.", ".25", "1.0e+5", "2.5E-3", "1e5",
+        ".inf", "-.inf", "yes", "No", "on", "OFF", "true", "False", "y", "n", "null", "~", "Null", "hello", "hello world",
+        "a-b_c", "x.y", "path/to/file.yaml", "v1.2.3", "0.1.2", "1_2.5", "12e", "a:b", "-x", "caf\u{e9}", "x#y", "1,000",
+    ]
+    static let quotedScalars = ["'yes'", "\"1\"", "'a: b'", "\"#c\"", "\"tab\\tx\"", "'it''s'", "\"\\u00e9\"", "''", "\"\""]
+    static let keys = ["alpha", "beta", "gamma", "delta_1", "eps-2", "zeta.z", "eta", "theta", "iota", "kappa"]
+
+    mutating func scalar(inFlow: Bool) -> String {
+        if random.below(4) == 0 { return random.pick(Self.quotedScalars) }
+        let plain = random.pick(Self.plainScalars)
+        // ',' ends a plain scalar inside [...] and {...}.
+        return inFlow && plain.contains(",") ? "'\(plain)'" : plain
+    }
+
+    mutating func flow(depth: Int) -> String {
+        if depth > 2 || random.below(3) == 0 { return scalar(inFlow: true) }
+        if random.below(2) == 0 {
+            return "[" + (0..<random.below(4)).map { _ in flow(depth: depth + 1) }.joined(separator: ", ") + "]"
+        }
+        var used = Set<String>()
+        var entries: [String] = []
+        for _ in 0..<random.below(4) {
+            let key = random.pick(Self.keys)
+            if used.insert(key).inserted { entries.append("\(key): \(flow(depth: depth + 1))") }
+        }
+        return "{" + entries.joined(separator: ", ") + "}"
+    }
+
+    mutating func block(indent: Int, depth: Int) -> String {
+        let pad = String(repeating: " ", count: indent)
+        var lines: [String] = []
+        if random.below(3) == 0 {
+            for _ in 0..<(1 + random.below(3)) {
+                lines.append(pad + "- " + (random.below(3) == 0 ? flow(depth: 1) : scalar(inFlow: false)))
+            }
+            return lines.joined(separator: "\n")
+        }
+        var used = Set<String>()
+        for _ in 0..<(1 + random.below(4)) {
+            let key = random.pick(Self.keys)
+            guard used.insert(key).inserted else { continue }
+            switch depth < 3 ? random.below(4) : 0 {
+            case 0: lines.append(pad + "\(key): " + scalar(inFlow: false) + (random.below(5) == 0 ? "  # note" : ""))
+            case 1: lines.append(pad + "\(key): " + flow(depth: 0))
+            default:
+                lines.append(pad + "\(key):")
+                lines.append(block(indent: indent + 2, depth: depth + 1))
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    mutating func document() -> String { block(indent: 0, depth: 0) + "\n" }
+}
