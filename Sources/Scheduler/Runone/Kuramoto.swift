@@ -126,23 +126,21 @@ public struct KuramotoModel {
 
     public var edgeCount: Int { neighbours.count / 2 }
 
-    /// Runs the model; `neural` gets sin θ per sample ([timepoints][nodes], row-major),
-    /// `order` the order parameter r = |mean e^{iθ}| per sample. `shouldStop` is asked
-    /// now and then; when it returns true the run ends early and returns false.
-    public mutating func run(neural: inout [Double], order: inout [Double], shouldStop: () -> Bool) -> Bool {
+    /// Runs the model and hands each sample to `sample`: sin θ of every node and the
+    /// order parameter r = |mean e^{iθ}|. When `sample` returns false the run stops early
+    /// and this returns false.
+    public mutating func run(sample: (_ neural: UnsafeBufferPointer<Double>, _ order: Double) -> Bool) -> Bool {
         let p = parameters
         let n = p.nodes
         let k = p.coupling / Double(n)
         let dt = p.dt
         let noiseScale = p.noise * dt.squareRoot()
         let steps = p.stepsPerSample
-        neural = [Double](repeating: 0, count: p.timepoints * n)
-        order = [Double](repeating: 0, count: p.timepoints)
         var sines = [Double](repeating: 0, count: n)
         var cosines = [Double](repeating: 0, count: n)
         var drift = [Double](repeating: 0, count: n)
-        for sample in 0..<p.timepoints {
-            if sample % 16 == 0 && shouldStop() { return false }
+        var row = [Double](repeating: 0, count: n)
+        for _ in 0..<p.timepoints {
             for _ in 0..<steps {
                 for i in 0..<n {
                     sines[i] = sin(theta[i])
@@ -168,15 +166,15 @@ public struct KuramotoModel {
             }
             var re = 0.0
             var im = 0.0
-            let row = sample * n
             for i in 0..<n {
                 let s = sin(theta[i])
-                let c = cos(theta[i])
-                neural[row + i] = s
-                re += c
+                row[i] = s
+                re += cos(theta[i])
                 im += s
             }
-            order[sample] = (re * re + im * im).squareRoot() / Double(n)
+            let order = (re * re + im * im).squareRoot() / Double(n)
+            let keepGoing = row.withUnsafeBufferPointer { sample($0, order) }
+            if !keepGoing { return false }
         }
         return true
     }

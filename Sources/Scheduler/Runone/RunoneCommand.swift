@@ -106,26 +106,39 @@ public enum RunoneCommand {
 
     static func runKuramoto(_ parameters: KuramotoParameters, output: String, run: inout RunMetadata) -> TaskExit {
         var model = KuramotoModel(parameters)
-        var neural: [Double] = []
-        var order: [Double] = []
-        var stopSignal: Int32?
-        let finished = model.run(neural: &neural, order: &order) {
-            stopSignal = pendingStopSignal()
-            return stopSignal != nil
-        }
-        guard finished else { return TaskExit(signal: stopSignal ?? SIGTERM) }
+        let neural: NPYWriter
         do {
-            try FileIO.writeAtomically(output + "/neural.npy", NPYWriter.float64(neural, shape: [parameters.timepoints, parameters.nodes]))
-            var csv = "time_s,order_parameter\n"
-            for (sample, r) in order.enumerated() {
-                csv += "\(JSON.number(Double(sample + 1) * Double(parameters.stepsPerSample) * parameters.dt)),\(JSON.number(r))\n"
-            }
+            neural = try NPYWriter(path: output + "/neural.npy", shape: [parameters.timepoints, parameters.nodes])
+        } catch {
+            Console.standardError.line("runone: \(error)")
+            return TaskExit(exitCode: 1)
+        }
+        var csv = "time_s,order_parameter\n"
+        var orderSum = 0.0
+        var samples = 0
+        var stopSignal: Int32?
+        let samplePeriod = Double(parameters.stepsPerSample) * parameters.dt
+        let finished = model.run { row, order in
+            neural.append(row)
+            samples += 1
+            orderSum += order
+            csv += "\(JSON.number(Double(samples) * samplePeriod)),\(JSON.number(order))\n"
+            // A pending TERM/INT/HUP is checked every 16 samples: cheap, and prompt enough.
+            if samples % 16 == 0 { stopSignal = pendingStopSignal() }
+            return stopSignal == nil
+        }
+        guard finished else {
+            neural.abandon()
+            return TaskExit(signal: stopSignal ?? SIGTERM)
+        }
+        do {
+            try neural.finish()
             try FileIO.writeAtomically(output + "/order_parameter.csv", text: csv)
         } catch {
             Console.standardError.line("runone: \(error)")
             return TaskExit(exitCode: 1)
         }
-        run.extra = [("edges", .int(Int64(model.edgeCount))), ("mean_order_parameter", .double(order.reduce(0, +) / Double(max(order.count, 1))))]
+        run.extra = [("edges", .int(Int64(model.edgeCount))), ("mean_order_parameter", .double(orderSum / Double(max(samples, 1))))]
         return TaskExit(exitCode: 0)
     }
 
