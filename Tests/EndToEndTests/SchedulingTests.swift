@@ -165,3 +165,71 @@ struct CommandsModeTests {
         #expect(project.exists("one") && project.exists("two"))
     }
 }
+
+@Suite(.serialized)
+struct RunnerAndPromptTests {
+    @Test func drivesAnExistingPythonRunner() throws {
+        let project = try Project()
+        try project.fakeNvidiaSMI(gpus: 2)
+        try project.write("configs/exp-1/exp-1-1.yaml", "lr: 0.1\n")
+        try project.write("configs/exp-1/exp-1-2.yaml", "lr: 0.2\n")
+        try project.write("run.py", """
+        import argparse, json, os
+        parser = argparse.ArgumentParser()
+        parser.add_argument("-c", required=True)
+        args = parser.parse_args()
+        out = os.environ["MULTIRUN_OUTPUT"]
+        os.makedirs(out, exist_ok=True)
+        with open(os.path.join(out, "seen.json"), "w") as f:
+            json.dump({"config": args.c, "gpu": os.environ["CUDA_VISIBLE_DEVICES"],
+                       "order": os.environ["CUDA_DEVICE_ORDER"], "task": os.environ["MULTIRUN_TASK"]}, f)
+        """)
+        let result = try multirun(["-c", "exp-1", "-d", "0", "1", "-check", "false", "--runner", "python3 run.py"], in: project)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("The process finished: python3 run.py -c configs/exp-1/exp-1-1.yaml ["))
+        for (i, name) in ["exp-1-1", "exp-1-2"].enumerated() {
+            let seen = try JSONSerialization.jsonObject(with: Data(try project.read("results/exp-1/\(name)/seen.json").utf8)) as? [String: String]
+            #expect(seen == ["config": "configs/exp-1/\(name).yaml", "gpu": "1", "order": "PCI_BUS_ID", "task": "\(i + 1)/2"])
+            #expect(project.exists("results/exp-1/\(name)/multirun-done.json"))
+        }
+    }
+
+    /// Runs multirun under `script`, which gives it a terminal, and answers the prompt.
+    func answer(_ reply: String, in project: Project) throws -> (status: Int32, stdout: String) {
+        let command = "\(Binaries.multirun) -c t- -gpu false -d 1 --runner ./task.sh; echo \"exit=$?\""
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["script", "-qec", command, "/dev/null"]
+        process.currentDirectoryURL = URL(fileURLWithPath: project.root)
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        input.fileHandleForWriting.write(Data((reply + "\n").utf8))
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func promptListsTheTasksAndRunsOnlyOnYes() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { return }
+        let project = try Project()
+        try project.write("configs/e/t-1.yaml", "n: 1\n")
+        try project.write("task.sh", "#!/bin/sh\necho \"$2\" >> ran.txt\n", executable: true)
+
+        let no = try answer("n", in: project)
+        #expect(no.stdout.contains("Config file list:"))
+        #expect(no.stdout.contains("Command list:"))
+        #expect(no.stdout.contains("./task.sh -c configs/e/t-1.yaml"))
+        #expect(no.stdout.contains("Do you want to run ./task.sh with these files? [y/n]"))
+        #expect(no.stdout.contains("Nothing started."))
+        #expect(no.stdout.contains("exit=0"))
+        #expect(!project.exists("ran.txt"))
+
+        let yes = try answer("y", in: project)
+        #expect(yes.stdout.contains("The process finished: ./task.sh -c configs/e/t-1.yaml [1/1]"))
+        #expect(yes.stdout.contains("exit=0"))
+        #expect(try project.read("ran.txt") == "configs/e/t-1.yaml\n")
+    }
+}

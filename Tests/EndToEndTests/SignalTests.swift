@@ -71,6 +71,10 @@ struct SignalTests {
         try stopWhileRunning(SIGINT, expectedStatus: 130)
     }
 
+    @Test func sighupStopsLikeTerm() throws {
+        try stopWhileRunning(SIGHUP, expectedStatus: 129)
+    }
+
     @Test func timeoutKillsATaskThatIgnoresTerm() throws {
         let project = try Project()
         try project.write("configs/t/slow.yaml", "x: 1\n")
