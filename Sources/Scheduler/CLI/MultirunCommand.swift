@@ -87,7 +87,7 @@ public enum MultirunCommand {
         for task in plan.tasks { out.line("  \(displayCommand(task.argv(gpu: "", slot: 0)))") }
         for line in plan.notes { out.line(line) }
         out.line("Do you want to run \(plan.runnerName) with these files? [y/n]")
-        guard let answer = readLine(strippingNewline: true) else { return false }
+        guard let answer = SignalChannel.withStopSignalsDeliverable({ readLine(strippingNewline: true) }) else { return false }
         let trimmed = answer.trimming(" \t\r")
         return trimmed == "y" || trimmed == "Y"
     }

@@ -36,6 +36,15 @@ public struct TaskSpec: Sendable {
     }
 }
 
+extension TaskSpec {
+    /// The command as log lines show it: a `--commands` line as written, a runner argv
+    /// with words quoted where needed.
+    public func display(_ argv: [String]) -> String {
+        if case .words = command { return label }
+        return displayCommand(argv)
+    }
+}
+
 /// A config task's identity for resume: its path, content hash and results folder.
 public struct ConfigIdentity: Sendable, Equatable {
     public let path: String

@@ -17,6 +17,17 @@ public final class SignalChannel {
         signal(SIGPIPE, SIG_IGN)
     }
 
+    /// Runs `body` (a prompt) with SIGINT, SIGTERM and SIGHUP deliverable, so Ctrl-C at
+    /// the question ends multirun at once; nothing has started at that point.
+    public static func withStopSignalsDeliverable<T>(_ body: () -> T) -> T {
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        for signal in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&mask, signal) }
+        pthread_sigmask(SIG_UNBLOCK, &mask, nil)
+        defer { pthread_sigmask(SIG_BLOCK, &mask, nil) }
+        return body()
+    }
+
     public init() throws(SystemError) {
         var mask = Self.handledMask()
         let fd = csystem_signalfd(&mask)

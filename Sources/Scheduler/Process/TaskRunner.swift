@@ -60,6 +60,8 @@ public final class TaskRunner {
     /// signal that interrupted the run, if any.
     public func run() -> Int32? {
         _ = csystem_set_child_subreaper()
+        // A Ctrl-C while the plan was being made stops the run before anything starts.
+        for signal in signals.drain() where signal != SIGCHLD { stop(on: signal) }
         launchWhatFits()
         while !dispatcher.isDone {
             waitForEvents()
@@ -110,7 +112,7 @@ public final class TaskRunner {
         let gpu: String
         if case .gpu(let position) = slot.device, let ids = settings.gpuIDs { gpu = ids[position] } else { gpu = "" }
         let argv = spec.argv(gpu: gpu, slot: slot.number)
-        let command = displayCommand(argv)
+        let command = spec.display(argv)
         var extra = [
             "CUDA_VISIBLE_DEVICES=\(gpu)",
             "MULTIRUN_SLOT=\(slot.number)",
