@@ -14,62 +14,53 @@ struct SchedulingTests {
         return project
     }
 
-    @Test func gpusOneAndThreeTakeOneTaskEach() throws {
-        let project = try project(configs: 6, gpus: 4)
+    /// Runs the gated task on every config of `project`. Returns the tasks that started
+    /// before any was let go (`held` of them are awaited), then every task's interval.
+    func gatedRun(_ project: Project, configs: Int, holding held: Int, _ arguments: [String],
+                  environment extra: [String: String] = [:]) throws -> (held: [Interval], done: [Interval], result: (status: Int32, stdout: String, stderr: String)) {
         let events = try FIFO(project.path("events"))
         let gate = try FIFO(project.path("gate"))
-        let running = try Launched(Binaries.multirun, ["-c", "e/t-", "-d", "0", "1", "0", "1", "-check", "false", "--runner", "./task.sh {config}"],
-                                   in: project, environment: ["EVENTS": events.path, "GATE": gate.path])
+        let environment = extra.merging(["EVENTS": events.path, "GATE": gate.path]) { $1 }
+        let running = try Launched(Binaries.multirun, arguments + ["-check", "false", "--runner", "./task.sh {config}"],
+                                   in: project, environment: environment)
+        let first = try events.lines(until: held) { $0.hasPrefix("start") }
+        gate.send(lines: configs)
+        // Every task writes one start and one end line.
+        let rest = try events.lines(until: 2 * configs - first.count) { _ in true }
+        return (intervalsStarted(first), intervals(from: first + rest), running.finish())
+    }
+
+    @Test func gpusOneAndThreeTakeOneTaskEach() throws {
+        let run = try gatedRun(try project(configs: 6, gpus: 4), configs: 6, holding: 2, ["-c", "e/t-", "-d", "0", "1", "0", "1"])
         // Two tasks start, one per GPU, before any is let go.
-        var lines = try events.lines(until: 2) { $0.hasPrefix("start") }
-        let firstDevices = Set(intervalsStarted(lines).map(\.device))
-        #expect(firstDevices == ["1", "3"])
-        gate.send(lines: 6)
-        lines += try events.lines(until: 6 + 6 - lines.count) { _ in true }
-        let result = running.finish()
-        #expect(result.status == 0)
-        let done = intervals(from: lines)
-        #expect(done.count == 6)
-        #expect(Set(done.map(\.device)).isSubset(of: ["1", "3"]))
+        #expect(Set(run.held.map(\.device)) == ["1", "3"])
+        #expect(run.result.status == 0)
+        #expect(run.done.count == 6)
+        #expect(Set(run.done.map(\.device)).isSubset(of: ["1", "3"]))
         for device in ["1", "3"] {
-            #expect(maxConcurrency(done.filter { $0.device == device }) == 1, "two tasks at once on GPU \(device)")
+            #expect(maxConcurrency(run.done.filter { $0.device == device }) == 1, "two tasks at once on GPU \(device)")
         }
-        #expect(result.stdout.contains("Start the process with configs/e/t-1.yaml"))
-        #expect(result.stdout.contains("The process finished: ./task.sh configs/e/t-1.yaml ["))
-        #expect(result.stdout.contains("[6/6]"))
+        #expect(run.result.stdout.contains("Start the process with configs/e/t-1.yaml"))
+        #expect(run.result.stdout.contains("The process finished: ./task.sh configs/e/t-1.yaml ["))
+        #expect(run.result.stdout.contains("[6/6]"))
     }
 
     @Test func twoSlotsOnOneGPURunTwoAtOnce() throws {
-        let project = try project(configs: 4, gpus: 4)
-        let events = try FIFO(project.path("events"))
-        let gate = try FIFO(project.path("gate"))
-        let running = try Launched(Binaries.multirun, ["-c", "t-", "-d", "0", "2", "0", "0", "-check", "false", "--runner", "./task.sh {config}"],
-                                   in: project, environment: ["EVENTS": events.path, "GATE": gate.path])
-        let first = try events.lines(until: 2) { $0.hasPrefix("start") }
-        #expect(intervalsStarted(first).map(\.device) == ["1", "1"])
-        gate.send(lines: 4)
-        let rest = try events.lines(until: 8 - first.count) { _ in true }
-        #expect(running.finish().status == 0)
-        let done = intervals(from: first + rest)
-        #expect(done.allSatisfy { $0.device == "1" })
-        #expect(maxConcurrency(done) == 2)
+        let run = try gatedRun(try project(configs: 4, gpus: 4), configs: 4, holding: 2, ["-c", "t-", "-d", "0", "2", "0", "0"])
+        #expect(run.held.map(\.device) == ["1", "1"])
+        #expect(run.result.status == 0)
+        #expect(run.done.allSatisfy { $0.device == "1" })
+        #expect(maxConcurrency(run.done) == 2)
     }
 
     @Test func cpuModeRunsThreeAtOnceWithGPUsHidden() throws {
-        let project = try project(configs: 7)
-        let events = try FIFO(project.path("events"))
-        let gate = try FIFO(project.path("gate"))
-        let running = try Launched(Binaries.multirun, ["-c", "t-", "-gpu", "false", "-d", "3", "-check", "false", "--runner", "./task.sh {config}"],
-                                   in: project, environment: ["EVENTS": events.path, "GATE": gate.path, "CUDA_VISIBLE_DEVICES": "0,1"])
-        let first = try events.lines(until: 3) { $0.hasPrefix("start") }
-        #expect(intervalsStarted(first).count == 3, "three tasks run at once")
-        gate.send(lines: 7)
-        let rest = try events.lines(until: 14 - first.count) { _ in true }
-        #expect(running.finish().status == 0)
-        let done = intervals(from: first + rest)
-        #expect(done.count == 7)
-        #expect(maxConcurrency(done) == 3)
-        #expect(done.allSatisfy { $0.device == "" }, "CUDA_VISIBLE_DEVICES is set and empty on the CPU")
+        let run = try gatedRun(try project(configs: 7), configs: 7, holding: 3, ["-c", "t-", "-gpu", "false", "-d", "3"],
+                               environment: ["CUDA_VISIBLE_DEVICES": "0,1"])
+        #expect(run.held.count == 3, "three tasks run at once")
+        #expect(run.result.status == 0)
+        #expect(run.done.count == 7)
+        #expect(maxConcurrency(run.done) == 3)
+        #expect(run.done.allSatisfy { $0.device == "" }, "CUDA_VISIBLE_DEVICES is set and empty on the CPU")
     }
 
     @Test func seedSelectionPicksExactlyTheFourConfigs() throws {
@@ -124,7 +115,7 @@ struct SchedulingTests {
         #expect(journal.count == 3)
     }
 
-    /// The ids of tasks that started, from start events.
+    /// The tasks that started, from their start events.
     func intervalsStarted(_ lines: [String]) -> [Interval] {
         lines.filter { $0.hasPrefix("start") }.map { line in
             let f = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
@@ -148,20 +139,9 @@ struct CommandsModeTests {
 
     @Test func commandsFromStandardInput() throws {
         let project = try Project()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Binaries.multirun)
-        process.arguments = ["--commands", "-", "-gpu", "false", "-d", "3", "-check", "false"]
-        process.currentDirectoryURL = URL(fileURLWithPath: project.root)
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        input.fileHandleForWriting.write(Data("touch one\ntouch two\n".utf8))
-        try input.fileHandleForWriting.close()
-        _ = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let result = try runFeeding("touch one\ntouch two\n", to: Binaries.multirun,
+                                    ["--commands", "-", "-gpu", "false", "-d", "3", "-check", "false"], in: project)
+        #expect(result.status == 0)
         #expect(project.exists("one") && project.exists("two"))
     }
 }
@@ -197,19 +177,8 @@ struct RunnerAndPromptTests {
     /// Runs multirun under `script`, which gives it a terminal, and answers the prompt.
     func answer(_ reply: String, in project: Project) throws -> (status: Int32, stdout: String) {
         let command = "\(Binaries.multirun) -c t- -gpu false -d 1 --runner ./task.sh; echo \"exit=$?\""
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["script", "-qec", command, "/dev/null"]
-        process.currentDirectoryURL = URL(fileURLWithPath: project.root)
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        input.fileHandleForWriting.write(Data((reply + "\n").utf8))
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        // script copies our stdin to the terminal it gives multirun.
+        return try runFeeding(reply + "\n", to: "/usr/bin/env", ["script", "-qec", command, "/dev/null"], in: project)
     }
 
     @Test func promptListsTheTasksAndRunsOnlyOnYes() throws {

@@ -110,6 +110,24 @@ func multirun(_ arguments: [String], in project: Project,
     try Launched(Binaries.multirun, arguments, in: project, environment: environment).finish()
 }
 
+/// Runs a program in the project with `input` on its stdin, to completion.
+func runFeeding(_ input: String, to executable: String, _ arguments: [String], in project: Project) throws -> (status: Int32, stdout: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    process.currentDirectoryURL = URL(fileURLWithPath: project.root)
+    let stdin = Pipe()
+    let stdout = Pipe()
+    process.standardInput = stdin
+    process.standardOutput = stdout
+    try process.run()
+    stdin.fileHandleForWriting.write(Data(input.utf8))
+    try stdin.fileHandleForWriting.close()
+    let data = stdout.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
 /// A FIFO the test holds open read-write: tasks write event lines into it (never blocking,
 /// since a reader exists), or read lines from it to wait for the test's go-ahead.
 final class FIFO {
