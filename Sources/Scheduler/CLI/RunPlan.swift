@@ -35,9 +35,7 @@ struct RunPlan {
             if !options.overwrite {
                 switch CompletionMarker.check(identity) {
                 case .completed:
-                    var record = TaskRecord(number: 0, config: path, command: displayCommand(template.expand(values)), status: .skipped)
-                    record.logPath = nil
-                    plan.skipped.append(record)
+                    plan.skipped.append(TaskRecord(number: 0, config: path, command: displayCommand(template.expand(values)), status: .skipped))
                     plan.notes.append("Skip \(path): it completed in an earlier run (\(CompletionMarker.path(in: identity.resultsFolder))); pass -w to run it again")
                     continue
                 case .configChanged:
@@ -49,7 +47,7 @@ struct RunPlan {
             let log = "\(runFolder)/logs/\(path).log"
             plan.tasks.append(TaskSpec(label: path, program: program, command: .runner(template, values), config: identity, logPath: log))
         }
-        // Rows are numbered in selection order: tasks first, then skipped ones after them.
+        // Skipped rows are numbered after the tasks that run, so task numbers match MULTIRUN_TASK.
         for index in plan.skipped.indices { plan.skipped[index].number = plan.tasks.count + index + 1 }
         return plan
     }

@@ -71,9 +71,7 @@ public final class TaskRunner {
             launchWhatFits()
         }
         for task in dispatcher.notStarted {
-            var record = TaskRecord(number: task + 1, config: tasks[task].config?.path, command: tasks[task].label, status: .notStarted)
-            record.logPath = nil
-            reporter.notRun(record)
+            reporter.notRun(TaskRecord(number: task + 1, config: tasks[task].config?.path, command: tasks[task].label, status: .notStarted))
         }
         killLeftovers()
         return stopSignal
@@ -92,13 +90,7 @@ public final class TaskRunner {
     }
 
     private func nextDeadline() -> UInt64? {
-        var next: UInt64?
-        for task in running.values {
-            for deadline in [task.deadline, task.killAt].compactMap({ $0 }) where next == nil || deadline < next! {
-                next = deadline
-            }
-        }
-        return next
+        running.values.flatMap { [$0.deadline, $0.killAt].compactMap { $0 } }.min()
     }
 
     // MARK: - Starting
