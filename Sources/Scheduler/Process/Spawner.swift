@@ -56,13 +56,27 @@ public final class Spawner {
 /// A NULL-terminated array of C strings that owns its memory (for argv and envp).
 public final class CStringArray {
     public private(set) var pointers: [UnsafeMutablePointer<CChar>?]
+    /// Strings shared with (and kept alive through) another array, not freed here.
+    private let prefix: CStringArray?
+    private let ownedFrom: Int
 
     public init(_ strings: [String]) {
         pointers = strings.map { strdup($0) }
         pointers.append(nil)
+        prefix = nil
+        ownedFrom = 0
     }
 
-    deinit { for pointer in pointers { free(pointer) } }
+    /// `prefix`'s strings followed by `extra`, copying only `extra`: per-task environment
+    /// variables on top of the parent's, without duplicating the parent's for every task.
+    public init(_ prefix: CStringArray, adding extra: [String]) {
+        pointers = prefix.pointers.dropLast() + extra.map { strdup($0) }
+        pointers.append(nil)
+        self.prefix = prefix
+        ownedFrom = prefix.pointers.count - 1
+    }
+
+    deinit { for pointer in pointers[ownedFrom...] { free(pointer) } }
 }
 
 /// Runs a short helper program (nvidia-smi) to completion and captures what it prints.

@@ -37,7 +37,8 @@ public final class TaskRunner {
     private let reporter: RunReporter
     private let signals: SignalChannel
     private let spawner: Spawner
-    private let baseEnvironment: [String]
+    /// The parent's environment less what we set per task, copied once for the whole run.
+    private let baseEnvironment: CStringArray
     private var dispatcher: Dispatcher
     private var running: [pid_t: Running] = [:]
     private var createdFolders: Set<String> = []
@@ -53,7 +54,7 @@ public final class TaskRunner {
         self.dispatcher = Dispatcher(taskCount: tasks.count, pool: pool)
         // What we set per task replaces anything inherited under the same name.
         let ours = ["CUDA_VISIBLE_DEVICES=", "CUDA_DEVICE_ORDER=", "MULTIRUN_"]
-        self.baseEnvironment = Environment.entries().filter { entry in !ours.contains { entry.hasPrefix($0) } }
+        self.baseEnvironment = CStringArray(Environment.entries().filter { entry in !ours.contains { entry.hasPrefix($0) } })
     }
 
     /// Runs every task (or until a stop signal), then reaps everything left. Returns the
@@ -122,7 +123,7 @@ public final class TaskRunner {
         do {
             let logFD = try openLog(spec.logPath)
             defer { close(logFD) }
-            let environment = CStringArray(baseEnvironment + extra)
+            let environment = CStringArray(baseEnvironment, adding: extra)
             let pid = try spawner.spawn(path: spec.program, argv: argv, environment: environment, stdout: logFD, stderr: logFD)
             var entry = Running(task: task, slot: slot, command: command, startMonotonic: startMonotonic, startWall: startWall)
             if let timeout = settings.timeout { entry.deadline = startMonotonic + UInt64(timeout * 1e9) }
