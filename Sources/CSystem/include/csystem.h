@@ -25,4 +25,8 @@ short csystem_spawn_setsid_flag(void);
 /// posix_spawn_file_actions_addclosefrom_np: close every descriptor >= `from` in the child.
 int csystem_spawn_close_from(posix_spawn_file_actions_t *actions, int from);
 
+/// pidfd_open(2): a descriptor that becomes readable when process `pid` exits, so a
+/// restarted scheduler can wait for a task it did not start.
+int csystem_pidfd_open(pid_t pid);
+
 #endif

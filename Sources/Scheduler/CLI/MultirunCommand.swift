@@ -8,7 +8,11 @@ public enum MultirunCommand {
     /// 0 all succeeded or skipped, 1 some failed or timed out, 2 usage error, 128+N on signal N.
     public static func main(_ arguments: [String]) -> Int32 {
         let errors = Console.standardError
+        if arguments.first == Supervisor.command { return Supervisor.main(Array(arguments.dropFirst())) }
         do {
+            if let first = arguments.first, QueueCommands.names.contains(first) {
+                return try QueueCommands.run(first, Array(arguments.dropFirst()))
+            }
             return try run(arguments)
         } catch {
             errors.line("multirun: \(error.message)")
@@ -22,6 +26,11 @@ public enum MultirunCommand {
         if options.showHelp { out.line(HelpText.multirun); return 0 }
         if options.showVersion { out.line("multirun \(version)"); return 0 }
 
+        // A daemon owns this machine's slots: tasks must go through it, not around it.
+        let queue = QueueFolder.resolve(options.queue)
+        if let pid = QueueCommands.schedulerPID(queue) {
+            throw UsageError("a multirun daemon (pid \(pid)) owns the slots of queue \(queue.path); hand it these tasks with 'multirun submit' and the same -c/--commands, or stop it first")
+        }
         let placement = try Placement.make(options)
         let runID = Clock.runID()
         let resultsRoot = ConfigSelector.normalized(options.resultsDir)

@@ -15,6 +15,12 @@ public struct Options: Equatable, Sendable {
     public var resultsDir = "results"
     public var showHelp = false
     public var showVersion = false
+    /// Queue subcommands: the folder, and their own switches and arguments.
+    public var queue: String?
+    public var exitWhenIdle = false
+    public var json = false
+    public var all = false
+    public var positionals: [String] = []
 
     public init() {}
 }
@@ -22,7 +28,9 @@ public struct Options: Equatable, Sendable {
 /// Parses multirun's flags: the seed tool's single-dash forms (`-c`, `-d 0 1`, `-gpu false`,
 /// `-check false`, `-w`) and GNU-style long aliases (`--slots 0,1`, `--no-gpu`, `--timeout=5`).
 public enum OptionsParser {
-    public static func parse(_ arguments: [String]) throws(UsageError) -> Options {
+    /// `requireTasks`: the one-shot run and `submit` need -c or --commands; `daemon`,
+    /// `status`, `cancel`, `wait` and `drain` take IDs (positionals) instead.
+    public static func parse(_ arguments: [String], requireTasks: Bool = true, allowPositionals: Bool = false) throws(UsageError) -> Options {
         var options = Options()
         var cursor = ArgumentCursor(arguments)
         while let raw = cursor.next() {
@@ -63,6 +71,14 @@ public enum OptionsParser {
                 options.grace = try seconds(flag: flag, try cursor.value(for: flag, inline: inline, hint: "seconds between TERM and KILL"), allowZero: true)
             case "--results":
                 options.resultsDir = try cursor.value(for: flag, inline: inline, hint: "the folder results go to")
+            case "--queue":
+                options.queue = try cursor.value(for: flag, inline: inline, hint: "the queue folder (default .multirun)")
+            case "--exit-when-idle":
+                options.exitWhenIdle = true
+            case "--json":
+                options.json = true
+            case "--all":
+                options.all = true
             case "-h", "--help":
                 options.showHelp = true
             case "--version":
@@ -71,11 +87,15 @@ public enum OptionsParser {
                 if raw.hasPrefix("-") && raw.count > 1 {
                     throw UsageError("unknown option '\(raw)'; run 'multirun --help' to see the options")
                 }
+                if allowPositionals {
+                    options.positionals.append(raw)
+                    continue
+                }
                 throw UsageError("unexpected argument '\(raw)'; to select configs by it, write -c '\(raw)'")
             }
         }
         if options.showHelp || options.showVersion { return options }
-        try validate(options)
+        if requireTasks { try validate(options) }
         return options
     }
 

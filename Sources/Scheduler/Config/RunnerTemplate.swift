@@ -42,7 +42,8 @@ public struct RunnerTemplate: Equatable, Sendable {
     }
 
     /// The argv for one task, as written (argv[0] not yet resolved to a path).
-    public func expand(_ values: Values) -> [String] {
+    /// `keepingSlot` leaves `{slot}` for a queue's scheduler to fill at launch.
+    public func expand(_ values: Values, keepingSlot: Bool = false) -> [String] {
         var argv: [String] = []
         argv.reserveCapacity(words.count)
         for word in words {
@@ -56,7 +57,7 @@ public struct RunnerTemplate: Equatable, Sendable {
                 .replacing("{config}", with: values.config)
                 .replacing("{output}", with: values.output)
                 .replacing("{gpu}", with: values.gpu)
-                .replacing("{slot}", with: String(values.slot))
+                .replacing("{slot}", with: keepingSlot ? "{slot}" : String(values.slot))
                 .replacing("{overwrite}", with: values.overwrite ? "--overwrite" : ""))
         }
         return argv

@@ -63,6 +63,15 @@ public struct SlotPool: Sendable {
         return slots[index]
     }
 
+    /// Takes slot `number` if it is free: a restarted scheduler puts adopted tasks back
+    /// where they run.
+    public mutating func acquire(number: Int) -> Slot? {
+        guard slots.indices.contains(number), !taken[number] else { return nil }
+        taken[number] = true
+        busy[slots[number].device, default: 0] += 1
+        return slots[number]
+    }
+
     public mutating func release(_ slot: Slot) {
         precondition(taken[slot.number], "slot \(slot.number) released twice")
         taken[slot.number] = false

@@ -17,13 +17,17 @@ public enum ExecutableLookup {
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG && access(path, X_OK) == 0
     }
 
-    /// The folder of the running binary (from /proc/self/exe), where runone sits beside multirun.
-    public static func ownDirectory() -> String? {
+    /// The running binary's path, from /proc/self/exe.
+    public static func ownPath() -> String? {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         guard count > 0 else { return nil }
-        let path = String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        guard let slash = path.lastIndex(of: "/") else { return nil }
+        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The folder of the running binary, where runone sits beside multirun.
+    public static func ownDirectory() -> String? {
+        guard let path = ownPath(), let slash = path.lastIndex(of: "/") else { return nil }
         return String(path[..<slash])
     }
 }

@@ -35,7 +35,9 @@ public final class Spawner {
 
     /// Spawns `path` with `argv` (argv[0] as the user wrote it) and `environment`.
     /// Returns the pid, which is also the process group id (the child leads a new session).
-    public func spawn(path: String, argv: [String], environment: CStringArray, stdout: Int32, stderr: Int32) throws(SystemError) -> pid_t {
+    /// `passing` becomes the child's descriptor 3 (a supervisor's run lock).
+    public func spawn(path: String, argv: [String], environment: CStringArray, stdout: Int32, stderr: Int32,
+                      passing extra: Int32? = nil) throws(SystemError) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -44,7 +46,8 @@ public final class Spawner {
         posix_spawn_file_actions_adddup2(&actions, stderr, 2)
         // Tasks get stdin, stdout and stderr only: no descriptor inherited from whoever
         // started multirun (a cron pipe, a terminal multiplexer) stays open in a task.
-        csystem_spawn_close_from(&actions, 3)
+        if let extra { posix_spawn_file_actions_adddup2(&actions, extra, 3) }
+        csystem_spawn_close_from(&actions, extra == nil ? 3 : 4)
         let arguments = CStringArray(argv)
         var pid: pid_t = 0
         let result = posix_spawn(&pid, path, &actions, &attributes, arguments.pointers, environment.pointers)

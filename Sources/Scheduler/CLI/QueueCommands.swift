@@ -1,0 +1,276 @@
+import CSystem
+import Glibc
+
+/// The queue subcommands: daemon, submit, status, cancel, wait, drain.
+enum QueueCommands {
+    static let names: Set<String> = ["daemon", "submit", "status", "cancel", "wait", "drain"]
+
+    static func run(_ name: String, _ arguments: [String]) throws(UsageError) -> Int32 {
+        let options = try OptionsParser.parse(arguments, requireTasks: name == "submit", allowPositionals: name == "cancel" || name == "wait")
+        if options.showHelp {
+            Console.standardOutput.line(HelpText.multirun)
+            return 0
+        }
+        let folder = QueueFolder.resolve(options.queue)
+        switch name {
+        case "daemon": return try daemon(options, folder)
+        case "submit": return try submit(options, folder)
+        case "status": return try status(options, folder)
+        case "cancel": return try cancel(options, folder)
+        case "wait": return try wait(options, folder)
+        default: return try drain(folder)
+        }
+    }
+
+    // MARK: - daemon
+
+    static func daemon(_ options: Options, _ folder: QueueFolder) throws(UsageError) -> Int32 {
+        try folder.prepare()
+        let lock: FileLock
+        do {
+            guard let taken = try FileLock(path: folder.schedulerLock, mode: .exclusive, wait: false) else {
+                // cron's --exit-when-idle finds the scheduler it would have been: nothing to do.
+                if options.exitWhenIdle { return 0 }
+                Console.standardError.line("multirun: a scheduler\(schedulerPID(folder).map { " (pid \($0))" } ?? "") already runs queue \(folder.path); stop it first, or use another --queue")
+                return 1
+            }
+            lock = taken
+        } catch {
+            throw UsageError("cannot lock the queue folder: \(error)")
+        }
+        let pid = Array("\(getpid())\n".utf8)
+        _ = ftruncate(lock.fd, 0)
+        _ = pid.withUnsafeBytes { pwrite(lock.fd, $0.baseAddress, $0.count, 0) }
+        let placement = try Placement.make(options)
+        guard let own = ExecutableLookup.ownPath() else { throw UsageError("cannot find the multirun binary (/proc/self/exe)") }
+        let log = SchedulerLog(path: folder.schedulerLog, echo: isatty(2) == 1)
+        do {
+            let scheduler = try QueueScheduler(
+                folder: folder, pool: placement.pool,
+                settings: .init(gpuIDs: placement.gpuIDs, timeout: options.timeout, grace: options.grace,
+                                exitWhenIdle: options.exitWhenIdle, supervisor: own),
+                signals: try SignalChannel(), log: log)
+            log.line("Scheduler \(getpid()) owns queue \(folder.path) with \(placement.pool.count) slot(s)")
+            let code = try scheduler.run()
+            _ = lock
+            return code
+        } catch {
+            log.line("Scheduler failed: \(error)")
+            Console.standardError.line("multirun: scheduler failed: \(error)")
+            return 1
+        }
+    }
+
+    static func schedulerPID(_ folder: QueueFolder) -> Int32? {
+        guard FileLock.isHeld(folder.schedulerLock), let text = try? FileIO.readText(folder.schedulerLock) else { return nil }
+        return Int32(text.trimming(" \n"))
+    }
+
+    // MARK: - submit
+
+    static func submit(_ options: Options, _ folder: QueueFolder) throws(UsageError) -> Int32 {
+        try folder.prepare()
+        let plan = try RunPlan.make(options, runFolder: folder.path)
+        let outcome: Submitter.Outcome
+        do { outcome = try Submitter.submit(plan, to: folder, force: options.overwrite) } catch {
+            throw UsageError("cannot submit to \(folder.path): \(error)")
+        }
+        let out = Console.standardOutput
+        for task in outcome.added { out.line("Queued \(task.id) \(task.label)") }
+        for (label, why) in outcome.skipped { out.line("Not queued \(label): \(why)") }
+        let who = schedulerPID(folder).map { "the scheduler (pid \($0)) starts them as slots free up" }
+            ?? "no scheduler runs on \(folder.path) yet; start one with: multirun daemon -d N ... (or --exit-when-idle from cron)"
+        out.line("Submitted \(outcome.added.count) task(s), \(outcome.skipped.count) not queued; \(who)")
+        return 0
+    }
+
+    // MARK: - status
+
+    static func fold(_ folder: QueueFolder) throws(UsageError) -> QueueState {
+        var state = QueueState()
+        guard FileIO.exists(folder.journal) else { return state }
+        do {
+            for event in try Journal(folder: folder).readAll() { state.apply(event) }
+        } catch {
+            throw UsageError("cannot read the queue journal: \(error)")
+        }
+        return state
+    }
+
+    static func status(_ options: Options, _ folder: QueueFolder) throws(UsageError) -> Int32 {
+        let state = try fold(folder)
+        let scheduler = schedulerPID(folder)
+        let now = Clock.wall()
+        let out = Console.standardOutput
+        let kinds = ["queued", "running", "succeeded", "failed", "timed_out", "cancelled"]
+        if options.json {
+            var tasks: [JSON] = []
+            for id in state.order {
+                guard let entry = state[id] else { continue }
+                var fields: [(String, JSON)] = [("id", .string(id)), ("label", .string(entry.task.label)),
+                                                ("state", .string(QueueState.name(of: entry.phase))), ("attempts", .int(Int64(entry.attempts)))]
+                switch entry.phase {
+                case .running(let attempt, let device, let slot, let pid, let since):
+                    fields += [("device", .string(device)), ("slot", .int(Int64(slot))), ("pid", .int(Int64(pid))),
+                               ("elapsed_s", .double(Double(now - since) / 1e9)), ("log", .string(folder.log(id, attempt)))]
+                case .ended(_, let exitCode, let signal, _):
+                    fields += [("exit_code", .optional(exitCode)), ("signal", .optional(signal)),
+                               ("log", .string(folder.log(id, max(entry.attempts, 1))))]
+                default: break
+                }
+                tasks.append(.object(fields))
+            }
+            let body = JSON.object([
+                ("queue", .string(folder.path)),
+                ("scheduler_pid", scheduler.map { .int(Int64($0)) } ?? .null),
+                ("counts", .object(kinds.map { ($0, .int(Int64(state.counts[$0, default: 0]))) })),
+                ("tasks", .array(tasks)),
+            ])
+            out.line(body.encoded())
+            return 0
+        }
+        out.line("Queue \(folder.path): " + (scheduler.map { "scheduler running (pid \($0))" } ?? "no scheduler running"))
+        out.line("  " + kinds.map { "\(state.counts[$0, default: 0]) \($0.replacing("_", with: " "))" }.joined(separator: ", "))
+        let running = state.running
+        if !running.isEmpty {
+            out.line("Running:")
+            for entry in running {
+                guard case .running(let attempt, let device, let slot, let pid, let since) = entry.phase else { continue }
+                out.line("  \(entry.task.id)  \(device) slot \(slot)  pid \(pid)  \(Clock.duration(Double(now - since) / 1e9))  \(entry.task.label)")
+                for line in lastLines(folder.log(entry.task.id, attempt), count: 2) { out.line("      | \(line)") }
+            }
+        }
+        let queued = state.order.lazy.compactMap { state[$0] }.filter { $0.phase == .queued }
+        if state.queuedCount > 0 {
+            out.line("Queued (next \(min(10, state.queuedCount)) of \(state.queuedCount)):")
+            for entry in queued.prefix(10) { out.line("  \(entry.task.id)  \(entry.task.label)") }
+        }
+        let failed = state.order.compactMap { id -> QueueState.Entry? in
+            guard let entry = state[id], case .ended(let status, _, _, _) = entry.phase, status != .succeeded else { return nil }
+            return entry
+        }
+        if !failed.isEmpty {
+            out.line("Failed (last \(min(10, failed.count)) of \(failed.count)):")
+            for entry in failed.suffix(10) {
+                guard case .ended(let status, let exitCode, let signal, _) = entry.phase else { continue }
+                let how = exitCode.map { "exit \($0)" } ?? "signal \(signal ?? 0)"
+                let log = folder.log(entry.task.id, max(entry.attempts, 1))
+                out.line("  \(entry.task.id)  \(status.rawValue) (\(how))  \(entry.task.label)  log: \(log)")
+                for line in lastLines(log, count: 2) { out.line("      | \(line)") }
+            }
+        }
+        return 0
+    }
+
+    static func lastLines(_ path: String, count: Int) -> [String] {
+        guard let text = try? FileIO.readText(path) else { return [] }
+        return text.split(separator: "\n").suffix(count).map(String.init)
+    }
+
+    // MARK: - cancel, wait, drain
+
+    static func targets(_ options: Options, _ state: QueueState, command: String) throws(UsageError) -> [String] {
+        if options.all { return state.order }
+        if options.positionals.isEmpty {
+            throw UsageError("\(command) needs task ids (see multirun status) or --all")
+        }
+        for id in options.positionals where state[id] == nil {
+            throw UsageError("no task \(id) in queue; see multirun status for the ids")
+        }
+        return options.positionals
+    }
+
+    static func cancel(_ options: Options, _ folder: QueueFolder) throws(UsageError) -> Int32 {
+        try folder.prepare()
+        let state = try fold(folder)
+        let ids = try targets(options, state, command: "cancel").filter { id in
+            switch state[id]?.phase {
+            case .queued?, .running?: return true
+            default: return false
+            }
+        }
+        let now = Clock.wall()
+        do { try Journal(folder: folder).append(ids.map { .cancelled(id: $0, time: now) }) } catch {
+            throw UsageError("cannot write the queue journal: \(error)")
+        }
+        let schedulerRuns = schedulerPID(folder) != nil
+        var stopping: [(pid_t, String)] = []
+        for id in ids {
+            guard let entry = state[id] else { continue }
+            switch entry.phase {
+            case .queued:
+                let key = folder.keyFile(entry.task.key)
+                if Submitter.keyOwner(key) == id { unlink(key) }
+                Console.standardOutput.line("Cancelled \(id) \(entry.task.label)")
+            case .running(let attempt, _, _, _, _):
+                Console.standardOutput.line("Stopping \(id) \(entry.task.label)")
+                // Without a scheduler, nobody else will signal it.
+                if !schedulerRuns, let text = try? FileIO.readText(folder.runLock(id, attempt)), let pid = pid_t(text.trimming(" \n")) {
+                    stopping.append((pid, folder.runLock(id, attempt)))
+                }
+            default: break
+            }
+        }
+        for (pid, _) in stopping { kill(-pid, SIGTERM) }
+        if !stopping.isEmpty {
+            let deadline = Clock.monotonic() + UInt64(options.grace * 1e9)
+            for (pid, lock) in stopping {
+                let pidfd = csystem_pidfd_open(pid)
+                if pidfd >= 0 && FileLock.isHeld(lock) {
+                    let now = Clock.monotonic()
+                    var entry = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+                    if deadline <= now || poll(&entry, 1, Int32((deadline - now) / 1_000_000)) == 0 { kill(-pid, SIGKILL) }
+                }
+                if pidfd >= 0 { close(pidfd) }
+            }
+        }
+        return 0
+    }
+
+    static func wait(_ options: Options, _ folder: QueueFolder) throws(UsageError) -> Int32 {
+        var state = try fold(folder)
+        let ids = options.positionals.isEmpty ? state.order : try targets(options, state, command: "wait")
+        let inotify = inotify_init1(Int32(IN_CLOEXEC))
+        guard inotify >= 0, inotify_add_watch(inotify, folder.path, UInt32(IN_CLOSE_WRITE | IN_MOVED_TO)) >= 0 else {
+            throw UsageError("cannot watch \(folder.path) for changes")
+        }
+        defer { close(inotify) }
+        let journal = Journal(folder: folder)
+        var warned = false
+        while true {
+            do { for event in try journal.readNew() { state.apply(event) } } catch {
+                throw UsageError("cannot read the queue journal: \(error)")
+            }
+            let open = ids.filter { id in
+                switch state[id]?.phase {
+                case .queued?, .running?: return true
+                default: return false
+                }
+            }
+            if open.isEmpty { break }
+            if !warned && schedulerPID(folder) == nil {
+                Console.standardError.line("multirun: no scheduler runs on \(folder.path) yet; waiting for one to run the \(open.count) open task(s)")
+                warned = true
+            }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            _ = read(inotify, &buffer, buffer.count)
+        }
+        let allSucceeded = ids.allSatisfy { id in
+            if case .ended(.succeeded, _, _, _)? = state[id]?.phase { return true }
+            return false
+        }
+        return allSucceeded ? 0 : 1
+    }
+
+    static func drain(_ folder: QueueFolder) throws(UsageError) -> Int32 {
+        guard let pid = schedulerPID(folder) else {
+            Console.standardOutput.line("No scheduler runs on \(folder.path); nothing to drain")
+            return 0
+        }
+        do { try Journal(folder: folder).append([.drain(time: Clock.wall())]) } catch {
+            throw UsageError("cannot write the queue journal: \(error)")
+        }
+        Console.standardOutput.line("Asked the scheduler (pid \(pid)) to drain: running tasks finish, nothing new starts, then it exits")
+        return 0
+    }
+}

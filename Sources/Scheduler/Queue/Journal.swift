@@ -1,0 +1,95 @@
+import Glibc
+
+/// The queue's append-only event log (JSON lines). Appenders hold journal.lock shared;
+/// compaction holds it exclusive while it swaps in a shorter journal, so no append is
+/// ever written into a file that is being replaced.
+public final class Journal {
+    public let folder: QueueFolder
+    /// Bytes of the journal already read by `readNew`.
+    private var offset = 0
+    /// The journal's inode when `offset` was taken: a compaction swaps the file.
+    private var inode: ino_t = 0
+    private var partial: [UInt8] = []
+
+    public init(folder: QueueFolder) { self.folder = folder }
+
+    /// Appends events as whole lines in one write, fsynced before returning: the caller
+    /// acts on an event only once it is durable.
+    public func append(_ events: [QueueEvent], sync: Bool = true) throws(SystemError) {
+        guard !events.isEmpty else { return }
+        var text = ""
+        for event in events { text += event.line + "\n" }
+        guard let lock = try FileLock(path: folder.journalLock, mode: .shared, wait: true) else { return }
+        defer { _ = lock }
+        let fd = open(folder.journal, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw SystemError("cannot open \(folder.journal)", errno: errno) }
+        defer { close(fd) }
+        guard FileIO.writeAll(fd, Array(text.utf8)) else { throw SystemError("cannot append to \(folder.journal)", errno: errno) }
+        if sync && fsync(fd) != 0 { throw SystemError("cannot sync \(folder.journal)", errno: errno) }
+    }
+
+    /// Every event in the journal. A torn last line (a crash mid-write) is skipped.
+    public func readAll() throws(SystemError) -> [QueueEvent] {
+        offset = 0
+        inode = 0
+        partial = []
+        return try readNew()
+    }
+
+    /// Events appended since the last read. Starts over after a compaction replaced the
+    /// file (replaying is harmless: events are idempotent).
+    public func readNew() throws(SystemError) -> [QueueEvent] {
+        var info = stat()
+        guard stat(folder.journal, &info) == 0 else { return [] }
+        if info.st_ino != inode || info.st_size < offset {
+            inode = info.st_ino
+            offset = 0
+            partial = []
+        }
+        guard info.st_size > offset else { return [] }
+        let fd = open(folder.journal, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError("cannot open \(folder.journal)", errno: errno) }
+        defer { close(fd) }
+        var bytes = partial
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var position = offset
+        while true {
+            let count = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(position)) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            bytes += chunk[..<count]
+            position += count
+        }
+        offset = position
+        // Keep an unfinished last line for the next read: it may still be being written.
+        let end = (bytes.lastIndex(of: UInt8(ascii: "\n")) ?? -1) + 1
+        partial = Array(bytes[end...])
+        var events: [QueueEvent] = []
+        for line in bytes[..<end].split(separator: UInt8(ascii: "\n")) {
+            if let event = QueueEvent(line: Substring(decoding: line, as: UTF8.self)) { events.append(event) }
+        }
+        return events
+    }
+
+    /// Replaces the journal with `events` (the folded state): write, fsync, rename, under
+    /// the exclusive lock so no append is lost in between. Returns events appended since
+    /// the caller's last read, which the caller must still apply.
+    @discardableResult
+    public func compact(to events: [QueueEvent]) throws(SystemError) -> [QueueEvent] {
+        guard let lock = try FileLock(path: folder.journalLock, mode: .exclusive, wait: true) else { return [] }
+        defer { _ = lock }
+        // Appends that landed since our last read are folded in by the caller next time;
+        // carry them over so they are not lost with the old file.
+        let late = try readNew()
+        var text = ""
+        for event in events + late { text += event.line + "\n" }
+        try FileIO.writeAtomically(folder.journal, Array(text.utf8))
+        var info = stat()
+        if stat(folder.journal, &info) == 0 {
+            inode = info.st_ino
+            offset = Int(info.st_size)
+            partial = []
+        }
+        return late
+    }
+}

@@ -1,0 +1,89 @@
+import Glibc
+
+/// The queue folder of a daemon: journal, locks, key index, task logs and exit records.
+///
+///     .multirun/            0700, owned by the user
+///       scheduler.lock      flock'd by the one scheduler of this folder
+///       journal.lock        shared by appenders, exclusive while compacting
+///       journal.jsonl       append-only events: the single source of truth
+///       keys/ab/<sha256>    one empty file per queued, running or completed config
+///       run/<id>-<n>.lock   flock'd by the supervisor of attempt n while it lives
+///       exits/<id>-<n>.json written by that supervisor when its task ends
+///       logs/<id>-<n>.log   the task's stdout and stderr
+///       scheduler.log       the scheduler's own lines
+public struct QueueFolder: Sendable {
+    public let path: String
+
+    public init(path: String) { self.path = ConfigSelector.normalized(path) }
+
+    /// `--queue DIR`, else $MULTIRUN_QUEUE, else `.multirun`.
+    public static func resolve(_ option: String?) -> QueueFolder {
+        QueueFolder(path: option ?? Environment.value("MULTIRUN_QUEUE").flatMap { $0.isEmpty ? nil : $0 } ?? ".multirun")
+    }
+
+    public var journal: String { path + "/journal.jsonl" }
+    public var journalLock: String { path + "/journal.lock" }
+    public var schedulerLock: String { path + "/scheduler.lock" }
+    public var schedulerLog: String { path + "/scheduler.log" }
+    public func keyFile(_ key: String) -> String { "\(path)/keys/\(key.prefix(2))/\(key)" }
+    public func runLock(_ id: String, _ attempt: Int) -> String { "\(path)/run/\(id)-\(attempt).lock" }
+    public func exitRecord(_ id: String, _ attempt: Int) -> String { "\(path)/exits/\(id)-\(attempt).json" }
+    public func log(_ id: String, _ attempt: Int) -> String { "\(path)/logs/\(id)-\(attempt).log" }
+
+    /// Creates the folder (0700) if needed and refuses one that others could write to or
+    /// that belongs to someone else: its journal decides what runs as you.
+    public func prepare() throws(UsageError) {
+        if !FileIO.exists(path) {
+            do { try FileIO.makeDirectories(path, mode: 0o700) } catch {
+                throw UsageError("cannot create the queue folder: \(error)")
+            }
+        }
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw UsageError("queue folder '\(path)' is not a folder; pass --queue DIR")
+        }
+        if info.st_uid != geteuid() {
+            throw UsageError("queue folder '\(path)' belongs to user id \(info.st_uid), not you; use your own with --queue DIR")
+        }
+        if info.st_mode & 0o022 != 0 {
+            let mode = String(info.st_mode & 0o777, radix: 8)
+            throw UsageError("queue folder '\(path)' is writable by group or others (mode \(mode)); run chmod 700 \(path)")
+        }
+        for sub in ["keys", "run", "exits", "logs"] {
+            do { try FileIO.makeDirectories(path + "/" + sub, mode: 0o700) } catch {
+                throw UsageError("cannot prepare the queue folder: \(error)")
+            }
+        }
+    }
+}
+
+/// An flock(2) on a file, held until `release` or until the process dies (the kernel
+/// drops it then, so a crashed holder never leaves a stale lock).
+public final class FileLock {
+    public let fd: Int32
+
+    public enum Mode { case shared, exclusive }
+
+    /// Opens (creating) `path` and locks it; nil when `wait` is false and another holds it.
+    public init?(path: String, mode: Mode, wait: Bool, closeOnExec: Bool = true) throws(SystemError) {
+        let fd = open(path, O_RDWR | O_CREAT | (closeOnExec ? O_CLOEXEC : 0), 0o600)
+        guard fd >= 0 else { throw SystemError("cannot open \(path)", errno: errno) }
+        let operation = (mode == .shared ? LOCK_SH : LOCK_EX) | (wait ? 0 : LOCK_NB)
+        while flock(fd, operation) != 0 {
+            if errno == EINTR { continue }
+            let code = errno
+            close(fd)
+            if code == EWOULDBLOCK { return nil }
+            throw SystemError("cannot lock \(path)", errno: code)
+        }
+        self.fd = fd
+    }
+
+    deinit { close(fd) }
+
+    /// True if some process holds a lock on `path` (we could not take it at once).
+    public static func isHeld(_ path: String) -> Bool {
+        guard FileIO.exists(path) else { return false }
+        return (try? FileLock(path: path, mode: .exclusive, wait: false)) == nil
+    }
+}

@@ -1,0 +1,367 @@
+import CSystem
+import Glibc
+
+/// `multirun daemon`: the one scheduler of a queue folder. It folds the journal, recovers
+/// attempts that were running when the last scheduler died, then sleeps in poll(2) on a
+/// signalfd, an inotify watch of the queue folder and the pidfds of adopted attempts.
+public final class QueueScheduler {
+    public struct Settings: Sendable {
+        public var gpuIDs: [String]?
+        public var timeout: Double?
+        public var grace: Double
+        public var exitWhenIdle: Bool
+        /// The multirun binary, which runs each attempt's supervisor.
+        public var supervisor: String
+    }
+
+    /// One attempt we watch: started by us (a child), or adopted after a restart (a pidfd).
+    private struct Attempt {
+        let id: String
+        let number: Int
+        let slot: Slot?
+        var deadline: UInt64?
+        var killAt: UInt64?
+        var timedOut = false
+        var interrupted = false
+        var pidfd: Int32?
+    }
+
+    private let folder: QueueFolder
+    private let settings: Settings
+    private let journal: Journal
+    private let signals: SignalChannel
+    private let spawner: Spawner
+    private let log: SchedulerLog
+    private let baseEnvironment: CStringArray
+    private let inotify: Int32
+    private var state = QueueState()
+    private var pool: SlotPool
+    private var attempts: [pid_t: Attempt] = [:]
+    private var stopSignal: Int32?
+    private var draining = false
+    private var eventsSinceCompaction = 0
+
+    public init(folder: QueueFolder, pool: SlotPool, settings: Settings, signals: SignalChannel, log: SchedulerLog) throws(SystemError) {
+        self.folder = folder
+        self.pool = pool
+        self.settings = settings
+        self.signals = signals
+        self.log = log
+        journal = Journal(folder: folder)
+        spawner = try Spawner()
+        let ours = ["CUDA_VISIBLE_DEVICES=", "CUDA_DEVICE_ORDER=", "MULTIRUN_"]
+        baseEnvironment = CStringArray(Environment.entries().filter { entry in !ours.contains { entry.hasPrefix($0) } })
+        inotify = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
+        guard inotify >= 0 else { throw SystemError("inotify_init1", errno: errno) }
+        // Appenders close the journal after writing: one event per submit, none while idle.
+        guard inotify_add_watch(inotify, folder.path, UInt32(IN_CLOSE_WRITE | IN_MOVED_TO)) >= 0 else {
+            throw SystemError("inotify_add_watch \(folder.path)", errno: errno)
+        }
+    }
+
+    deinit { close(inotify) }
+
+    /// Runs until idle (with --exit-when-idle), drained, or stopped; returns the exit code.
+    public func run() throws(SystemError) -> Int32 {
+        for event in try journal.readAll() { state.apply(event) }
+        eventsSinceCompaction = state.order.count
+        try recover()
+        while true {
+            if stopSignal == nil && !draining && !state.drainRequested { try launchWhatFits() }
+            if attempts.isEmpty {
+                if stopSignal != nil || draining || state.drainRequested { break }
+                if settings.exitWhenIdle && state.queuedCount == 0 { break }
+            }
+            waitForEvents()
+            for signal in signals.drain() {
+                switch signal {
+                case SIGCHLD: try reapChildren()
+                case SIGHUP: beginDrain("SIGHUP")
+                default: stop(on: signal)
+                }
+            }
+            try readJournal()
+            try finishAdoptedThatEnded()
+            fireDeadlines(now: Clock.monotonic())
+        }
+        if let stopSignal {
+            log.line("Stopped by \(signalName(stopSignal)); interrupted tasks run again at the next start")
+            return 128 + stopSignal
+        }
+        log.line(draining || state.drainRequested ? "Drained: every running task finished" : "Queue is empty; exiting")
+        return 0
+    }
+
+    // MARK: - Recovery
+
+    /// Attempts the journal says started but never ended: record those that ended while no
+    /// scheduler ran, adopt those still running, queue again those that vanished.
+    private func recover() throws(SystemError) {
+        for entry in state.running {
+            guard case .running(let number, let device, let slot, _, _) = entry.phase else { continue }
+            let id = entry.task.id
+            if let record = Supervisor.readRecord(folder.exitRecord(id, number)) {
+                try finish(id: id, number: number, record: record, attempt: nil)
+                continue
+            }
+            if FileLock.isHeld(folder.runLock(id, number)), let pid = readPID(folder.runLock(id, number)) {
+                let pidfd = csystem_pidfd_open(pid)
+                if pidfd >= 0 {
+                    let taken = pool.acquire(number: slot).flatMap { $0.device.description == device ? $0 : nil }
+                    attempts[pid] = Attempt(id: id, number: number, slot: taken, pidfd: pidfd)
+                    log.line("Adopted the running process of \(entry.task.label) (pid \(pid))")
+                    continue
+                }
+            }
+            // The lock may have been released just now by a supervisor that finished.
+            if let record = Supervisor.readRecord(folder.exitRecord(id, number)) {
+                try finish(id: id, number: number, record: record, attempt: nil)
+                continue
+            }
+            try commit([.interrupted(id: id, attempt: number, time: Clock.wall())])
+            log.line("The process of \(entry.task.label) did not survive; it is queued again")
+        }
+        reconcileKeys()
+    }
+
+    /// Key files exist exactly for queued, running and succeeded tasks (a crash between a
+    /// journal append and a key update is healed here).
+    private func reconcileKeys() {
+        for id in state.order {
+            guard let entry = state[id] else { continue }
+            let path = folder.keyFile(entry.task.key)
+            switch entry.phase {
+            case .queued, .running, .ended(.succeeded, _, _, _):
+                if !FileIO.exists(path) { Submitter.createKey(path, id: id) }
+            case .ended, .cancelled:
+                if FileIO.exists(path) && Submitter.keyOwner(path) == id { unlink(path) }
+            }
+        }
+    }
+
+    private func readPID(_ path: String) -> pid_t? {
+        guard let text = try? FileIO.readText(path) else { return nil }
+        return pid_t(text.trimming(" \n"))
+    }
+
+    // MARK: - Journal
+
+    /// Appends events durably, then applies them.
+    private func commit(_ events: [QueueEvent]) throws(SystemError) {
+        try journal.append(events)
+        for event in events { state.apply(event) }
+        eventsSinceCompaction += events.count
+    }
+
+    private func readJournal() throws(SystemError) {
+        for event in try journal.readNew() { apply(external: event) }
+        if eventsSinceCompaction > 20_000 && eventsSinceCompaction > 2 * state.order.count {
+            for event in try journal.compact(to: state.compacted) { apply(external: event) }
+            eventsSinceCompaction = state.order.count
+        }
+    }
+
+    /// An event someone else wrote (submit, cancel, drain), or one of ours read back.
+    private func apply(external event: QueueEvent) {
+        switch event {
+        case .cancelled(let id, _):
+            let wasRequested = state[id]?.cancelRequested ?? false
+            state.apply(event)
+            if !wasRequested, state[id]?.cancelRequested == true,
+               let pid = attempts.first(where: { $0.value.id == id })?.key {
+                log.line("Cancel: stopping \(state[id]?.task.label ?? id)")
+                terminate(pid, now: Clock.monotonic())
+            }
+        case .drain:
+            let was = state.drainRequested
+            state.apply(event)
+            if !was { beginDrain("multirun drain") }
+        default:
+            state.apply(event)
+        }
+    }
+
+    // MARK: - Starting
+
+    private func launchWhatFits() throws(SystemError) {
+        while let task = state.nextQueued() {
+            guard let slot = pool.acquire() else { return }
+            try launch(task, on: slot)
+        }
+    }
+
+    private func launch(_ task: QueueTask, on slot: Slot) throws(SystemError) {
+        let number = (state[task.id]?.attempts ?? 0) + 1
+        try commit([.started(id: task.id, attempt: number, device: slot.device.description, slot: slot.number, pid: 0, time: Clock.wall())])
+        var gpu = ""
+        if case .gpu(let position) = slot.device, let ids = settings.gpuIDs { gpu = ids[position] }
+        let argv = task.argv.map { $0.replacing("{gpu}", with: gpu).replacing("{slot}", with: String(slot.number)) }
+        var extra = ["CUDA_VISIBLE_DEVICES=\(gpu)", "MULTIRUN_SLOT=\(slot.number)", "MULTIRUN_GPU=\(gpu)",
+                     "MULTIRUN_TASK=\(task.id)", "MULTIRUN_ATTEMPT=\(number)"]
+        if settings.gpuIDs != nil { extra.append("CUDA_DEVICE_ORDER=PCI_BUS_ID") }
+        if let config = task.config { extra.append("MULTIRUN_CONFIG=\(config)") }
+        if let output = task.output { extra.append("MULTIRUN_OUTPUT=\(output)") }
+        let supervisorArgv = [settings.supervisor, Supervisor.command, folder.exitRecord(task.id, number),
+                              folder.log(task.id, number), task.cwd, "--"] + argv
+        do {
+            // The run lock is taken here and handed to the supervisor as fd 3, so it is held
+            // from before the spawn until the supervisor dies.
+            guard let lock = try FileLock(path: folder.runLock(task.id, number), mode: .exclusive, wait: false) else {
+                throw SystemError("run lock of \(task.id) is held", errno: EBUSY)
+            }
+            let pid = try spawner.spawn(path: settings.supervisor, argv: supervisorArgv,
+                                        environment: CStringArray(baseEnvironment, adding: extra),
+                                        stdout: 2, stderr: 2, passing: lock.fd)
+            let pidText = Array("\(pid)\n".utf8)
+            _ = pidText.withUnsafeBytes { pwrite(lock.fd, $0.baseAddress, $0.count, 0) }
+            var attempt = Attempt(id: task.id, number: number, slot: slot)
+            if let timeout = settings.timeout { attempt.deadline = Clock.monotonic() + UInt64(timeout * 1e9) }
+            attempts[pid] = attempt
+            log.line("Start the process with \(task.label)")
+        } catch {
+            pool.release(slot)
+            try commit([.ended(id: task.id, attempt: number, exitCode: 127, signal: nil, status: .failed, time: Clock.wall())])
+            removeKey(of: task.id)
+            log.line("The process could not start (\(error)): \(task.command) [\(state.endedCount)/\(state.activeCount)]")
+        }
+    }
+
+    // MARK: - Ending
+
+    private func reapChildren() throws(SystemError) {
+        while true {
+            var status: Int32 = 0
+            let pid = waitpid(-1, &status, WNOHANG)
+            if pid <= 0 { return }
+            guard let attempt = attempts.removeValue(forKey: pid) else { continue }
+            try settle(attempt)
+        }
+    }
+
+    private func finishAdoptedThatEnded() throws(SystemError) {
+        for (pid, attempt) in attempts {
+            guard let pidfd = attempt.pidfd else { continue }
+            var entry = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+            guard poll(&entry, 1, 0) > 0 else { continue }
+            close(pidfd)
+            attempts.removeValue(forKey: pid)
+            try settle(attempt)
+        }
+    }
+
+    /// An attempt's supervisor is gone: its exit record says how the task ended.
+    private func settle(_ attempt: Attempt) throws(SystemError) {
+        if let slot = attempt.slot { pool.release(slot) }
+        let record = Supervisor.readRecord(folder.exitRecord(attempt.id, attempt.number))
+        try finish(id: attempt.id, number: attempt.number, record: record, attempt: attempt)
+    }
+
+    private func finish(id: String, number: Int, record: (exit: TaskExit, end: Int64)?, attempt: Attempt?) throws(SystemError) {
+        guard let entry = state[id] else { return }
+        let now = Clock.wall()
+        let label = entry.task.label
+        if attempt?.interrupted == true || (record == nil && attempt?.timedOut != true && !entry.cancelRequested) {
+            // Stopped by our shutdown, or its supervisor vanished without a record.
+            try commit([.interrupted(id: id, attempt: number, time: now)])
+            if state[id]?.phase == .queued { log.line("The process was interrupted: \(label) (queued again)") }
+        } else {
+            let exit = record?.exit ?? TaskExit(signal: SIGKILL)
+            let status = exit.status(timedOut: attempt?.timedOut == true, interrupted: false)
+            try commit([.ended(id: id, attempt: number, exitCode: exit.exitCode, signal: exit.signal, status: status, time: record?.end ?? now)])
+            let progress = "[\(state.endedCount)/\(state.activeCount)]"
+            var ended = TaskRecord(number: 0, config: entry.task.config, command: entry.task.command, status: status)
+            ended.exit = exit
+            ended.logPath = folder.log(id, number)
+            if case .cancelled = state[id]?.phase {
+                log.line("The process was cancelled: \(entry.task.command) \(progress)")
+            } else {
+                log.line(RunReporter.endLine(ended, k: state.endedCount, of: state.activeCount))
+            }
+            if status != .succeeded || entry.cancelRequested { removeKey(of: id) }
+        }
+        unlink(folder.exitRecord(id, number))
+        unlink(folder.runLock(id, number))
+    }
+
+    private func removeKey(of id: String) {
+        guard let key = state[id]?.task.key else { return }
+        let path = folder.keyFile(key)
+        if Submitter.keyOwner(path) == id { unlink(path) }
+    }
+
+    // MARK: - Waiting, stopping
+
+    private func waitForEvents() {
+        var fds = [pollfd(fd: signals.fd, events: Int16(POLLIN), revents: 0), pollfd(fd: inotify, events: Int16(POLLIN), revents: 0)]
+        for attempt in attempts.values { if let pidfd = attempt.pidfd { fds.append(pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)) } }
+        var timeout: Int32 = -1
+        if let next = attempts.values.flatMap({ [$0.deadline, $0.killAt].compactMap { $0 } }).min() {
+            let now = Clock.monotonic()
+            timeout = next <= now ? 0 : Int32(min((next - now + 999_999) / 1_000_000, UInt64(Int32.max)))
+        }
+        _ = poll(&fds, nfds_t(fds.count), timeout)
+        // Drain inotify: what changed is read from the journal itself.
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while read(inotify, &buffer, buffer.count) > 0 {}
+    }
+
+    private func beginDrain(_ reason: String) {
+        guard !draining else { return }
+        draining = true
+        log.line("Draining (\(reason)): \(attempts.count) running task(s) will finish; nothing new starts")
+    }
+
+    private func stop(on signal: Int32) {
+        let now = Clock.monotonic()
+        if stopSignal != nil {
+            for pid in attempts.keys { kill(-pid, SIGKILL) }
+            return
+        }
+        stopSignal = signal
+        log.line("Received \(signalName(signal)): stopping \(attempts.count) running task(s)")
+        for pid in Array(attempts.keys) {
+            attempts[pid]?.interrupted = true
+            terminate(pid, now: now)
+        }
+    }
+
+    /// TERM to the attempt's process group (supervisor and task), KILL after the grace period.
+    private func terminate(_ pid: pid_t, now: UInt64) {
+        if settings.grace == 0 {
+            kill(-pid, SIGKILL)
+            return
+        }
+        kill(-pid, SIGTERM)
+        if attempts[pid]?.killAt == nil { attempts[pid]?.killAt = now + UInt64(settings.grace * 1e9) }
+        attempts[pid]?.deadline = nil
+    }
+
+    private func fireDeadlines(now: UInt64) {
+        for (pid, attempt) in attempts {
+            if let killAt = attempt.killAt, killAt <= now {
+                kill(-pid, SIGKILL)
+                attempts[pid]?.killAt = nil
+            } else if let deadline = attempt.deadline, deadline <= now {
+                attempts[pid]?.timedOut = true
+                terminate(pid, now: now)
+            }
+        }
+    }
+}
+
+/// The scheduler's own lines: always to scheduler.log in the queue folder, and to stderr
+/// when that is a terminal.
+public final class SchedulerLog {
+    private let file: AppendOnlyFile?
+    private let echo: Bool
+
+    public init(path: String, echo: Bool) {
+        file = try? AppendOnlyFile(path: path)
+        self.echo = echo
+    }
+
+    public func line(_ text: String) {
+        file?.append(line: "\(Clock.iso8601(Clock.wall())) \(text)")
+        if echo { Console.standardError.line(text) }
+    }
+}

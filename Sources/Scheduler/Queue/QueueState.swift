@@ -1,0 +1,139 @@
+/// The queue as the journal describes it, folded event by event. Pure: no I/O, so tests
+/// and the scheduler's crash recovery apply the same rules.
+public struct QueueState: Sendable {
+    public enum Phase: Equatable, Sendable {
+        case queued
+        case running(attempt: Int, device: String, slot: Int, pid: Int32, since: Int64)
+        case ended(TaskStatus, exitCode: Int32?, signal: Int32?, at: Int64)
+        case cancelled(at: Int64)
+    }
+
+    public struct Entry: Sendable {
+        public var task: QueueTask
+        public var phase: Phase
+        /// Attempts started so far; the next one is `attempts + 1`.
+        public var attempts: Int
+        public var cancelRequested: Bool
+    }
+
+    /// Tasks in submission order.
+    public private(set) var order: [String] = []
+    public private(set) var entries: [String: Entry] = [:]
+    public private(set) var drainRequested = false
+    /// Tasks per phase name (queued, running, succeeded, failed, timed_out, cancelled),
+    /// kept as events apply so counts never need a scan.
+    public private(set) var counts: [String: Int] = [:]
+    /// Index into `order` before which nothing is queued (keeps `nextQueued` cheap).
+    private var queuedFrom = 0
+
+    public static func name(of phase: Phase) -> String {
+        switch phase {
+        case .queued: return "queued"
+        case .running: return "running"
+        case .ended(let status, _, _, _): return status.rawValue
+        case .cancelled: return "cancelled"
+        }
+    }
+
+    private mutating func set(_ id: String, _ entry: inout Entry, to phase: Phase) {
+        counts[Self.name(of: entry.phase), default: 0] -= 1
+        counts[Self.name(of: phase), default: 0] += 1
+        entry.phase = phase
+        entries[id] = entry
+    }
+
+    public init() {}
+
+    public subscript(id: String) -> Entry? { entries[id] }
+
+    public mutating func apply(_ event: QueueEvent) {
+        switch event {
+        case .submitted(let task):
+            guard entries[task.id] == nil else { return }
+            order.append(task.id)
+            entries[task.id] = Entry(task: task, phase: .queued, attempts: 0, cancelRequested: false)
+            counts["queued", default: 0] += 1
+        case .started(let id, let attempt, let device, let slot, let pid, let time):
+            guard var entry = entries[id], attempt > entry.attempts else { return }
+            entry.attempts = attempt
+            if case .queued = entry.phase {
+                set(id, &entry, to: .running(attempt: attempt, device: device, slot: slot, pid: pid, since: time))
+            } else {
+                entries[id] = entry
+            }
+        case .ended(let id, let attempt, let exitCode, let signal, let status, let time):
+            guard var entry = entries[id], isCurrent(entry, attempt) else { return }
+            set(id, &entry, to: entry.cancelRequested ? .cancelled(at: time) : .ended(status, exitCode: exitCode, signal: signal, at: time))
+        case .interrupted(let id, let attempt, let time):
+            guard var entry = entries[id], isCurrent(entry, attempt) else { return }
+            set(id, &entry, to: entry.cancelRequested ? .cancelled(at: time) : .queued)
+            if let index = order.firstIndex(of: id) { queuedFrom = min(queuedFrom, index) }
+        case .cancelled(let id, let time):
+            guard var entry = entries[id] else { return }
+            switch entry.phase {
+            case .queued: set(id, &entry, to: .cancelled(at: time))
+            case .running:
+                entry.cancelRequested = true
+                entries[id] = entry
+            case .ended, .cancelled: return
+            }
+        case .drain:
+            drainRequested = true
+        }
+    }
+
+    /// An end or interruption counts only for the attempt that is running.
+    private func isCurrent(_ entry: Entry, _ attempt: Int) -> Bool {
+        if case .running(let running, _, _, _, _) = entry.phase { return running == attempt }
+        return false
+    }
+
+    /// The first queued task in submission order.
+    public mutating func nextQueued() -> QueueTask? {
+        while queuedFrom < order.count {
+            if let entry = entries[order[queuedFrom]], entry.phase == .queued { return entry.task }
+            queuedFrom += 1
+        }
+        return nil
+    }
+
+    public var running: [Entry] {
+        order.compactMap { id in
+            guard let entry = entries[id], case .running = entry.phase else { return nil }
+            return entry
+        }
+    }
+
+    public var queuedCount: Int { counts["queued", default: 0] }
+    public var runningCount: Int { counts["running", default: 0] }
+    public var isIdle: Bool { queuedCount == 0 && runningCount == 0 }
+    /// Tasks that ended (any status but cancelled), and all that are not cancelled: k and N.
+    public var endedCount: Int { order.count - queuedCount - runningCount - counts["cancelled", default: 0] }
+    public var activeCount: Int { order.count - counts["cancelled", default: 0] }
+
+    /// Events that rebuild this state: what compaction writes in place of the journal.
+    public var compacted: [QueueEvent] {
+        var events: [QueueEvent] = []
+        for id in order {
+            guard let entry = entries[id] else { continue }
+            events.append(.submitted(entry.task))
+            switch entry.phase {
+            case .queued:
+                // Keep the attempt count: the next start is attempt `attempts + 1`.
+                if entry.attempts > 0 {
+                    events.append(.started(id: id, attempt: entry.attempts, device: "", slot: 0, pid: 0, time: 0))
+                    events.append(.interrupted(id: id, attempt: entry.attempts, time: 0))
+                }
+            case .running(let attempt, let device, let slot, let pid, let since):
+                events.append(.started(id: id, attempt: attempt, device: device, slot: slot, pid: pid, time: since))
+                if entry.cancelRequested { events.append(.cancelled(id: id, time: since)) }
+            case .ended(let status, let exitCode, let signal, let at):
+                events.append(.started(id: id, attempt: max(entry.attempts, 1), device: "", slot: 0, pid: 0, time: at))
+                events.append(.ended(id: id, attempt: max(entry.attempts, 1), exitCode: exitCode, signal: signal, status: status, time: at))
+            case .cancelled(let at):
+                events.append(.cancelled(id: id, time: at))
+            }
+        }
+        return events
+    }
+}

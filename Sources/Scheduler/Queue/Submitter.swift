@@ -1,0 +1,92 @@
+import Glibc
+
+/// `multirun submit`: adds tasks to a queue folder and returns at once. Submits are
+/// serialised by submit.lock and made idempotent by key files, so the cost of one submit
+/// depends on what it adds, never on how many tasks the queue already holds.
+public enum Submitter {
+    public struct Outcome: Sendable {
+        public var added: [QueueTask] = []
+        /// (label, why) for each task not added.
+        public var skipped: [(String, String)] = []
+    }
+
+    /// Adds `plan`'s tasks; a task whose key exists (queued, running, or completed with
+    /// the same content) is skipped unless `force`.
+    static func submit(_ plan: RunPlan, to folder: QueueFolder, force: Bool) throws(SystemError) -> Outcome {
+        guard let lock = try FileLock(path: folder.path + "/submit.lock", mode: .exclusive, wait: true) else { return Outcome() }
+        defer { _ = lock }
+        let cwd = currentDirectory()
+        var outcome = Outcome()
+        var seen: Set<String> = []
+        for spec in plan.tasks {
+            let (key, task) = queueTask(for: spec, cwd: cwd)
+            if !force && (FileIO.exists(folder.keyFile(key)) || seen.contains(key)) {
+                outcome.skipped.append((spec.label, "already queued, running or completed with the same content"))
+                continue
+            }
+            seen.insert(key)
+            outcome.added.append(task)
+        }
+        for record in plan.skipped {
+            outcome.skipped.append((record.config ?? record.command, "completed in an earlier one-shot run (pass -w to run it again)"))
+        }
+        // Journal first (the truth), then keys; a crash in between is healed by the scheduler.
+        try Journal(folder: folder).append(outcome.added.map { .submitted($0) })
+        for task in outcome.added {
+            try? FileIO.makeDirectories(String(folder.keyFile(task.key).dropLast(task.key.count + 1)), mode: 0o700)
+            createKey(folder.keyFile(task.key), id: task.id)
+        }
+        return outcome
+    }
+
+    /// A queue task for a planned task: absolute paths, placeholders for launch-time values.
+    static func queueTask(for spec: TaskSpec, cwd: String) -> (String, QueueTask) {
+        var argv: [String]
+        switch spec.command {
+        case .words(let words):
+            argv = words
+        case .runner(let template, var values):
+            values.gpu = "{gpu}"
+            argv = template.expand(values, keepingSlot: true)
+        }
+        let command = spec.display(argv)
+        argv[0] = spec.program.hasPrefix("/") ? spec.program : cwd + "/" + spec.program
+        let identity: String
+        if let config = spec.config {
+            identity = "config\0\(absolute(config.path, cwd))\0\(config.sha256)"
+        } else {
+            identity = "command\0\(cwd)\0\(spec.label)"
+        }
+        let key = SHA256.hex(Array(identity.utf8))
+        let task = QueueTask(id: newID(), key: key, label: spec.label, command: command, argv: argv, cwd: cwd,
+                             config: spec.config?.path, output: spec.config?.resultsFolder, submitted: Clock.wall())
+        return (key, task)
+    }
+
+    static func absolute(_ path: String, _ cwd: String) -> String { path.hasPrefix("/") ? path : cwd + "/" + path }
+
+    /// Short random ids (t + 8 hex digits) that people can type into `cancel`.
+    static func newID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let value = generator.next() & 0xFFFF_FFFF
+        let hex = String(value, radix: 16)
+        return "t" + String(repeating: "0", count: 8 - hex.count) + hex
+    }
+
+    static func currentDirectory() -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else { return "." }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// A key file holds the id of the task that owns it.
+    static func createKey(_ path: String, id: String) {
+        try? FileIO.makeDirectories(String(path[..<path.lastIndex(of: "/")!]), mode: 0o700)
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return }
+        FileIO.writeAll(fd, Array(id.utf8))
+        close(fd)
+    }
+
+    static func keyOwner(_ path: String) -> String? { try? FileIO.readText(path) }
+}

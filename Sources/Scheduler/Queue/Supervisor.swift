@@ -1,0 +1,87 @@
+import Glibc
+
+/// `multirun __supervise EXIT LOG CWD -- ARGV...`: runs one attempt of a queued task and
+/// records how it ended, whether or not a scheduler is alive to see it.
+///
+/// The scheduler starts it in a new session and hands it the attempt's run lock as
+/// descriptor 3; holding that lock is how a restarted scheduler knows the attempt still
+/// runs. The task runs in the supervisor's process group, so the scheduler's TERM/KILL to
+/// the group reaches both. When the task ends, the exit record is written atomically, and
+/// then the whole group (leftovers and the supervisor itself) is killed.
+public enum Supervisor {
+    public static let command = "__supervise"
+
+    public static func main(_ arguments: [String]) -> Int32 {
+        guard arguments.count >= 5, arguments[3] == "--" else {
+            Console.standardError.line("multirun \(command): internal command, started by the scheduler")
+            return 2
+        }
+        let exitRecord = arguments[0]
+        let logPath = arguments[1]
+        let cwd = arguments[2]
+        let argv = Array(arguments[4...])
+        let lockFD: Int32 = 3
+        // Our pid in the lock file: a restarted scheduler opens a pidfd on it.
+        let pidText = Array("\(getpid())\n".utf8)
+        _ = ftruncate(lockFD, 0)
+        _ = pidText.withUnsafeBytes { pwrite(lockFD, $0.baseAddress, $0.count, 0) }
+
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGCHLD] { sigaddset(&mask, signal) }
+        pthread_sigmask(SIG_BLOCK, &mask, nil)
+
+        let started = Clock.wall()
+        let exit: TaskExit
+        if chdir(cwd) != 0 {
+            exit = record(exitRecord, TaskExit(exitCode: 127), started: started, error: "cannot enter \(cwd): \(String(cString: strerror(errno)))")
+            return 127
+        }
+        let logFD = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let child: pid_t
+        do {
+            let spawner = try Spawner(newSession: false)
+            child = try spawner.spawn(path: argv[0], argv: argv, environment: CStringArray(Environment.entries()),
+                                      stdout: logFD >= 0 ? logFD : 2, stderr: logFD >= 0 ? logFD : 2)
+        } catch {
+            exit = record(exitRecord, TaskExit(exitCode: 127), started: started, error: "\(error)")
+            return 127
+        }
+        if logFD >= 0 { close(logFD) }
+        var status: Int32 = 0
+        while true {
+            if waitpid(child, &status, WNOHANG) == child { break }
+            var signal: Int32 = 0
+            sigwait(&mask, &signal)
+            // A stop signal sent to us alone still reaches the task.
+            if signal != SIGCHLD { kill(child, signal) }
+        }
+        exit = record(exitRecord, TaskExit(waitStatus: status), started: started, error: nil)
+        // Leftovers of the task go with it; so do we (the record is already durable).
+        kill(-getpgrp(), SIGKILL)
+        return exit.exitCode ?? 128 + (exit.signal ?? 0)
+    }
+
+    @discardableResult
+    static func record(_ path: String, _ exit: TaskExit, started: Int64, error: String?) -> TaskExit {
+        let end = Clock.wall()
+        let body = JSON.object([
+            ("exit_code", .optional(exit.exitCode)), ("signal", .optional(exit.signal)),
+            ("start", .int(started)), ("end", .int(end)), ("error", .optional(error)),
+        ])
+        try? FileIO.writeAtomically(path, text: body.encoded() + "\n")
+        return exit
+    }
+
+    /// Reads an exit record; nil if the supervisor never wrote one.
+    public static func readRecord(_ path: String) -> (exit: TaskExit, end: Int64)? {
+        guard let text = try? FileIO.readText(path),
+              let value = try? ConfigParser.parse(text, dialect: .json, source: path) else { return nil }
+        var exit = TaskExit()
+        if case .int(let code)? = value["exit_code"] { exit.exitCode = Int32(code) }
+        if case .int(let signal)? = value["signal"] { exit.signal = Int32(signal) }
+        var end = Clock.wall()
+        if case .int(let time)? = value["end"] { end = Int64(time) }
+        return (exit, end)
+    }
+}

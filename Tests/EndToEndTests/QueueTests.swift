@@ -1,0 +1,242 @@
+import Foundation
+import Glibc
+import Testing
+
+/// The daemon, submit, status, cancel, wait and drain, run as a user would.
+@Suite(.serialized)
+struct QueueTests {
+    /// Reports start, waits for the gate when GATE is set (ignoring TERM when asked),
+    /// records that it ran, reports its end. Spawns a child so groups matter.
+    static let task = """
+    #!/bin/sh
+    [ -n "$IGNORE_TERM" ] && trap '' TERM
+    sleep 30 &
+    echo "start|$$|$!|$1" > "$EVENTS"
+    if [ -n "$GATE" ]; then read go < "$GATE"; fi
+    # WORK: configs ending in 0 or 5 run 1 s, the rest briefly, so some span a restart.
+    if [ -n "$WORK" ]; then case "$1" in *[05].yaml) sleep 1;; *) sleep "$WORK";; esac; fi
+    echo "$1" >> ran.txt
+    kill $! 2>/dev/null
+    echo "end|$$" > "$EVENTS"
+    """
+
+    func project(configs: Int) throws -> Project {
+        let project = try Project()
+        for i in 1...configs { try project.write(String(format: "configs/q/t-%02d.yaml", i), "n: \(i)\n") }
+        try project.write("task.sh", Self.task, executable: true)
+        return project
+    }
+
+    func submit(_ project: Project, _ regex: String = "q/t-") throws -> String {
+        let result = try multirun(["submit", "-c", regex, "--runner", "./task.sh {config}"], in: project)
+        #expect(result.status == 0, "\(result.stderr)")
+        return result.stdout
+    }
+
+    func status(_ project: Project) throws -> (counts: [String: Int], tasks: [[String: Any]]) {
+        let result = try multirun(["status", "--json"], in: project)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        return (object["counts"] as? [String: Int] ?? [:], object["tasks"] as? [[String: Any]] ?? [])
+    }
+
+    func id(of label: String, in project: Project) throws -> String {
+        try #require(try status(project).tasks.first { $0["label"] as? String == label }?["id"] as? String)
+    }
+
+    func ranCounts(_ project: Project) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for line in ((try? project.read("ran.txt")) ?? "").split(separator: "\n") { counts[String(line), default: 0] += 1 }
+        return counts
+    }
+
+    func daemon(_ project: Project, _ extra: [String], environment: [String: String]) throws -> Launched {
+        try Launched(Binaries.multirun, ["daemon", "-gpu", "false"] + extra, in: project, environment: environment)
+    }
+
+    @Test func submitWithoutSchedulerThenExitWhenIdleRunsEverything() throws {
+        let project = try project(configs: 5)
+        let events = try FIFO(project.path("events"))
+        let out = try submit(project)
+        #expect(out.contains("Submitted 5 task(s), 0 not queued; no scheduler runs on .multirun yet"))
+        #expect(try status(project).counts["queued"] == 5)
+        let result = try daemon(project, ["-d", "2", "--exit-when-idle"], environment: ["EVENTS": events.path]).finish()
+        #expect(result.status == 0)
+        #expect(ranCounts(project).count == 5 && ranCounts(project).values.allSatisfy { $0 == 1 })
+        #expect(try status(project).counts["succeeded"] == 5)
+        // The same configs again: nothing is added.
+        #expect(try submit(project).contains("Submitted 0 task(s), 5 not queued"))
+        let log = try project.read(".multirun/scheduler.log")
+        #expect(log.contains("Start the process with configs/q/t-01.yaml"))
+        #expect(log.contains("The process finished: ./task.sh configs/q/t-01.yaml ["))
+        #expect(log.contains("[5/5]"))
+    }
+
+    @Test func aSecondSchedulerOnTheSameQueueStepsAside() throws {
+        let project = try project(configs: 3)
+        let events = try FIFO(project.path("events"))
+        let gate = try FIFO(project.path("gate"))
+        _ = try submit(project)
+        let first = try daemon(project, ["-d", "3", "--exit-when-idle"], environment: ["EVENTS": events.path, "GATE": gate.path])
+        _ = try events.lines(until: 3) { $0.hasPrefix("start") }
+        // cron's copy finds the queue taken and leaves at once, quietly.
+        let cron = try daemon(project, ["-d", "3", "--exit-when-idle"], environment: ["EVENTS": events.path]).finish()
+        #expect(cron.status == 0 && cron.stderr.isEmpty)
+        let second = try daemon(project, ["-d", "3"], environment: [:]).finish()
+        #expect(second.status == 1)
+        #expect(second.stderr.contains("a scheduler (pid \(first.pid)) already runs queue .multirun"))
+        // A one-shot run would put tasks on the daemon's slots: refused.
+        let oneShot = try multirun(["-c", "q/t-", "-gpu", "false", "-check", "false", "--runner", "./task.sh {config}"], in: project)
+        #expect(oneShot.status == 2 && oneShot.stderr.contains("hand it these tasks with 'multirun submit'"))
+        gate.send(lines: 3)
+        #expect(first.finish().status == 0)
+        #expect(ranCounts(project).values.allSatisfy { $0 == 1 } && ranCounts(project).count == 3)
+    }
+
+    @Test func concurrentSubmitsQueueEachConfigOnce() throws {
+        let project = try project(configs: 20)
+        let scheduler = try daemon(project, ["-d", "4"], environment: ["EVENTS": "/dev/null"])
+        let regexes = (0..<10).map { i in "q/t-(\(String(format: "%02d", 2 * i + 1))|\(String(format: "%02d", 2 * i + 2))|\(String(format: "%02d", (2 * i + 3) % 20 + 1)))" }
+        let submits = try regexes.map { try Launched(Binaries.multirun, ["submit", "-c", $0, "--runner", "./task.sh {config}"], in: project) }
+        for submit in submits { #expect(submit.finish().status == 0) }
+        #expect(try multirun(["wait"], in: project).status == 0)
+        scheduler.signal(SIGHUP)
+        #expect(scheduler.finish().status == 0)
+        let journal = try project.read(".multirun/journal.jsonl").split(separator: "\n")
+        var submitted: [String: Int] = [:]
+        for line in journal where line.contains("\"e\":\"submitted\"") {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            submitted[object?["label"] as? String ?? "", default: 0] += 1
+        }
+        #expect(submitted.count == 20 && submitted.values.allSatisfy { $0 == 1 }, "\(submitted)")
+        #expect(ranCounts(project).count == 20 && ranCounts(project).values.allSatisfy { $0 == 1 })
+    }
+
+    @Test func cancelDropsQueuedAndKillsRunningThatIgnoresTerm() throws {
+        let project = try project(configs: 2)
+        let events = try FIFO(project.path("events"))
+        let gate = try FIFO(project.path("gate"))
+        _ = try submit(project)
+        let scheduler = try daemon(project, ["-d", "1", "--grace", "1", "--exit-when-idle"],
+                                   environment: ["EVENTS": events.path, "GATE": gate.path, "IGNORE_TERM": "1"])
+        let start = try events.lines(until: 1) { $0.hasPrefix("start") }
+        let pids = start[0].split(separator: "|").dropFirst().prefix(2).compactMap { Int32($0) }
+        let queued = try id(of: "configs/q/t-02.yaml", in: project)
+        let running = try id(of: "configs/q/t-01.yaml", in: project)
+        let cancel = try multirun(["cancel", queued, running], in: project)
+        #expect(cancel.status == 0)
+        #expect(cancel.stdout.contains("Cancelled \(queued)") && cancel.stdout.contains("Stopping \(running)"))
+        #expect(scheduler.finish().status == 0)
+        #expect(try status(project).counts["cancelled"] == 2)
+        #expect(!project.exists("ran.txt"), "neither task finished its work")
+        for pid in pids { #expect(isDead(pid)) }
+        #expect(try multirun(["cancel", "t-nonexistent"], in: project).status == 2)
+    }
+
+    @Test func sighupDrainsRunningTasksAndStartsNothingNew() throws {
+        let project = try project(configs: 3)
+        let events = try FIFO(project.path("events"))
+        let gate = try FIFO(project.path("gate"))
+        _ = try submit(project)
+        let scheduler = try daemon(project, ["-d", "1"], environment: ["EVENTS": events.path, "GATE": gate.path])
+        _ = try events.lines(until: 1) { $0.hasPrefix("start") }
+        scheduler.signal(SIGHUP)
+        // The drain is logged before the running task is let go.
+        var drained = false
+        for _ in 0..<500 where !drained {
+            drained = ((try? project.read(".multirun/scheduler.log")) ?? "").contains("Draining (SIGHUP)")
+            if !drained { usleep(10_000) }
+        }
+        #expect(drained)
+        gate.send(lines: 3)
+        #expect(scheduler.finish().status == 0)
+        #expect(ranCounts(project) == ["configs/q/t-01.yaml": 1])
+        let counts = try status(project).counts
+        #expect(counts["succeeded"] == 1 && counts["queued"] == 2)
+    }
+
+    @Test func sigtermInterruptsRunningTasksWhichRunAgainNextStart() throws {
+        let project = try project(configs: 3)
+        let events = try FIFO(project.path("events"))
+        let gate = try FIFO(project.path("gate"))
+        _ = try submit(project)
+        let scheduler = try daemon(project, ["-d", "2", "--grace", "5"], environment: ["EVENTS": events.path, "GATE": gate.path])
+        let starts = try events.lines(until: 2) { $0.hasPrefix("start") }
+        let pids = starts.flatMap { $0.split(separator: "|").dropFirst().prefix(2).compactMap { Int32($0) } }
+        scheduler.signal(SIGTERM)
+        #expect(scheduler.finish().status == 143)
+        for pid in pids { #expect(isDead(pid), "process \(pid) outlived the scheduler's SIGTERM") }
+        #expect(try status(project).counts["queued"] == 3)
+        gate.send(lines: 3)
+        #expect(try daemon(project, ["-d", "2", "--exit-when-idle"], environment: ["EVENTS": events.path, "GATE": gate.path]).finish().status == 0)
+        #expect(ranCounts(project).count == 3 && ranCounts(project).values.allSatisfy { $0 == 1 })
+        let attempts = try status(project).tasks.compactMap { $0["attempts"] as? Int }.sorted()
+        #expect(attempts == [1, 2, 2])
+    }
+
+    @Test func aQueueFolderOthersCanWriteIsRefused() throws {
+        let project = try project(configs: 1)
+        try FileManager.default.createDirectory(atPath: project.path(".multirun"), withIntermediateDirectories: true)
+        chmod(project.path(".multirun"), 0o775)
+        let result = try daemon(project, ["-d", "1", "--exit-when-idle"], environment: [:]).finish()
+        #expect(result.status == 2)
+        #expect(result.stderr == "multirun: queue folder '.multirun' is writable by group or others (mode 775); run chmod 700 .multirun\n")
+    }
+
+    /// kill -9 the scheduler again and again while ~50 tasks run; after each kill one task
+    /// ends while no scheduler runs, and the next scheduler adopts the rest.
+    @Test func killingTheSchedulerLosesNothingAndRunsNothingTwice() throws {
+        let project = try project(configs: 48)
+        let events = try FIFO(project.path("events"))
+        _ = try submit(project)
+        var pids: [Int32] = []
+        var running: Set<String> = []
+        func note(_ line: String) {
+            let fields = line.split(separator: "|").map(String.init)
+            if fields.first == "start" {
+                running.insert(fields[1])
+                pids += fields.dropFirst().prefix(2).compactMap { Int32($0) }
+            } else if fields.first == "end" {
+                running.remove(fields[1])
+            }
+        }
+        var rounds = 0
+        var finished = false
+        while !finished && rounds < 60 {
+            rounds += 1
+            let scheduler = try daemon(project, ["-d", "4", "--exit-when-idle"], environment: ["EVENTS": events.path, "WORK": "0.1"])
+            // Let 1 to 5 more tasks start, then kill -9 (or see the scheduler finish).
+            var started = 0
+            let wanted = 1 + rounds % 5
+            while started < wanted && scheduler.process.isRunning {
+                guard let line = try? events.nextLine(timeout: 0.5) else { continue }
+                note(line)
+                if line.hasPrefix("start") { started += 1 }
+            }
+            if scheduler.process.isRunning { scheduler.signal(SIGKILL) }
+            finished = scheduler.finish().status == 0
+            // With no scheduler alive, one task ends: its supervisor must record it.
+            if !finished && !running.isEmpty {
+                while let line = try? events.nextLine(timeout: 10) {
+                    note(line)
+                    if line.hasPrefix("end") { break }
+                }
+            }
+        }
+        #expect(finished, "the queue never drained in \(rounds) rounds")
+        while let line = try? events.nextLine(timeout: 0.2) { note(line) }
+        let ran = ranCounts(project)
+        #expect(ran.count == 48, "every task ran")
+        #expect(ran.values.allSatisfy { $0 == 1 }, "a task ran twice: \(ran.filter { $0.value > 1 })")
+        var succeeded: [String: Int] = [:]
+        for line in try project.read(".multirun/journal.jsonl").split(separator: "\n") where line.contains("\"status\":\"succeeded\"") {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            succeeded[object?["id"] as? String ?? "", default: 0] += 1
+        }
+        #expect(succeeded.count == 48 && succeeded.values.allSatisfy { $0 == 1 }, "one successful end per task in the journal")
+        let counts = try status(project).counts
+        #expect(counts["succeeded"] == 48 && counts["queued"] == 0 && counts["running"] == 0)
+        for pid in pids { #expect(isDead(pid), "task process \(pid) is still alive") }
+        #expect(rounds > 3, "the scheduler was killed several times")
+        #expect(try project.read(".multirun/scheduler.log").contains("Adopted the running process"))
+    }
+}

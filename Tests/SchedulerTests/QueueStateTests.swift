@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+@testable import Scheduler
+
+struct QueueStateTests {
+    func task(_ id: String) -> QueueTask {
+        QueueTask(id: id, key: "k" + id, label: "configs/\(id).yaml", command: "runone -c configs/\(id).yaml",
+                  argv: ["/bin/true"], cwd: "/", config: nil, output: nil, submitted: 1)
+    }
+
+    func fold(_ events: [QueueEvent]) -> QueueState {
+        var state = QueueState()
+        for event in events { state.apply(event) }
+        return state
+    }
+
+    @Test func lifecycleAndCounts() {
+        var state = fold([.submitted(task("a")), .submitted(task("b")), .submitted(task("c"))])
+        #expect(state.nextQueued()?.id == "a")
+        state.apply(.started(id: "a", attempt: 1, device: "cpu", slot: 0, pid: 10, time: 2))
+        #expect(state.nextQueued()?.id == "b")
+        state.apply(.ended(id: "a", attempt: 1, exitCode: 0, signal: nil, status: .succeeded, time: 3))
+        state.apply(.cancelled(id: "b", time: 4))
+        #expect(state.nextQueued()?.id == "c")
+        #expect(state.counts["succeeded"] == 1 && state.counts["cancelled"] == 1 && state.queuedCount == 1)
+        #expect(state.endedCount == 1 && state.activeCount == 2)
+    }
+
+    @Test func replayingEventsChangesNothing() {
+        let events: [QueueEvent] = [
+            .submitted(task("a")), .started(id: "a", attempt: 1, device: "cpu", slot: 0, pid: 10, time: 2),
+            .interrupted(id: "a", attempt: 1, time: 3), .started(id: "a", attempt: 2, device: "cpu", slot: 1, pid: 11, time: 4),
+            .ended(id: "a", attempt: 2, exitCode: 0, signal: nil, status: .succeeded, time: 5),
+        ]
+        let once = fold(events)
+        let twice = fold(events + events)
+        #expect(twice["a"]?.phase == once["a"]?.phase)
+        #expect(twice["a"]?.attempts == 2)
+        #expect(twice.counts == once.counts)
+        // An end for an attempt that is not the running one is ignored.
+        var state = fold(Array(events.prefix(4)))
+        state.apply(.ended(id: "a", attempt: 1, exitCode: 1, signal: nil, status: .failed, time: 9))
+        #expect(state.runningCount == 1)
+    }
+
+    @Test func interruptedRequeuesAndCancelWhileRunningEndsCancelled() {
+        var state = fold([.submitted(task("a")), .started(id: "a", attempt: 1, device: "cpu", slot: 0, pid: 10, time: 2),
+                          .interrupted(id: "a", attempt: 1, time: 3)])
+        #expect(state.nextQueued()?.id == "a")
+        #expect(state["a"]?.attempts == 1)
+        state.apply(.started(id: "a", attempt: 2, device: "cpu", slot: 0, pid: 11, time: 4))
+        state.apply(.cancelled(id: "a", time: 5))
+        #expect(state.runningCount == 1)
+        state.apply(.ended(id: "a", attempt: 2, exitCode: nil, signal: 15, status: .failed, time: 6))
+        #expect(state["a"]?.phase == .cancelled(at: 6))
+    }
+
+    @Test func compactionKeepsEveryTaskState() {
+        let state = fold([
+            .submitted(task("a")), .submitted(task("b")), .submitted(task("c")), .submitted(task("d")),
+            .started(id: "a", attempt: 1, device: "cpu", slot: 0, pid: 10, time: 2),
+            .ended(id: "a", attempt: 1, exitCode: 3, signal: nil, status: .failed, time: 3),
+            .started(id: "b", attempt: 1, device: "gpu1", slot: 1, pid: 11, time: 4),
+            .interrupted(id: "b", attempt: 1, time: 5), .started(id: "b", attempt: 2, device: "gpu1", slot: 1, pid: 12, time: 6),
+            .cancelled(id: "c", time: 7),
+        ])
+        let again = fold(state.compacted)
+        for id in ["a", "b", "c", "d"] {
+            #expect(again[id]?.phase == state[id]?.phase, "\(id)")
+            #expect(again[id]?.attempts == state[id]?.attempts, "\(id)")
+        }
+        #expect(again.counts == state.counts)
+    }
+
+    @Test func journalSkipsATornLastLineAndReadsItOnceComplete() throws {
+        let folder = QueueFolder(path: NSTemporaryDirectory() + "journal-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try folder.prepare()
+        defer { try? FileManager.default.removeItem(atPath: folder.path) }
+        let journal = Journal(folder: folder)
+        try journal.append([.submitted(task("a")), .submitted(task("b"))])
+        let full = QueueEvent.submitted(task("c")).line
+        let handle = try #require(FileHandle(forWritingAtPath: folder.journal))
+        handle.seekToEndOfFile()
+        handle.write(Data(full.prefix(20).utf8))
+        #expect(try journal.readAll().count == 2, "the torn third line is not an event")
+        #expect(try journal.readNew().count == 0)
+        handle.write(Data((full.dropFirst(20) + "\n").utf8))
+        try handle.close()
+        #expect(try journal.readNew() == [.submitted(task("c"))])
+    }
+
+    @Test func groupWritableQueueFolderIsRefused() throws {
+        let path = NSTemporaryDirectory() + "queue-perm-\(getpid())"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        chmod(path, 0o770)
+        #expect(throws: UsageError("queue folder '\(path)' is writable by group or others (mode 770); run chmod 700 \(path)")) {
+            try QueueFolder(path: path).prepare()
+        }
+    }
+}
