@@ -6,6 +6,9 @@ enum HelpText {
 
     USAGE: multirun -c REGEX [-d N_0 N_1 ...] [-gpu true|false] [-check true|false] [options]
            multirun --commands FILE -gpu false -d N -check false
+           multirun daemon -d N_0 N_1 ... [-gpu false] [--exit-when-idle] [--queue DIR]
+           multirun submit -c REGEX | --commands FILE [-w] [--runner CMD] [--queue DIR]
+           multirun status [--json] | cancel ID... | cancel --all | wait [ID...] | drain
 
     SELECTING TASKS:
       -c, --config-regex REGEX  Run each config whose path (configs/exp-1/exp-1-2.yaml) the
@@ -31,6 +34,21 @@ enum HelpText {
                                 List the tasks and ask before starting (default: true).
                                 --no-check = false; needed when stdin is not a terminal (cron).
       --results DIR             Where results, logs and run summaries go (default: results).
+
+    QUEUE (daemon mode):
+      daemon                    The one scheduler of a queue folder (default .multirun, or
+                                $MULTIRUN_QUEUE). SIGTERM/SIGINT: stop, interrupted tasks run
+                                again next start. SIGHUP or 'multirun drain': finish running
+                                tasks, start nothing new, exit.
+      --exit-when-idle          daemon: exit once the queue is empty (for cron); exit 0 at once
+                                if another scheduler already holds the queue.
+      submit                    Add tasks and return; configs already queued, running or
+                                completed with the same content are not added (-w forces).
+      status [--json]           Counts, running tasks (device, slot, pid, elapsed, last log
+                                lines), queued and failed tasks.
+      cancel ID... | --all      Drop queued tasks; TERM, then KILL after --grace, running ones.
+      wait [ID...]              Block until those (or all) tasks ended; exit 0 if all succeeded.
+      --queue DIR               The queue folder.
 
       -h, --help                Show this help.
       --version                 Show the version.

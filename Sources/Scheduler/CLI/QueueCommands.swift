@@ -105,8 +105,8 @@ enum QueueCommands {
         let kinds = ["queued", "running", "succeeded", "failed", "timed_out", "cancelled"]
         if options.json {
             var tasks: [JSON] = []
-            for id in state.order {
-                guard let entry = state[id] else { continue }
+            for entry in state.entries {
+                let id = entry.task.id
                 var fields: [(String, JSON)] = [("id", .string(id)), ("label", .string(entry.task.label)),
                                                 ("state", .string(QueueState.name(of: entry.phase))), ("attempts", .int(Int64(entry.attempts)))]
                 switch entry.phase {
@@ -140,14 +140,14 @@ enum QueueCommands {
                 for line in lastLines(folder.log(entry.task.id, attempt), count: 2) { out.line("      | \(line)") }
             }
         }
-        let queued = state.order.lazy.compactMap { state[$0] }.filter { $0.phase == .queued }
+        let queued = state.entries.lazy.filter { $0.phase == .queued }
         if state.queuedCount > 0 {
             out.line("Queued (next \(min(10, state.queuedCount)) of \(state.queuedCount)):")
             for entry in queued.prefix(10) { out.line("  \(entry.task.id)  \(entry.task.label)") }
         }
-        let failed = state.order.compactMap { id -> QueueState.Entry? in
-            guard let entry = state[id], case .ended(let status, _, _, _) = entry.phase, status != .succeeded else { return nil }
-            return entry
+        let failed = state.entries.filter { entry in
+            guard case .ended(let status, _, _, _) = entry.phase else { return false }
+            return status != .succeeded
         }
         if !failed.isEmpty {
             out.line("Failed (last \(min(10, failed.count)) of \(failed.count)):")

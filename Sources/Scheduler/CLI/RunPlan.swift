@@ -101,7 +101,8 @@ struct RunPlan {
                 throw UsageError("--commands \(file) line \(lineIndex + 1): program '\(words[0])' not found\(words[0].contains("/") ? "" : " on PATH"); fix the line or install it")
             }
             let padded = String(repeating: "0", count: max(0, width - String(number).count)) + String(number)
-            plan.tasks.append(TaskSpec(label: line, program: program, command: .words(words), config: nil, logPath: "\(runFolder)/logs/task-\(padded).log"))
+            plan.tasks.append(TaskSpec(label: line, program: program, command: .words(words), config: nil,
+                                       logPath: "\(runFolder)/logs/task-\(padded).log", source: "\(file):\(lineIndex + 1)"))
         }
         if plan.tasks.isEmpty {
             throw UsageError("--commands \(file) has no commands (every line is empty)")

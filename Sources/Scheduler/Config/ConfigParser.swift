@@ -13,6 +13,12 @@ public enum ConfigParser {
         return try reader.document()
     }
 
+    /// The same from UTF-8 bytes, without a detour through String (journals).
+    public static func parse(bytes: [UInt8], dialect: Dialect, source: String) throws(ConfigError) -> ConfigValue {
+        var reader = Reader(bytes: bytes, dialect: dialect, source: source)
+        return try reader.document()
+    }
+
     /// Picks the dialect by extension: .json is JSON, anything else YAML.
     public static func parseFile(_ path: String) throws(ConfigError) -> ConfigValue {
         let text: String
@@ -354,14 +360,14 @@ private struct Reader {
         if current == UInt8(ascii: "{") {
             pos += 1
             var entries: [(key: String, value: ConfigValue)] = []
-            var seen: Set<String> = []
             while true {
                 try skipFlowSpace()
                 if current == UInt8(ascii: "}") { pos += 1; return .map(entries) }
                 if atEnd { throw error("unclosed '{': no '}' before the end of the file", at: open) }
                 let keyStart = pos
                 let key = try flowKey()
-                if !seen.insert(key).inserted { throw error("duplicate key '\(key)'", at: keyStart) }
+                // Flow mappings are small: a scan beats hashing every key.
+                if entries.contains(where: { $0.key == key }) { throw error("duplicate key '\(key)'", at: keyStart) }
                 try skipFlowSpace()
                 var value = ConfigValue.null
                 if current == UInt8(ascii: ":") {
@@ -452,6 +458,12 @@ private struct Reader {
         let quote = current
         let start = pos
         pos += 1
+        // Fast path: no escape before the closing quote, so the text is the bytes between.
+        if let close = bytes[pos...].firstIndex(where: { $0 == quote || $0 == UInt8(ascii: "\\") || $0 == 0x0A || $0 == 0x0D }),
+           bytes[close] == quote, quote == UInt8(ascii: "\"") || close + 1 >= bytes.count || bytes[close + 1] != quote {
+            pos = close + 1
+            return String(decoding: bytes[start + 1..<close], as: UTF8.self)
+        }
         var out: [UInt8] = []
         while true {
             if Self.isBreak(current) {
@@ -544,8 +556,9 @@ private struct Reader {
         case "false": return .bool(false)
         default: break
         }
-        if text.wholeMatch(of: YAMLScalars.jsonNumber) != nil {
-            if !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }), let value = Int(text) { return .int(value) }
+        if YAMLScalars.isJSONNumber(text.utf8) {
+            if !text.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }),
+               let value = Int(text) { return .int(value) }
             if let value = Double(text) { return .double(value) }
         }
         throw error(text.isEmpty ? "expected a JSON value, found '\(describe(current))'" : "'\(text)' is not JSON; strings need double quotes", at: start)
@@ -563,7 +576,29 @@ enum YAMLScalars {
     static var timestamp: Regex<Substring> {
         #/[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?/#
     }
-    static var jsonNumber: Regex<Substring> { #/-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?/# }
+    /// JSON's number grammar, -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][-+]?[0-9]+)?, scanned by hand:
+    /// journals hold hundreds of thousands of numbers.
+    static func isJSONNumber(_ text: String.UTF8View) -> Bool {
+        var i = text.startIndex
+        func digits() -> Int {
+            var count = 0
+            while i != text.endIndex, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(text[i]) { i = text.index(after: i); count += 1 }
+            return count
+        }
+        if i != text.endIndex && text[i] == UInt8(ascii: "-") { i = text.index(after: i) }
+        guard i != text.endIndex else { return false }
+        if text[i] == UInt8(ascii: "0") { i = text.index(after: i) } else if digits() == 0 { return false }
+        if i != text.endIndex && text[i] == UInt8(ascii: ".") {
+            i = text.index(after: i)
+            if digits() == 0 { return false }
+        }
+        if i != text.endIndex && (text[i] == UInt8(ascii: "e") || text[i] == UInt8(ascii: "E")) {
+            i = text.index(after: i)
+            if i != text.endIndex && (text[i] == UInt8(ascii: "+") || text[i] == UInt8(ascii: "-")) { i = text.index(after: i) }
+            if digits() == 0 { return false }
+        }
+        return i == text.endIndex
+    }
 
     static func bool(_ text: String) -> Bool? {
         switch text {

@@ -14,13 +14,16 @@ public struct TaskSpec: Sendable {
     public let command: Command
     public let config: ConfigIdentity?
     public let logPath: String
+    /// Where a `--commands` line came from (`FILE:LINE`): what makes it one queue task.
+    public let source: String?
 
-    public init(label: String, program: String, command: Command, config: ConfigIdentity?, logPath: String) {
+    public init(label: String, program: String, command: Command, config: ConfigIdentity?, logPath: String, source: String? = nil) {
         self.label = label
         self.program = program
         self.command = command
         self.config = config
         self.logPath = logPath
+        self.source = source
     }
 
     /// The argv for a launch on `slot`; `gpu` is the CUDA_VISIBLE_DEVICES value (empty on the CPU).

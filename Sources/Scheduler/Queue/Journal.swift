@@ -50,23 +50,27 @@ public final class Journal {
         let fd = open(folder.journal, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw SystemError("cannot open \(folder.journal)", errno: errno) }
         defer { close(fd) }
-        var bytes = partial
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        var position = offset
-        while true {
-            let count = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(position)) }
+        // One buffer of the size to read, filled in place: no regrowth, no chunk copies.
+        let carried = partial.count
+        var bytes = [UInt8](repeating: 0, count: carried + Int(info.st_size) - offset)
+        bytes.replaceSubrange(0..<carried, with: partial)
+        var filled = carried
+        while filled < bytes.count {
+            let count = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + filled, $0.count - filled, off_t(offset + filled - carried)) }
             if count < 0 && errno == EINTR { continue }
             if count <= 0 { break }
-            bytes += chunk[..<count]
-            position += count
+            filled += count
         }
-        offset = position
+        offset += filled - carried
         // Keep an unfinished last line for the next read: it may still be being written.
-        let end = (bytes.lastIndex(of: UInt8(ascii: "\n")) ?? -1) + 1
-        partial = Array(bytes[end...])
+        let end = (bytes[..<filled].lastIndex(of: UInt8(ascii: "\n")) ?? -1) + 1
+        partial = Array(bytes[end..<filled])
         var events: [QueueEvent] = []
-        for line in bytes[..<end].split(separator: UInt8(ascii: "\n")) {
-            if let event = QueueEvent(line: Substring(decoding: line, as: UTF8.self)) { events.append(event) }
+        var start = 0
+        while start < end {
+            let newline = bytes[start..<end].firstIndex(of: UInt8(ascii: "\n")) ?? end
+            if newline > start, let event = QueueEvent(line: bytes[start..<newline]) { events.append(event) }
+            start = newline + 1
         }
         return events
     }

@@ -42,8 +42,8 @@ public enum QueueEvent: Equatable, Sendable {
     public var line: String { json.encoded() }
 
     /// Reads one journal line; nil for a line that is not a complete event (a torn write).
-    public init?(line: Substring) {
-        guard let value = try? ConfigParser.parse(String(line), dialect: .json, source: "journal"),
+    public init?(line: ArraySlice<UInt8>) {
+        guard let value = try? ConfigParser.parse(bytes: Array(line), dialect: .json, source: "journal"),
               case .string(let kind)? = value["e"] else { return nil }
         func string(_ key: String) -> String? { if case .string(let s)? = value[key] { return s }; return nil }
         func int(_ key: String) -> Int? { if case .int(let i)? = value[key] { return i }; return nil }

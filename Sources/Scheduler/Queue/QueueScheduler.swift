@@ -64,7 +64,7 @@ public final class QueueScheduler {
     /// Runs until idle (with --exit-when-idle), drained, or stopped; returns the exit code.
     public func run() throws(SystemError) -> Int32 {
         for event in try journal.readAll() { state.apply(event) }
-        eventsSinceCompaction = state.order.count
+        eventsSinceCompaction = state.count
         try recover()
         while true {
             if stopSignal == nil && !draining && !state.drainRequested { try launchWhatFits() }
@@ -127,8 +127,8 @@ public final class QueueScheduler {
     /// Key files exist exactly for queued, running and succeeded tasks (a crash between a
     /// journal append and a key update is healed here).
     private func reconcileKeys() {
-        for id in state.order {
-            guard let entry = state[id] else { continue }
+        for entry in state.entries {
+            let id = entry.task.id
             let path = folder.keyFile(entry.task.key)
             switch entry.phase {
             case .queued, .running, .ended(.succeeded, _, _, _):
@@ -155,9 +155,9 @@ public final class QueueScheduler {
 
     private func readJournal() throws(SystemError) {
         for event in try journal.readNew() { apply(external: event) }
-        if eventsSinceCompaction > 20_000 && eventsSinceCompaction > 2 * state.order.count {
+        if eventsSinceCompaction > 20_000 && eventsSinceCompaction > 2 * state.count {
             for event in try journal.compact(to: state.compacted) { apply(external: event) }
-            eventsSinceCompaction = state.order.count
+            eventsSinceCompaction = state.count
         }
     }
 

@@ -16,9 +16,10 @@ public struct QueueState: Sendable {
         public var cancelRequested: Bool
     }
 
-    /// Tasks in submission order.
-    public private(set) var order: [String] = []
-    public private(set) var entries: [String: Entry] = [:]
+    /// Tasks in submission order; `position` finds one by id. (Entries are large: keeping
+    /// them in an array rather than a dictionary's buckets halves a big queue's memory.)
+    public private(set) var entries: [Entry] = []
+    private var position: [String: Int] = [:]
     public private(set) var drainRequested = false
     /// Tasks per phase name (queued, running, succeeded, failed, timed_out, cancelled),
     /// kept as events apply so counts never need a scan.
@@ -39,42 +40,50 @@ public struct QueueState: Sendable {
         counts[Self.name(of: entry.phase), default: 0] -= 1
         counts[Self.name(of: phase), default: 0] += 1
         entry.phase = phase
-        entries[id] = entry
+        store(id, entry)
+    }
+
+    private mutating func store(_ id: String, _ entry: Entry) {
+        if let index = position[id] { entries[index] = entry }
     }
 
     public init() {}
 
-    public subscript(id: String) -> Entry? { entries[id] }
+    public subscript(id: String) -> Entry? { position[id].map { entries[$0] } }
+
+    /// Task ids in submission order.
+    public var order: [String] { entries.map(\.task.id) }
+    public var count: Int { entries.count }
 
     public mutating func apply(_ event: QueueEvent) {
         switch event {
         case .submitted(let task):
-            guard entries[task.id] == nil else { return }
-            order.append(task.id)
-            entries[task.id] = Entry(task: task, phase: .queued, attempts: 0, cancelRequested: false)
+            guard position[task.id] == nil else { return }
+            position[task.id] = entries.count
+            entries.append(Entry(task: task, phase: .queued, attempts: 0, cancelRequested: false))
             counts["queued", default: 0] += 1
         case .started(let id, let attempt, let device, let slot, let pid, let time):
-            guard var entry = entries[id], attempt > entry.attempts else { return }
+            guard var entry = self[id], attempt > entry.attempts else { return }
             entry.attempts = attempt
             if case .queued = entry.phase {
                 set(id, &entry, to: .running(attempt: attempt, device: device, slot: slot, pid: pid, since: time))
             } else {
-                entries[id] = entry
+                store(id, entry)
             }
         case .ended(let id, let attempt, let exitCode, let signal, let status, let time):
-            guard var entry = entries[id], isCurrent(entry, attempt) else { return }
+            guard var entry = self[id], isCurrent(entry, attempt) else { return }
             set(id, &entry, to: entry.cancelRequested ? .cancelled(at: time) : .ended(status, exitCode: exitCode, signal: signal, at: time))
         case .interrupted(let id, let attempt, let time):
-            guard var entry = entries[id], isCurrent(entry, attempt) else { return }
+            guard var entry = self[id], isCurrent(entry, attempt) else { return }
             set(id, &entry, to: entry.cancelRequested ? .cancelled(at: time) : .queued)
-            if let index = order.firstIndex(of: id) { queuedFrom = min(queuedFrom, index) }
+            if let index = position[id] { queuedFrom = min(queuedFrom, index) }
         case .cancelled(let id, let time):
-            guard var entry = entries[id] else { return }
+            guard var entry = self[id] else { return }
             switch entry.phase {
             case .queued: set(id, &entry, to: .cancelled(at: time))
             case .running:
                 entry.cancelRequested = true
-                entries[id] = entry
+                store(id, entry)
             case .ended, .cancelled: return
             }
         case .drain:
@@ -90,32 +99,29 @@ public struct QueueState: Sendable {
 
     /// The first queued task in submission order.
     public mutating func nextQueued() -> QueueTask? {
-        while queuedFrom < order.count {
-            if let entry = entries[order[queuedFrom]], entry.phase == .queued { return entry.task }
+        while queuedFrom < entries.count {
+            if entries[queuedFrom].phase == .queued { return entries[queuedFrom].task }
             queuedFrom += 1
         }
         return nil
     }
 
     public var running: [Entry] {
-        order.compactMap { id in
-            guard let entry = entries[id], case .running = entry.phase else { return nil }
-            return entry
-        }
+        entries.filter { if case .running = $0.phase { return true }; return false }
     }
 
     public var queuedCount: Int { counts["queued", default: 0] }
     public var runningCount: Int { counts["running", default: 0] }
     public var isIdle: Bool { queuedCount == 0 && runningCount == 0 }
     /// Tasks that ended (any status but cancelled), and all that are not cancelled: k and N.
-    public var endedCount: Int { order.count - queuedCount - runningCount - counts["cancelled", default: 0] }
-    public var activeCount: Int { order.count - counts["cancelled", default: 0] }
+    public var endedCount: Int { entries.count - queuedCount - runningCount - counts["cancelled", default: 0] }
+    public var activeCount: Int { entries.count - counts["cancelled", default: 0] }
 
     /// Events that rebuild this state: what compaction writes in place of the journal.
     public var compacted: [QueueEvent] {
         var events: [QueueEvent] = []
-        for id in order {
-            guard let entry = entries[id] else { continue }
+        for entry in entries {
+            let id = entry.task.id
             events.append(.submitted(entry.task))
             switch entry.phase {
             case .queued:

@@ -55,7 +55,8 @@ public enum Submitter {
         if let config = spec.config {
             identity = "config\0\(absolute(config.path, cwd))\0\(config.sha256)"
         } else {
-            identity = "command\0\(cwd)\0\(spec.label)"
+            // The same line of the same file is the same task; two equal lines are two tasks.
+            identity = "command\0\(cwd)\0\(spec.source ?? "")\0\(spec.label)"
         }
         let key = SHA256.hex(Array(identity.utf8))
         let task = QueueTask(id: newID(), key: key, label: spec.label, command: command, argv: argv, cwd: cwd,
