@@ -132,6 +132,21 @@ struct QueueTests {
         #expect(try multirun(["cancel", "t-nonexistent"], in: project).status == 2)
     }
 
+    @Test func timeoutStopsAQueuedTaskThatIgnoresTerm() throws {
+        let project = try project(configs: 1)
+        let events = try FIFO(project.path("events"))
+        let gate = try FIFO(project.path("gate"))
+        _ = try submit(project)
+        let result = try daemon(project, ["-d", "1", "--timeout", "1", "--grace", "1", "--exit-when-idle"],
+                                environment: ["EVENTS": events.path, "GATE": gate.path, "IGNORE_TERM": "1"]).finish()
+        #expect(result.status == 0)
+        let task = try #require(try status(project).tasks.first)
+        #expect(task["state"] as? String == "timed_out")
+        #expect(task["signal"] as? Int == Int(SIGKILL))
+        #expect(!project.exists("ran.txt"))
+        #expect(try project.read(".multirun/scheduler.log").contains("The process timed out"))
+    }
+
     @Test func sighupDrainsRunningTasksAndStartsNothingNew() throws {
         let project = try project(configs: 3)
         let events = try FIFO(project.path("events"))

@@ -89,6 +89,29 @@ struct QueueStateTests {
         #expect(try journal.readNew() == [.submitted(task("c"))])
     }
 
+    @Test func compactionRewritesTheJournalAndKeepsLateAppends() throws {
+        let folder = QueueFolder(path: NSTemporaryDirectory() + "compact-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try folder.prepare()
+        defer { try? FileManager.default.removeItem(atPath: folder.path) }
+        let journal = Journal(folder: folder)
+        var events: [QueueEvent] = []
+        for i in 0..<50 {
+            events += [.submitted(task("t\(i)")), .started(id: "t\(i)", attempt: 1, device: "cpu", slot: 0, pid: 7, time: 1)]
+            if i % 2 == 0 { events.append(.ended(id: "t\(i)", attempt: 1, exitCode: 0, signal: nil, status: .succeeded, time: 2)) }
+        }
+        try journal.append(events)
+        let state = fold(try journal.readAll())
+        // Another process appends after our read and before the compaction.
+        try Journal(folder: folder).append([.submitted(task("late"))])
+        let late = try journal.compact(to: state.compacted)
+        #expect(late == [.submitted(task("late"))])
+        let reread = fold(try Journal(folder: folder).readAll())
+        #expect(reread.count == 51)
+        #expect(reread.counts["succeeded"] == 25 && reread.counts["running"] == 25 && reread.queuedCount == 1)
+        // One line per submit, plus started+ended for the 25 done and started for the 25 running.
+        #expect(try FileIO.read(folder.journal).split(separator: UInt8(ascii: "\n")).count == 51 + 25 * 2 + 25)
+    }
+
     @Test func groupWritableQueueFolderIsRefused() throws {
         let path = NSTemporaryDirectory() + "queue-perm-\(getpid())"
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)

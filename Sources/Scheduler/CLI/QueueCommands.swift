@@ -86,11 +86,11 @@ enum QueueCommands {
 
     // MARK: - status
 
-    static func fold(_ folder: QueueFolder) throws(UsageError) -> QueueState {
+    static func fold(_ folder: QueueFolder, light: Bool = false) throws(UsageError) -> QueueState {
         var state = QueueState()
         guard FileIO.exists(folder.journal) else { return state }
         do {
-            for event in try Journal(folder: folder).readAll() { state.apply(event) }
+            for event in try Journal(folder: folder).readAll(light: light) { state.apply(event) }
         } catch {
             throw UsageError("cannot read the queue journal: \(error)")
         }
@@ -98,7 +98,7 @@ enum QueueCommands {
     }
 
     static func status(_ options: Options, _ folder: QueueFolder) throws(UsageError) -> Int32 {
-        let state = try fold(folder)
+        let state = try fold(folder, light: true)
         let scheduler = schedulerPID(folder)
         let now = Clock.wall()
         let out = Console.standardOutput

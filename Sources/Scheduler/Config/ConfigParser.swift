@@ -29,6 +29,87 @@ public enum ConfigParser {
     }
 }
 
+/// Reads one flat JSON object field by field without building a `ConfigValue` tree: the
+/// queue journal's hundreds of thousands of lines decode straight into events.
+public struct JSONFields {
+    private var reader: Reader
+
+    public init(_ bytes: ArraySlice<UInt8>) {
+        reader = Reader(bytes: Array(bytes), dialect: .json, source: "journal")
+    }
+
+    /// Calls `body` with each key of the object; `body` reads the value with one of the
+    /// readers below (or `skip()`), exactly once.
+    public mutating func forEach(_ body: (String, inout JSONFields) throws(ConfigError) -> Void) throws(ConfigError) {
+        reader.skipJSONSpace()
+        guard reader.current == UInt8(ascii: "{") else { throw reader.error("expected a JSON object") }
+        reader.pos += 1
+        while true {
+            reader.skipJSONSpace()
+            if reader.current == UInt8(ascii: "}") { return }
+            let key = try reader.flowKey()
+            reader.skipJSONSpace()
+            guard reader.current == UInt8(ascii: ":") else { throw reader.error("expected ':' after the key") }
+            reader.pos += 1
+            reader.skipJSONSpace()
+            try body(key, &self)
+            reader.skipJSONSpace()
+            if reader.current == UInt8(ascii: ",") { reader.pos += 1; continue }
+            guard reader.current == UInt8(ascii: "}") else { throw reader.error("expected ',' or '}'") }
+            return
+        }
+    }
+
+    /// A string, or nil for null or any other type.
+    public mutating func string() throws(ConfigError) -> String? {
+        if reader.current == UInt8(ascii: "\"") { return try reader.quoted(inFlow: true) }
+        _ = try reader.flowNode()
+        return nil
+    }
+
+    /// An integer, or nil for null or any other type.
+    public mutating func int() throws(ConfigError) -> Int? {
+        if case .int(let value) = try reader.flowNode() { return value }
+        return nil
+    }
+
+    /// A list of strings (other items are dropped).
+    public mutating func strings() throws(ConfigError) -> [String] {
+        guard case .list(let items) = try reader.flowNode() else { return [] }
+        return items.compactMap { if case .string(let text) = $0 { return text }; return nil }
+    }
+
+    /// Steps over any value without building it: strings and nesting are scanned byte by byte.
+    public mutating func skip() throws(ConfigError) {
+        var depth = 0
+        repeat {
+            switch reader.current {
+            case UInt8(ascii: "\""):
+                reader.pos += 1
+                while !reader.atEnd && reader.current != UInt8(ascii: "\"") {
+                    reader.pos += reader.current == UInt8(ascii: "\\") ? 2 : 1
+                }
+                guard !reader.atEnd else { throw reader.error("unclosed string") }
+                reader.pos += 1
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                reader.pos += 1
+            case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                guard depth > 0 else { return }
+                depth -= 1
+                reader.pos += 1
+            case UInt8(ascii: ","):
+                if depth == 0 { return }
+                reader.pos += 1
+            case 0 where reader.atEnd:
+                throw reader.error("unexpected end of the line")
+            default:
+                reader.pos += 1
+            }
+        } while depth > 0 || !(reader.current == UInt8(ascii: ",") || reader.current == UInt8(ascii: "}") || reader.atEnd)
+    }
+}
+
 private struct Reader {
     let bytes: [UInt8]
     let dialect: ConfigParser.Dialect

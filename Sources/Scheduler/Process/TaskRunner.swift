@@ -26,8 +26,6 @@ public final class TaskRunner {
         let command: String
         let startMonotonic: UInt64
         let startWall: Int64
-        var deadline: UInt64?
-        var killAt: UInt64?
         var timedOut = false
         var interrupted = false
     }
@@ -41,6 +39,7 @@ public final class TaskRunner {
     private let baseEnvironment: CStringArray
     private var dispatcher: Dispatcher
     private var running: [pid_t: Running] = [:]
+    private var timers: ProcessGroupTimers
     private var createdFolders: Set<String> = []
     private var stopSignal: Int32?
 
@@ -52,6 +51,7 @@ public final class TaskRunner {
         self.signals = signals
         self.spawner = try Spawner()
         self.dispatcher = Dispatcher(taskCount: tasks.count, pool: pool)
+        self.timers = ProcessGroupTimers(grace: settings.grace)
         // What we set per task replaces anything inherited under the same name.
         let ours = ["CUDA_VISIBLE_DEVICES=", "CUDA_DEVICE_ORDER=", "MULTIRUN_"]
         self.baseEnvironment = CStringArray(Environment.entries().filter { entry in !ours.contains { entry.hasPrefix($0) } })
@@ -68,7 +68,7 @@ public final class TaskRunner {
             waitForEvents()
             for signal in signals.drain() where signal != SIGCHLD { stop(on: signal) }
             reap()
-            fireDeadlines(now: Clock.monotonic())
+            for pid in timers.fire(now: Clock.monotonic()) { running[pid]?.timedOut = true }
             launchWhatFits()
         }
         for task in dispatcher.notStarted {
@@ -81,17 +81,8 @@ public final class TaskRunner {
     // MARK: - Waiting
 
     private func waitForEvents() {
-        var timeout: Int32 = -1
-        if let next = nextDeadline() {
-            let now = Clock.monotonic()
-            timeout = next <= now ? 0 : Int32(min((next - now + 999_999) / 1_000_000, UInt64(Int32.max)))
-        }
         var entry = pollfd(fd: signals.fd, events: Int16(POLLIN), revents: 0)
-        _ = poll(&entry, 1, timeout)
-    }
-
-    private func nextDeadline() -> UInt64? {
-        running.values.flatMap { [$0.deadline, $0.killAt].compactMap { $0 } }.min()
+        _ = poll(&entry, 1, timers.pollTimeout(now: Clock.monotonic()))
     }
 
     // MARK: - Starting
@@ -125,9 +116,8 @@ public final class TaskRunner {
             defer { close(logFD) }
             let environment = CStringArray(baseEnvironment, adding: extra)
             let pid = try spawner.spawn(path: spec.program, argv: argv, environment: environment, stdout: logFD, stderr: logFD)
-            var entry = Running(task: task, slot: slot, command: command, startMonotonic: startMonotonic, startWall: startWall)
-            if let timeout = settings.timeout { entry.deadline = startMonotonic + UInt64(timeout * 1e9) }
-            running[pid] = entry
+            running[pid] = Running(task: task, slot: slot, command: command, startMonotonic: startMonotonic, startWall: startWall)
+            timers.started(pid, now: startMonotonic, timeout: settings.timeout)
             reporter.started(spec)
         } catch {
             var record = TaskRecord(number: task + 1, config: spec.config?.path, command: command, status: .failed)
@@ -166,6 +156,7 @@ public final class TaskRunner {
             if pid <= 0 { return }
             // Anything else we reap is an orphan re-parented to us (we are a subreaper).
             guard let entry = running.removeValue(forKey: pid) else { continue }
+            timers.ended(pid)
             // The task is its process group: whatever it left behind goes with it.
             kill(-pid, SIGKILL)
             finish(entry, pid: pid, exit: TaskExit(waitStatus: status))
@@ -202,30 +193,8 @@ public final class TaskRunner {
         dispatcher.stop()
         reporter.line("Received \(signalName(signal)): stopping \(running.count) running task(s); they will run again next time")
         for pid in Array(running.keys) {
-            running[pid]!.interrupted = true
-            terminate(pid, now: now)
-        }
-    }
-
-    private func terminate(_ pid: pid_t, now: UInt64) {
-        if settings.grace == 0 {
-            kill(-pid, SIGKILL)
-            return
-        }
-        kill(-pid, SIGTERM)
-        if running[pid]?.killAt == nil { running[pid]?.killAt = now + UInt64(settings.grace * 1e9) }
-        running[pid]?.deadline = nil
-    }
-
-    private func fireDeadlines(now: UInt64) {
-        for (pid, entry) in running {
-            if let killAt = entry.killAt, killAt <= now {
-                kill(-pid, SIGKILL)
-                running[pid]?.killAt = nil
-            } else if let deadline = entry.deadline, deadline <= now {
-                running[pid]?.timedOut = true
-                terminate(pid, now: now)
-            }
+            running[pid]?.interrupted = true
+            timers.terminate(pid, now: now)
         }
     }
 

@@ -29,16 +29,17 @@ public final class Journal {
     }
 
     /// Every event in the journal. A torn last line (a crash mid-write) is skipped.
-    public func readAll() throws(SystemError) -> [QueueEvent] {
+    /// `light`: what `status` needs only (see `QueueEvent(line:light:)`).
+    public func readAll(light: Bool = false) throws(SystemError) -> [QueueEvent] {
         offset = 0
         inode = 0
         partial = []
-        return try readNew()
+        return try readNew(light: light)
     }
 
     /// Events appended since the last read. Starts over after a compaction replaced the
     /// file (replaying is harmless: events are idempotent).
-    public func readNew() throws(SystemError) -> [QueueEvent] {
+    public func readNew(light: Bool = false) throws(SystemError) -> [QueueEvent] {
         var info = stat()
         guard stat(folder.journal, &info) == 0 else { return [] }
         if info.st_ino != inode || info.st_size < offset {
@@ -69,7 +70,7 @@ public final class Journal {
         var start = 0
         while start < end {
             let newline = bytes[start..<end].firstIndex(of: UInt8(ascii: "\n")) ?? end
-            if newline > start, let event = QueueEvent(line: bytes[start..<newline]) { events.append(event) }
+            if newline > start, let event = QueueEvent(line: bytes[start..<newline], light: light) { events.append(event) }
             start = newline + 1
         }
         return events

@@ -42,37 +42,59 @@ public enum QueueEvent: Equatable, Sendable {
     public var line: String { json.encoded() }
 
     /// Reads one journal line; nil for a line that is not a complete event (a torn write).
-    public init?(line: ArraySlice<UInt8>) {
-        guard let value = try? ConfigParser.parse(bytes: Array(line), dialect: .json, source: "journal"),
-              case .string(let kind)? = value["e"] else { return nil }
-        func string(_ key: String) -> String? { if case .string(let s)? = value[key] { return s }; return nil }
-        func int(_ key: String) -> Int? { if case .int(let i)? = value[key] { return i }; return nil }
-        let time = Int64(int("t") ?? 0)
+    /// `light` skips what only a scheduler needs (argv, folder, output), for `status`.
+    public init?(line: ArraySlice<UInt8>, light: Bool = false) {
+        var kind = "", id = "", key = "", label = "", cwd = ""
+        var command: String?, config: String?, output: String?, device: String?, status: String?
+        var argv: [String] = []
+        var time = 0, attempt: Int?, slot: Int?, pid: Int?, exitCode: Int?, signal: Int?
+        var fields = JSONFields(line)
+        do {
+            try fields.forEach { name, value throws(ConfigError) in
+                switch name {
+                case "e": kind = try value.string() ?? ""
+                case "id": id = try value.string() ?? ""
+                case "key": key = try value.string() ?? ""
+                case "label": label = try value.string() ?? ""
+                case "command" where !light: command = try value.string()
+                case "argv" where !light: argv = try value.strings()
+                case "cwd" where !light: cwd = try value.string() ?? ""
+                case "config" where !light: config = try value.string()
+                case "output" where !light: output = try value.string()
+                case "device": device = try value.string()
+                case "status": status = try value.string()
+                case "t": time = try value.int() ?? 0
+                case "attempt": attempt = try value.int()
+                case "slot": slot = try value.int()
+                case "pid": pid = try value.int()
+                case "exit_code": exitCode = try value.int()
+                case "signal": signal = try value.int()
+                default: try value.skip()
+                }
+            }
+        } catch {
+            return nil
+        }
+        let t = Int64(time)
         switch kind {
         case "submitted":
-            guard let id = string("id"), let key = string("key"), let label = string("label"), let cwd = string("cwd"),
-                  case .list(let words)? = value["argv"] else { return nil }
-            let argv = words.compactMap { if case .string(let s) = $0 { return s }; return nil }
-            guard argv.count == words.count, !argv.isEmpty else { return nil }
-            self = .submitted(QueueTask(id: id, key: key, label: label, command: string("command") ?? label, argv: argv, cwd: cwd,
-                                        config: string("config"), output: string("output"), submitted: time))
+            guard !id.isEmpty, !key.isEmpty, light || !argv.isEmpty else { return nil }
+            self = .submitted(QueueTask(id: id, key: key, label: label, command: command ?? label, argv: argv, cwd: cwd,
+                                        config: config, output: output, submitted: t))
         case "started":
-            guard let id = string("id"), let attempt = int("attempt"), let device = string("device"),
-                  let slot = int("slot"), let pid = int("pid") else { return nil }
-            self = .started(id: id, attempt: attempt, device: device, slot: slot, pid: Int32(pid), time: time)
+            guard !id.isEmpty, let attempt, let device, let slot, let pid else { return nil }
+            self = .started(id: id, attempt: attempt, device: device, slot: slot, pid: Int32(pid), time: t)
         case "ended":
-            guard let id = string("id"), let attempt = int("attempt"),
-                  let status = string("status").flatMap(TaskStatus.init(rawValue:)) else { return nil }
-            self = .ended(id: id, attempt: attempt, exitCode: int("exit_code").map(Int32.init),
-                          signal: int("signal").map(Int32.init), status: status, time: time)
+            guard !id.isEmpty, let attempt, let status = status.flatMap(TaskStatus.init(rawValue:)) else { return nil }
+            self = .ended(id: id, attempt: attempt, exitCode: exitCode.map(Int32.init), signal: signal.map(Int32.init), status: status, time: t)
         case "interrupted":
-            guard let id = string("id"), let attempt = int("attempt") else { return nil }
-            self = .interrupted(id: id, attempt: attempt, time: time)
+            guard !id.isEmpty, let attempt else { return nil }
+            self = .interrupted(id: id, attempt: attempt, time: t)
         case "cancelled":
-            guard let id = string("id") else { return nil }
-            self = .cancelled(id: id, time: time)
+            guard !id.isEmpty else { return nil }
+            self = .cancelled(id: id, time: t)
         case "drain":
-            self = .drain(time: time)
+            self = .drain(time: t)
         default:
             return nil
         }

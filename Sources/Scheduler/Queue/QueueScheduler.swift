@@ -19,8 +19,6 @@ public final class QueueScheduler {
         let id: String
         let number: Int
         let slot: Slot?
-        var deadline: UInt64?
-        var killAt: UInt64?
         var timedOut = false
         var interrupted = false
         var pidfd: Int32?
@@ -37,6 +35,7 @@ public final class QueueScheduler {
     private var state = QueueState()
     private var pool: SlotPool
     private var attempts: [pid_t: Attempt] = [:]
+    private var timers: ProcessGroupTimers
     private var stopSignal: Int32?
     private var draining = false
     private var eventsSinceCompaction = 0
@@ -48,6 +47,7 @@ public final class QueueScheduler {
         self.signals = signals
         self.log = log
         journal = Journal(folder: folder)
+        timers = ProcessGroupTimers(grace: settings.grace)
         spawner = try Spawner()
         let ours = ["CUDA_VISIBLE_DEVICES=", "CUDA_DEVICE_ORDER=", "MULTIRUN_"]
         baseEnvironment = CStringArray(Environment.entries().filter { entry in !ours.contains { entry.hasPrefix($0) } })
@@ -82,7 +82,7 @@ public final class QueueScheduler {
             }
             try readJournal()
             try finishAdoptedThatEnded()
-            fireDeadlines(now: Clock.monotonic())
+            for pid in timers.fire(now: Clock.monotonic()) { attempts[pid]?.timedOut = true }
         }
         if let stopSignal {
             log.line("Stopped by \(signalName(stopSignal)); interrupted tasks run again at the next start")
@@ -170,7 +170,7 @@ public final class QueueScheduler {
             if !wasRequested, state[id]?.cancelRequested == true,
                let pid = attempts.first(where: { $0.value.id == id })?.key {
                 log.line("Cancel: stopping \(state[id]?.task.label ?? id)")
-                terminate(pid, now: Clock.monotonic())
+                timers.terminate(pid, now: Clock.monotonic())
             }
         case .drain:
             let was = state.drainRequested
@@ -214,9 +214,8 @@ public final class QueueScheduler {
                                         stdout: 2, stderr: 2, passing: lock.fd)
             let pidText = Array("\(pid)\n".utf8)
             _ = pidText.withUnsafeBytes { pwrite(lock.fd, $0.baseAddress, $0.count, 0) }
-            var attempt = Attempt(id: task.id, number: number, slot: slot)
-            if let timeout = settings.timeout { attempt.deadline = Clock.monotonic() + UInt64(timeout * 1e9) }
-            attempts[pid] = attempt
+            attempts[pid] = Attempt(id: task.id, number: number, slot: slot)
+            timers.started(pid, now: Clock.monotonic(), timeout: settings.timeout)
             log.line("Start the process with \(task.label)")
         } catch {
             pool.release(slot)
@@ -234,6 +233,7 @@ public final class QueueScheduler {
             let pid = waitpid(-1, &status, WNOHANG)
             if pid <= 0 { return }
             guard let attempt = attempts.removeValue(forKey: pid) else { continue }
+            timers.ended(pid)
             try settle(attempt)
         }
     }
@@ -245,6 +245,7 @@ public final class QueueScheduler {
             guard poll(&entry, 1, 0) > 0 else { continue }
             close(pidfd)
             attempts.removeValue(forKey: pid)
+            timers.ended(pid)
             try settle(attempt)
         }
     }
@@ -294,12 +295,7 @@ public final class QueueScheduler {
     private func waitForEvents() {
         var fds = [pollfd(fd: signals.fd, events: Int16(POLLIN), revents: 0), pollfd(fd: inotify, events: Int16(POLLIN), revents: 0)]
         for attempt in attempts.values { if let pidfd = attempt.pidfd { fds.append(pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)) } }
-        var timeout: Int32 = -1
-        if let next = attempts.values.flatMap({ [$0.deadline, $0.killAt].compactMap { $0 } }).min() {
-            let now = Clock.monotonic()
-            timeout = next <= now ? 0 : Int32(min((next - now + 999_999) / 1_000_000, UInt64(Int32.max)))
-        }
-        _ = poll(&fds, nfds_t(fds.count), timeout)
+        _ = poll(&fds, nfds_t(fds.count), timers.pollTimeout(now: Clock.monotonic()))
         // Drain inotify: what changed is read from the journal itself.
         var buffer = [UInt8](repeating: 0, count: 4096)
         while read(inotify, &buffer, buffer.count) > 0 {}
@@ -321,30 +317,7 @@ public final class QueueScheduler {
         log.line("Received \(signalName(signal)): stopping \(attempts.count) running task(s)")
         for pid in Array(attempts.keys) {
             attempts[pid]?.interrupted = true
-            terminate(pid, now: now)
-        }
-    }
-
-    /// TERM to the attempt's process group (supervisor and task), KILL after the grace period.
-    private func terminate(_ pid: pid_t, now: UInt64) {
-        if settings.grace == 0 {
-            kill(-pid, SIGKILL)
-            return
-        }
-        kill(-pid, SIGTERM)
-        if attempts[pid]?.killAt == nil { attempts[pid]?.killAt = now + UInt64(settings.grace * 1e9) }
-        attempts[pid]?.deadline = nil
-    }
-
-    private func fireDeadlines(now: UInt64) {
-        for (pid, attempt) in attempts {
-            if let killAt = attempt.killAt, killAt <= now {
-                kill(-pid, SIGKILL)
-                attempts[pid]?.killAt = nil
-            } else if let deadline = attempt.deadline, deadline <= now {
-                attempts[pid]?.timedOut = true
-                terminate(pid, now: now)
-            }
+            timers.terminate(pid, now: now)
         }
     }
 }
