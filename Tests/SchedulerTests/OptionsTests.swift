@@ -130,3 +130,32 @@ struct ConfigSelectorTests {
         #expect(!all.paths.contains { $0.contains("base") })
     }
 }
+
+struct PathRegexTests {
+    @Test(arguments: [
+        (#"exp-(2|3)-1-\d*"#, "configs/exp-2/exp-2-1-1.yaml", true),
+        (#"exp-(2|3)-1-\d*"#, "configs/exp-1/exp-1-1.yaml", false),
+        (#"exp-\d+\.yaml$"#, "configs/a/exp-12.yaml", true),
+        (#"(?:exp|run)-[\d]+"#, "configs/run-7.yaml", true),
+        (#"(?P<kind>exp)-1"#, "configs/exp-1/x.yaml", true),
+        (#"^configs/exp-1/"#, "configs/exp-1/exp-1-2.yaml", true),
+        (#"^exp-1"#, "configs/exp-1/exp-1-2.yaml", false),
+        (#"exp-1.*?-2"#, "configs/exp-1/exp-1-2.yaml", true),
+        (#"\bexp-3\b"#, "configs/exp-3/exp-3-1-1.yaml", true),
+        (#"exp_\w+\s?"#, "configs/exp_run.yaml", true),
+        (#"[^a-z]2\.yaml"#, "configs/exp-1/exp-1-2.yaml", true),
+    ] as [(String, String, Bool)])
+    func pythonStylePatternsMatchAsPythonWould(_ pattern: String, _ path: String, _ expected: Bool) throws {
+        #expect(try PathRegex(pattern).matches(path) == expected)
+    }
+
+    @Test func unsupportedAndInvalidPatternsSayWhy() {
+        #expect(throws: UsageError.self) { try PathRegex("exp(?=-1)") }
+        do { _ = try PathRegex("exp-(2|3") } catch {
+            #expect(error.message.hasPrefix("-c 'exp-(2|3' is not a valid regular expression: "))
+        }
+        do { _ = try PathRegex("(?<=x)y") } catch {
+            #expect(error.message.contains("a lookaround '(?<='"))
+        }
+    }
+}

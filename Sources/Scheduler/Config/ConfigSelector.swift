@@ -1,4 +1,3 @@
-import Foundation
 import Glibc
 
 /// The configs a run picked: paths (with the root prefix, sorted) and how many files were searched.
@@ -14,35 +13,18 @@ public enum ConfigSelector {
     public static let extensions: Set<String> = ["yaml", "yml", "json"]
 
     public static func select(root: String, pattern: String) throws(UsageError) -> ConfigSelection {
-        let regex = try compile(pattern)
+        let regex = try PathRegex(pattern)
         let root = normalized(root)
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard FileIO.isDirectory(root) else {
             throw UsageError("config folder '\(root)' not found; run multirun from your project folder or pass --configs DIR")
         }
         let candidates = configFiles(under: root)
-        let matched = candidates.filter { path in
-            regex.firstMatch(in: path, range: NSRange(path.startIndex..., in: path)) != nil
-        }
+        let matched = candidates.filter(regex.matches)
         if matched.isEmpty {
             throw UsageError("no config matches -c '\(pattern)' among \(candidates.count) config files under \(root)/; check the pattern (it is searched in paths like \(candidates.first ?? "\(root)/exp/exp-1.yaml"))")
         }
         // Byte order, not locale order, so the same selection runs in the same order everywhere.
         return ConfigSelection(root: root, paths: matched.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }, searched: candidates.count)
-    }
-
-    /// Compiles with ICU; Python-only syntax (`(?P<name>`, `(?P=name)`) is translated first.
-    static func compile(_ pattern: String) throws(UsageError) -> NSRegularExpression {
-        let translated = pattern
-            .replacingOccurrences(of: "(?P<", with: "(?<")
-            .replacingOccurrences(of: #"\(\?P=(\w+)\)"#, with: #"\\k<$1>"#, options: .regularExpression)
-        do {
-            return try NSRegularExpression(pattern: translated)
-        } catch {
-            let reason: String
-            do { _ = try Regex(translated); reason = "the regex engine rejects it" } catch { reason = "\(error)" }
-            throw UsageError("-c '\(pattern)' is not a valid regular expression: \(reason)")
-        }
     }
 
     /// A config file is a task unless its stem ends in -base or _base.
