@@ -199,8 +199,7 @@ enum QueueCommands {
             guard let entry = state[id] else { continue }
             switch entry.phase {
             case .queued:
-                let key = folder.keyFile(entry.task.key)
-                if Submitter.keyOwner(key) == id { unlink(key) }
+                try? KeyIndex(folder: folder).remove(key: entry.task.key, id: id)
                 Console.standardOutput.line("Cancelled \(id) \(entry.task.label)")
             case .running(let attempt, _, _, _, _):
                 Console.standardOutput.line("Stopping \(id) \(entry.task.label)")

@@ -6,7 +6,8 @@ import Glibc
 ///       scheduler.lock      flock'd by the one scheduler of this folder
 ///       journal.lock        shared by appenders, exclusive while compacting
 ///       journal.jsonl       append-only events: the single source of truth
-///       keys/ab/<sha256>    one empty file per queued, running or completed config
+///       keys.idx            +KEY ID / -KEY ID lines: keys of queued, running, completed tasks
+///       submit.lock         serialises submits (read the key index, append)
 ///       run/<id>-<n>.lock   flock'd by the supervisor of attempt n while it lives
 ///       exits/<id>-<n>.json written by that supervisor when its task ends
 ///       logs/<id>-<n>.log   the task's stdout and stderr
@@ -25,7 +26,6 @@ public struct QueueFolder: Sendable {
     public var journalLock: String { path + "/journal.lock" }
     public var schedulerLock: String { path + "/scheduler.lock" }
     public var schedulerLog: String { path + "/scheduler.log" }
-    public func keyFile(_ key: String) -> String { "\(path)/keys/\(key.prefix(2))/\(key)" }
     public func runLock(_ id: String, _ attempt: Int) -> String { "\(path)/run/\(id)-\(attempt).lock" }
     public func exitRecord(_ id: String, _ attempt: Int) -> String { "\(path)/exits/\(id)-\(attempt).json" }
     public func log(_ id: String, _ attempt: Int) -> String { "\(path)/logs/\(id)-\(attempt).log" }
@@ -49,7 +49,7 @@ public struct QueueFolder: Sendable {
             let mode = String(info.st_mode & 0o777, radix: 8)
             throw UsageError("queue folder '\(path)' is writable by group or others (mode \(mode)); run chmod 700 \(path)")
         }
-        for sub in ["keys", "run", "exits", "logs"] {
+        for sub in ["run", "exits", "logs"] {
             do { try FileIO.makeDirectories(path + "/" + sub, mode: 0o700) } catch {
                 throw UsageError("cannot prepare the queue folder: \(error)")
             }

@@ -121,22 +121,21 @@ public final class QueueScheduler {
             try commit([.interrupted(id: id, attempt: number, time: Clock.wall())])
             log.line("The process of \(entry.task.label) did not survive; it is queued again")
         }
-        reconcileKeys()
+        try reconcileKeys()
     }
 
-    /// Key files exist exactly for queued, running and succeeded tasks (a crash between a
-    /// journal append and a key update is healed here).
-    private func reconcileKeys() {
-        for entry in state.entries {
-            let id = entry.task.id
-            let path = folder.keyFile(entry.task.key)
+    /// The key index holds exactly the queued, running and succeeded tasks (a crash
+    /// between a submit's journal append and its key append is healed here).
+    private func reconcileKeys() throws(SystemError) {
+        guard let lock = try FileLock(path: folder.path + "/submit.lock", mode: .exclusive, wait: true) else { return }
+        defer { _ = lock }
+        let kept = state.entries.filter { entry in
             switch entry.phase {
-            case .queued, .running, .ended(.succeeded, _, _, _):
-                if !FileIO.exists(path) { Submitter.createKey(path, id: id) }
-            case .ended, .cancelled:
-                if FileIO.exists(path) && Submitter.keyOwner(path) == id { unlink(path) }
+            case .queued, .running, .ended(.succeeded, _, _, _): return true
+            case .ended, .cancelled: return false
             }
         }
+        try KeyIndex(folder: folder).rewrite(kept.map { ($0.task.key, $0.task.id) })
     }
 
     private func readPID(_ path: String) -> pid_t? {
@@ -284,10 +283,10 @@ public final class QueueScheduler {
         unlink(folder.runLock(id, number))
     }
 
+    /// A failed or cancelled task may be submitted again.
     private func removeKey(of id: String) {
         guard let key = state[id]?.task.key else { return }
-        let path = folder.keyFile(key)
-        if Submitter.keyOwner(path) == id { unlink(path) }
+        try? KeyIndex(folder: folder).remove(key: key, id: id)
     }
 
     // MARK: - Waiting, stopping

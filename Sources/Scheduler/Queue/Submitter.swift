@@ -1,8 +1,8 @@
 import Glibc
 
 /// `multirun submit`: adds tasks to a queue folder and returns at once. Submits are
-/// serialised by submit.lock and made idempotent by key files, so the cost of one submit
-/// depends on what it adds, never on how many tasks the queue already holds.
+/// serialised by submit.lock and made idempotent by the key index (one read, one append),
+/// never by reading or rewriting the queue's journal.
 public enum Submitter {
     public struct Outcome: Sendable {
         public var added: [QueueTask] = []
@@ -16,11 +16,13 @@ public enum Submitter {
         guard let lock = try FileLock(path: folder.path + "/submit.lock", mode: .exclusive, wait: true) else { return Outcome() }
         defer { _ = lock }
         let cwd = currentDirectory()
+        let index = KeyIndex(folder: folder)
+        let taken = index.load()
         var outcome = Outcome()
         var seen: Set<String> = []
         for spec in plan.tasks {
             let (key, task) = queueTask(for: spec, cwd: cwd)
-            if !force && (FileIO.exists(folder.keyFile(key)) || seen.contains(key)) {
+            if !force && (taken[key] != nil || seen.contains(key)) {
                 outcome.skipped.append((spec.label, "already queued, running or completed with the same content"))
                 continue
             }
@@ -32,10 +34,7 @@ public enum Submitter {
         }
         // Journal first (the truth), then keys; a crash in between is healed by the scheduler.
         try Journal(folder: folder).append(outcome.added.map { .submitted($0) })
-        for task in outcome.added {
-            try? FileIO.makeDirectories(String(folder.keyFile(task.key).dropLast(task.key.count + 1)), mode: 0o700)
-            createKey(folder.keyFile(task.key), id: task.id)
-        }
+        try index.add(outcome.added.map { ($0.key, $0.id) })
         return outcome
     }
 
@@ -79,15 +78,4 @@ public enum Submitter {
         guard getcwd(&buffer, buffer.count) != nil else { return "." }
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
-
-    /// A key file holds the id of the task that owns it.
-    static func createKey(_ path: String, id: String) {
-        try? FileIO.makeDirectories(String(path[..<path.lastIndex(of: "/")!]), mode: 0o700)
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { return }
-        FileIO.writeAll(fd, Array(id.utf8))
-        close(fd)
-    }
-
-    static func keyOwner(_ path: String) -> String? { try? FileIO.readText(path) }
 }

@@ -110,5 +110,8 @@ public final class AppendOnlyFile {
         FileIO.writeAll(fd, bytes)
     }
 
+    /// Appends `text` as is (whole lines, already newline-terminated), in one write.
+    public func append(_ text: String) { FileIO.writeAll(fd, Array(text.utf8)) }
+
     public func sync() { fsync(fd) }
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# bench/queue.sh [N] - the queue's costs at scale, on this machine:
-#   submit 10,000 tasks into a queue that already holds N (default 100,000);
-#   status (text and --json) on that queue;
+# bench/scale.sh [N] - costs at scale, on this machine:
+#   selecting N config files (default 100,000) by regex (the whole plan: walk, match,
+#   read and hash each config, check its resume marker);
+#   submit 10,000 tasks into a queue that already holds N; status (text and --json) on it;
+#   the scheduler's memory (RSS) with N tasks queued;
 #   wakeups of a scheduler whose slots all run long tasks (context switches in 3 s).
 # Builds multirun in release mode and works in a temporary folder. Prints one line per
 # measurement; nothing is asserted (speed belongs here, not in the tests).
@@ -20,12 +22,31 @@ seconds() { # run a command, print its wall time in seconds
     awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }'
 }
 
+mkdir -p select/configs
+(cd select/configs && for ((d = 0; d < N / 1000; d++)); do
+    mkdir "e$d"
+    for ((i = 0; i < 1000; i++)); do echo "n: $i" >"e$d/t-$i.yaml"; done
+done)
+# -check true with no terminal stops right after the plan is made: that is what is timed.
+t0=$EPOCHREALTIME
+(cd select && "$M" -c 't-1' -gpu false --runner /bin/true </dev/null >/dev/null 2>&1 || true)
+echo "select by regex among $N configs (plan only): $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }') s"
+rm -rf select
+
 seq 1 "$N" | sed 's/^/true # /' >base.txt
 seq $((N + 1)) $((N + 10000)) | sed 's/^/true # /' >more.txt
 echo "queue of $N: first submit $(seconds "$M" submit --commands base.txt) s"
 echo "submit 10000 into $N: $(seconds "$M" submit --commands more.txt) s"
 echo "status on $((N + 10000)): $(seconds "$M" status) s"
 echo "status --json on $((N + 10000)): $(seconds "$M" status --json) s"
+# RSS of a scheduler holding the whole queue (one slot, busy with a long task).
+printf 'sleep 30\n' >first.txt
+rm -rf .multirun && "$M" submit --commands first.txt >/dev/null && "$M" submit --commands base.txt >/dev/null
+"$M" daemon -gpu false -d 1 2>/dev/null &
+daemon=$!
+until "$M" status --json | grep -q '"running":1'; do sleep 0.2; done
+echo "scheduler RSS with $N queued: $(awk '/VmRSS/ {printf "%.0f MB", $2 / 1024}' "/proc/$daemon/status")"
+kill -TERM "$daemon"; wait "$daemon" || true
 
 mkdir idle && cd idle
 printf 'sleep 6\nsleep 6\n' >long.txt

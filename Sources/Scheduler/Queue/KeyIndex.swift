@@ -1,0 +1,51 @@
+import Glibc
+
+/// Which task keys are taken (queued, running, or completed with the same content), as
+/// an append-only file of `+KEY ID` and `-KEY ID` lines. A submit reads it once, so the
+/// check costs one sequential read of a few MB at 100,000 tasks, and adds its keys in one
+/// fsynced write, instead of creating a file per task. The scheduler appends `-` lines
+/// when a task fails or is cancelled, and rewrites the file from the journal at start,
+/// which both heals a crash between a submit's journal write and its key write and
+/// keeps the file short.
+struct KeyIndex {
+    let path: String
+
+    init(folder: QueueFolder) { path = folder.path + "/keys.idx" }
+
+    /// Key to owning task id, after applying every line in order.
+    func load() -> [String: String] {
+        guard let bytes = try? FileIO.read(path) else { return [:] }
+        var owners: [String: String] = [:]
+        for line in bytes.split(separator: UInt8(ascii: "\n")) where line.count > 2 {
+            guard let space = line.firstIndex(of: UInt8(ascii: " ")) else { continue }
+            let key = String(decoding: line[(line.startIndex + 1)..<space], as: UTF8.self)
+            let id = String(decoding: line[(space + 1)...], as: UTF8.self)
+            switch line.first {
+            case UInt8(ascii: "+"): owners[key] = id
+            case UInt8(ascii: "-"): if owners[key] == id { owners[key] = nil }
+            default: continue
+            }
+        }
+        return owners
+    }
+
+    func add(_ entries: [(key: String, id: String)]) throws(SystemError) {
+        try append(entries.map { "+\($0.key) \($0.id)\n" }.joined())
+    }
+
+    func remove(key: String, id: String) throws(SystemError) {
+        try append("-\(key) \(id)\n")
+    }
+
+    /// Replaces the file with exactly `entries` (temp, fsync, rename).
+    func rewrite(_ entries: [(key: String, id: String)]) throws(SystemError) {
+        try FileIO.writeAtomically(path, text: entries.map { "+\($0.key) \($0.id)\n" }.joined())
+    }
+
+    private func append(_ text: String) throws(SystemError) {
+        guard !text.isEmpty else { return }
+        let file = try AppendOnlyFile(path: path)
+        file.append(text)
+        file.sync()
+    }
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""Turns bench/run.sh's raw measurements (its work folder) into the Markdown tables of
+bench/RESULTS.md: throughput as % of the spawn ceiling, dispatch gap, time to first task,
+exit after the last task, and context switches while every slot sleeps."""
+import csv
+import statistics
+import sys
+from collections import defaultdict
+
+work = sys.argv[1]
+
+
+def rows(name):
+    with open(f"{work}/{name}") as f:
+        return list(csv.DictReader(f))
+
+
+def quantile(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+print("## Throughput (% of the spawn ceiling, median wall time over the repetitions)")
+print()
+walls = defaultdict(list)
+tasks = {}
+for r in rows("throughput.csv"):
+    walls[(r["workload"], r["tool"])].append(float(r["wall_s"]))
+    tasks[r["workload"]] = (int(r["tasks"]), int(r["slots"]))
+print("| task | tool | wall s | tasks/s | % of ceiling |")
+print("|---|---|---:|---:|---:|")
+for workload in sorted({w for w, _ in walls}):
+    ceiling = statistics.median(walls[(workload, "ceiling")])
+    n, _ = tasks[workload]
+    for tool in sorted({t for w, t in walls if w == workload}, key=lambda t: statistics.median(walls[(workload, t)])):
+        wall = statistics.median(walls[(workload, tool)])
+        print(f"| `{workload}` | {tool} | {wall:.3f} | {n / wall:.0f} | {100 * ceiling / wall:.0f}% |")
+print()
+print(f"T={n} tasks, S={tasks[workload][1]} slots.")
+print()
+print("## Dispatch gap (1 slot; end of one task to start of the next, from the tasks' own stamps)")
+print()
+print("| tool | gap median ms | gap p99 ms | time to first task ms | exit after last task ms |")
+print("|---|---:|---:|---:|---:|")
+lat = defaultdict(lambda: {"gaps": [], "first": [], "exit": []})
+for r in rows("latency.csv"):
+    stamps = []
+    with open(r["log"]) as f:
+        for line in f:
+            kind, ns = line.split()
+            stamps.append((int(ns), kind))
+    stamps.sort()
+    starts = [ns for ns, kind in stamps if kind == "start"]
+    ends = [ns for ns, kind in stamps if kind == "end"]
+    entry = lat[r["tool"]]
+    entry["gaps"] += [(s - e) / 1e6 for e, s in zip(ends, starts[1:])]
+    entry["first"].append((starts[0] - int(r["launch_ns"])) / 1e6)
+    entry["exit"].append((int(r["exit_ns"]) - ends[-1]) / 1e6)
+for tool, entry in sorted(lat.items(), key=lambda kv: statistics.median(kv[1]["gaps"])):
+    print(f"| {tool} | {statistics.median(entry['gaps']):.3f} | {quantile(entry['gaps'], 0.99):.3f} "
+          f"| {statistics.median(entry['first']):.1f} | {statistics.median(entry['exit']):.1f} |")
+print()
+print("## Wakeups while every slot runs a 3 s task (the tool's own process, 1.5 s window)")
+print()
+print("| tool | context switches (median) |")
+print("|---|---:|")
+idle = defaultdict(list)
+for r in rows("idle.csv"):
+    idle[r["tool"]].append(int(r["switches"]))
+for tool, values in sorted(idle.items()):
+    print(f"| {tool} | {statistics.median(values):.0f} |")

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# bench/run.sh - multirun against the spawn ceiling and its peers, side by side, in one
+# interleaved run on this machine. Writes bench/RESULTS.md (or --out FILE).
+#
+#   bench/run.sh [--tasks T] [--slots S] [--reps R] [--latency-tasks L] [--quick] [--out FILE]
+#
+# Every tool runs the same task, bench/src/stamp.c (a static C program that records its
+# own start and end), so only the scheduling differs:
+#   throughput   T tasks of "stamp - 0" and of "stamp - 0.01" with S slots; % of ceiling
+#   latency      L tasks of "stamp LOG 0.005" with 1 slot: the gap between one task's end
+#                and the next one's start, time to first task, exit after the last task
+#   idle         context switches of the tool's own process while all S slots sleep 3 s
+# Tools: ceiling (bench/src/ceiling.c: posix_spawn + waitpid, nothing else), xargs -P,
+# GNU parallel (when installed), multirun --commands, and multirun in config mode with
+# the stamp program as its runner. Tool order rotates every repetition.
+set -euo pipefail
+
+T=2000 S=4 R=3 L=200 OUT=""
+while [[ $# -gt 0 ]]; do
+    case $1 in
+    --tasks) T=$2; shift 2 ;;
+    --slots) S=$2; shift 2 ;;
+    --reps) R=$2; shift 2 ;;
+    --latency-tasks) L=$2; shift 2 ;;
+    --quick) T=200 R=1 L=50; shift ;;
+    --out) OUT=$2; shift 2 ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench/run.sh: unknown argument '$1'; see --help" >&2; exit 2 ;;
+    esac
+done
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT=${OUT:-$ROOT/bench/RESULTS.md}
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+B=$WORK/bin
+mkdir -p "$B" "$WORK/raw"
+
+echo "building (release) ..." >&2
+swift build -c release --package-path "$ROOT" >/dev/null
+MR=$ROOT/.build/release/multirun
+CC=${CC:-cc}
+$CC -O2 -o "$B/ceiling" "$ROOT/bench/src/ceiling.c"
+$CC -O2 -static -o "$B/stamp" "$ROOT/bench/src/stamp.c" 2>/dev/null || $CC -O2 -o "$B/stamp" "$ROOT/bench/src/stamp.c"
+
+TOOLS=(ceiling xargs multirun multirun-configs)
+command -v parallel >/dev/null && TOOLS+=(parallel)
+
+# The command line for TOOL running N tasks of "stamp ARGS" with SLOTS slots.
+command_for() {
+    local tool=$1 slots=$2 n=$3 args=$4 tag=$5 f
+    f=$WORK/raw/$tag.lines
+    [[ -f $f ]] || yes "$B/stamp $args" | head -n "$n" >"$f"
+    [[ -f $f.args ]] || yes -- "$args" | head -n "$n" >"$f.args"
+    case $tool in
+    ceiling) echo "exec $B/ceiling $slots $n $B/stamp $args" ;;
+    xargs) echo "exec xargs -a $f.args -P $slots -L 1 $B/stamp" ;;
+    parallel) echo "exec parallel --will-cite -j $slots < $f" ;;
+    multirun) echo "exec $MR --commands $f -gpu false -d $slots -check false --results $WORK/results-$tag" ;;
+    multirun-configs)
+        if [[ ! -d $WORK/configs-$n ]]; then
+            mkdir -p "$WORK/configs-$n/c"
+            for ((i = 1; i <= n; i++)); do echo "n: $i" >"$WORK/configs-$n/c/t-$i.yaml"; done
+        fi
+        echo "exec $MR -c . --configs $WORK/configs-$n -gpu false -d $slots -check false --results $WORK/results-$tag --runner '$B/stamp $args'"
+        ;;
+    esac
+}
+
+rotate() { local n=${#TOOLS[@]} i; for ((i = 0; i < n; i++)); do echo "${TOOLS[$(((i + $1) % n))]}"; done; }
+now_ns() { local t=$EPOCHREALTIME; echo "${t/./}000"; }
+
+echo "tool,workload,tasks,slots,rep,wall_s" >"$WORK/throughput.csv"
+echo "tool,rep,launch_ns,exit_ns,log" >"$WORK/latency.csv"
+echo "tool,rep,switches" >"$WORK/idle.csv"
+for ((rep = 1; rep <= R; rep++)); do
+    for tool in $(rotate "$rep"); do
+        for workload in 0 0.01; do
+            rm -rf "$WORK"/results-*
+            cmd=$(command_for "$tool" "$S" "$T" "- $workload" "tp-$workload")
+            t0=$EPOCHREALTIME
+            bash -c "$cmd" >/dev/null 2>>"$WORK/stderr.log"
+            t1=$EPOCHREALTIME
+            echo "$tool,stamp $workload,$T,$S,$rep,$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.6f", b-a}')" >>"$WORK/throughput.csv"
+        done
+        log=$WORK/raw/lat-$tool-$rep.log
+        rm -rf "$WORK"/results-*
+        cmd=$(command_for "$tool" 1 "$L" "$log 0.005" "lat-$tool-$rep")
+        launch=$(now_ns)
+        bash -c "$cmd" >/dev/null 2>>"$WORK/stderr.log"
+        echo "$tool,$rep,$launch,$(now_ns),$log" >>"$WORK/latency.csv"
+        # Idle: all slots run a 3 s task; count the tool's own context switches in 1.5 s.
+        rm -rf "$WORK"/results-*
+        cmd=$(command_for "$tool" "$S" "$S" "- 3" "idle")
+        bash -c "$cmd" >/dev/null 2>>"$WORK/stderr.log" &
+        pid=$!
+        sleep 1
+        a=$(awk '/ctxt_switches/ {n += $2} END {print n}' "/proc/$pid/status")
+        sleep 1.5
+        b=$(awk '/ctxt_switches/ {n += $2} END {print n}' "/proc/$pid/status")
+        wait "$pid"
+        echo "$tool,$rep,$((b - a))" >>"$WORK/idle.csv"
+        echo "rep $rep: $tool done" >&2
+    done
+done
+
+{
+    echo "# Benchmarks"
+    echo
+    echo "Made by \`bench/run.sh --tasks $T --slots $S --reps $R --latency-tasks $L\` on $(date -u +%Y-%m-%d)."
+    echo "Machine: $(uname -srm), $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)."
+    echo "Tools: $(xargs --version | head -1); $(command -v parallel >/dev/null && parallel --version | head -1 || echo 'GNU parallel not installed'); multirun $("$MR" --version | cut -d' ' -f2)."
+    echo
+    python3 "$ROOT/bench/analyze.py" "$WORK"
+    echo
+    echo "## Commands"
+    echo
+    echo '```'
+    for tool in "${TOOLS[@]}"; do echo "$tool: $(command_for "$tool" "$S" "$T" "- 0" "tp-0" | sed "s|$WORK|\$WORK|g; s|$ROOT/||g; s|^exec ||")"; done
+    echo '```'
+} >"$OUT"
+echo "wrote $OUT" >&2
