@@ -69,3 +69,48 @@ for r in rows("idle.csv"):
     idle[r["tool"]].append(int(r["switches"]))
 for tool, values in sorted(idle.items()):
     print(f"| {tool} | {statistics.median(values):.0f} |")
+
+# The targets of issue 4, against what multirun (--commands) reached in this run.
+print()
+print("## Against the targets")
+print()
+print("| target | multirun (logs on the work disk) | multirun (logs on tmpfs) | ceiling, for scale |")
+print("|---|---|---|---|")
+
+
+def ratio(workload, tool):
+    key = (workload, tool)
+    if key not in walls or (workload, "ceiling") not in walls:
+        return None
+    return 100 * statistics.median(walls[(workload, "ceiling")]) / statistics.median(walls[key])
+
+
+def cell(value, fmt, ok):
+    return "n/a" if value is None else (fmt.format(value) + (" ✓" if ok(value) else " ✗"))
+
+
+def gap(tool, q=None):
+    entry = lat.get(tool)
+    if not entry:
+        return None
+    return statistics.median(entry["gaps"]) if q is None else quantile(entry["gaps"], q)
+
+
+for label, workload, goal in [("`stamp 0`, S=4: ≥ 90% of ceiling", "stamp 0", 90), ("`stamp 0.01`, S=4: ≥ 97%", "stamp 0.01", 97)]:
+    print(f"| {label} | {cell(ratio(workload, 'multirun'), '{:.0f}%', lambda v: v >= goal)} "
+          f"| {cell(ratio(workload, 'multirun-tmpfs'), '{:.0f}%', lambda v: v >= goal)} | 100% |")
+print(f"| gap median ≤ 0.55 ms | {cell(gap('multirun'), '{:.3f} ms', lambda v: v <= 0.55)} "
+      f"| {cell(gap('multirun-tmpfs'), '{:.3f} ms', lambda v: v <= 0.55)} | {gap('ceiling'):.3f} ms |")
+print(f"| gap p99 ≤ 0.9 ms | {cell(gap('multirun', 0.99), '{:.3f} ms', lambda v: v <= 0.9)} "
+      f"| {cell(gap('multirun-tmpfs', 0.99), '{:.3f} ms', lambda v: v <= 0.9)} | {gap('ceiling', 0.99):.3f} ms |")
+
+
+def first(tool):
+    return statistics.median(lat[tool]["first"]) if tool in lat else None
+
+
+print(f"| time to first task ≤ 5 ms | {cell(first('multirun'), '{:.1f} ms', lambda v: v <= 5)} "
+      f"| {cell(first('multirun-tmpfs'), '{:.1f} ms', lambda v: v <= 5)} | {first('ceiling'):.1f} ms |")
+wake = {tool: statistics.median(values) for tool, values in idle.items()}
+print(f"| zero wakeups while slots run | {cell(wake.get('multirun'), '{:.0f}', lambda v: v == 0)} "
+      f"| {cell(wake.get('multirun-tmpfs'), '{:.0f}', lambda v: v == 0)} | {wake.get('ceiling', 0):.0f} |")

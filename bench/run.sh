@@ -4,6 +4,8 @@
 #
 #   bench/run.sh [--tasks T] [--slots S] [--reps R] [--latency-tasks L] [--quick] [--out FILE]
 #
+# A full run (not --quick) also runs bench/scale.sh and adds its lines to the results.
+#
 # Every tool runs the same task, bench/src/stamp.c (a static C program that records its
 # own start and end), so only the scheduling differs:
 #   throughput   T tasks of "stamp - 0" and of "stamp - 0.01" with S slots; % of ceiling
@@ -45,6 +47,14 @@ $CC -O2 -static -o "$B/stamp" "$ROOT/bench/src/stamp.c" 2>/dev/null || $CC -O2 -
 
 TOOLS=(ceiling xargs multirun multirun-configs)
 command -v parallel >/dev/null && TOOLS+=(parallel)
+# The same multirun with its per-task log files on tmpfs: what is left is the scheduler's
+# own cost, without the filesystem's cost of creating a file per task.
+SHM=""
+if [[ -d /dev/shm && -w /dev/shm ]]; then
+    SHM=$(mktemp -d /dev/shm/multirun-bench-XXXXXX)
+    TOOLS+=(multirun-tmpfs)
+fi
+trap 'rm -rf "$WORK" ${SHM:+"$SHM"}' EXIT
 
 # The command line for TOOL running N tasks of "stamp ARGS" with SLOTS slots.
 command_for() {
@@ -57,6 +67,7 @@ command_for() {
     xargs) echo "exec xargs -a $f.args -P $slots -L 1 $B/stamp" ;;
     parallel) echo "exec parallel --will-cite -j $slots < $f" ;;
     multirun) echo "exec $MR --commands $f -gpu false -d $slots -check false --results $WORK/results-$tag" ;;
+    multirun-tmpfs) echo "exec $MR --commands $f -gpu false -d $slots -check false --results $SHM/results-$tag" ;;
     multirun-configs)
         if [[ ! -d $WORK/configs-$n ]]; then
             mkdir -p "$WORK/configs-$n/c"
@@ -76,7 +87,7 @@ echo "tool,rep,switches" >"$WORK/idle.csv"
 for ((rep = 1; rep <= R; rep++)); do
     for tool in $(rotate "$rep"); do
         for workload in 0 0.01; do
-            rm -rf "$WORK"/results-*
+            rm -rf "$WORK"/results-* ${SHM:+"$SHM"/results-*}
             cmd=$(command_for "$tool" "$S" "$T" "- $workload" "tp-$workload")
             t0=$EPOCHREALTIME
             bash -c "$cmd" >/dev/null 2>>"$WORK/stderr.log"
@@ -113,10 +124,18 @@ done
     echo
     python3 "$ROOT/bench/analyze.py" "$WORK"
     echo
+    if [[ $R -gt 1 ]]; then
+        echo "## Scale (bench/scale.sh, N = 100,000)"
+        echo
+        echo '```'
+        bash "$ROOT/bench/scale.sh" 2>&1 | grep -v '^building'
+        echo '```'
+        echo
+    fi
     echo "## Commands"
     echo
     echo '```'
-    for tool in "${TOOLS[@]}"; do echo "$tool: $(command_for "$tool" "$S" "$T" "- 0" "tp-0" | sed "s|$WORK|\$WORK|g; s|$ROOT/||g; s|^exec ||")"; done
+    for tool in "${TOOLS[@]}"; do echo "$tool: $(command_for "$tool" "$S" "$T" "- 0" "tp-0" | sed "s|$WORK|\$WORK|g; s|${SHM:-/nonexistent}|/dev/shm/...|g; s|$ROOT/||g; s|^exec ||")"; done
     echo '```'
 } >"$OUT"
 echo "wrote $OUT" >&2

@@ -90,7 +90,7 @@ enum QueueCommands {
         var state = QueueState()
         guard FileIO.exists(folder.journal) else { return state }
         do {
-            for event in try Journal(folder: folder).readAll(light: light) { state.apply(event) }
+            try Journal(folder: folder).readAll(light: light) { state.apply($0) }
         } catch {
             throw UsageError("cannot read the queue journal: \(error)")
         }

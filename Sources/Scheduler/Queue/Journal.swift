@@ -31,49 +31,59 @@ public final class Journal {
     /// Every event in the journal. A torn last line (a crash mid-write) is skipped.
     /// `light`: what `status` needs only (see `QueueEvent(line:light:)`).
     public func readAll(light: Bool = false) throws(SystemError) -> [QueueEvent] {
+        var events: [QueueEvent] = []
+        try readAll(light: light) { events.append($0) }
+        return events
+    }
+
+    /// The same, handing each event to `body` as it is read: memory stays at one chunk
+    /// however long the journal is.
+    public func readAll(light: Bool = false, _ body: (QueueEvent) -> Void) throws(SystemError) {
         offset = 0
         inode = 0
         partial = []
-        return try readNew(light: light)
+        try readNew(light: light, body)
     }
 
     /// Events appended since the last read. Starts over after a compaction replaced the
     /// file (replaying is harmless: events are idempotent).
     public func readNew(light: Bool = false) throws(SystemError) -> [QueueEvent] {
+        var events: [QueueEvent] = []
+        try readNew(light: light) { events.append($0) }
+        return events
+    }
+
+    public func readNew(light: Bool = false, _ body: (QueueEvent) -> Void) throws(SystemError) {
         var info = stat()
-        guard stat(folder.journal, &info) == 0 else { return [] }
+        guard stat(folder.journal, &info) == 0 else { return }
         if info.st_ino != inode || info.st_size < offset {
             inode = info.st_ino
             offset = 0
             partial = []
         }
-        guard info.st_size > offset else { return [] }
+        guard info.st_size > offset else { return }
         let fd = open(folder.journal, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw SystemError("cannot open \(folder.journal)", errno: errno) }
         defer { close(fd) }
-        // One buffer of the size to read, filled in place: no regrowth, no chunk copies.
-        let carried = partial.count
-        var bytes = [UInt8](repeating: 0, count: carried + Int(info.st_size) - offset)
-        bytes.replaceSubrange(0..<carried, with: partial)
-        var filled = carried
-        while filled < bytes.count {
-            let count = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + filled, $0.count - filled, off_t(offset + filled - carried)) }
+        // 1 MB at a time; an unfinished last line waits for the next chunk (or the next
+        // read: it may still be being written).
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(offset)) }
             if count < 0 && errno == EINTR { continue }
             if count <= 0 { break }
-            filled += count
+            offset += count
+            var bytes = partial
+            bytes.append(contentsOf: chunk[..<count])
+            let end = (bytes.lastIndex(of: UInt8(ascii: "\n")) ?? -1) + 1
+            var start = 0
+            while start < end {
+                let newline = bytes[start..<end].firstIndex(of: UInt8(ascii: "\n")) ?? end
+                if newline > start, let event = QueueEvent(line: bytes[start..<newline], light: light) { body(event) }
+                start = newline + 1
+            }
+            partial = Array(bytes[end...])
         }
-        offset += filled - carried
-        // Keep an unfinished last line for the next read: it may still be being written.
-        let end = (bytes[..<filled].lastIndex(of: UInt8(ascii: "\n")) ?? -1) + 1
-        partial = Array(bytes[end..<filled])
-        var events: [QueueEvent] = []
-        var start = 0
-        while start < end {
-            let newline = bytes[start..<end].firstIndex(of: UInt8(ascii: "\n")) ?? end
-            if newline > start, let event = QueueEvent(line: bytes[start..<newline], light: light) { events.append(event) }
-            start = newline + 1
-        }
-        return events
     }
 
     /// Replaces the journal with `events` (the folded state): write, fsync, rename, under

@@ -63,7 +63,7 @@ public final class QueueScheduler {
 
     /// Runs until idle (with --exit-when-idle), drained, or stopped; returns the exit code.
     public func run() throws(SystemError) -> Int32 {
-        for event in try journal.readAll() { state.apply(event) }
+        try journal.readAll { state.apply($0) }
         eventsSinceCompaction = state.count
         try recover()
         while true {
@@ -129,6 +129,9 @@ public final class QueueScheduler {
     private func reconcileKeys() throws(SystemError) {
         guard let lock = try FileLock(path: folder.path + "/submit.lock", mode: .exclusive, wait: true) else { return }
         defer { _ = lock }
+        // Submits append under this lock: what they wrote before we took it must be in
+        // the state we rewrite the index from, or their keys would be dropped.
+        try journal.readNew { apply(external: $0) }
         let kept = state.entries.filter { entry in
             switch entry.phase {
             case .queued, .running, .ended(.succeeded, _, _, _): return true
@@ -153,7 +156,7 @@ public final class QueueScheduler {
     }
 
     private func readJournal() throws(SystemError) {
-        for event in try journal.readNew() { apply(external: event) }
+        try journal.readNew { apply(external: $0) }
         if eventsSinceCompaction > 20_000 && eventsSinceCompaction > 2 * state.count {
             for event in try journal.compact(to: state.compacted) { apply(external: event) }
             eventsSinceCompaction = state.count

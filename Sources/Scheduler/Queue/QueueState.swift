@@ -24,8 +24,15 @@ public struct QueueState: Sendable {
     /// Tasks per phase name (queued, running, succeeded, failed, timed_out, cancelled),
     /// kept as events apply so counts never need a scan.
     public private(set) var counts: [String: Int] = [:]
-    /// Index into `order` before which nothing is queued (keeps `nextQueued` cheap).
+    /// Index into `entries` before which nothing is queued (keeps `nextQueued` cheap).
     private var queuedFrom = 0
+    private var interned: Set<String> = []
+
+    private mutating func intern(_ text: String) -> String {
+        if let existing = interned.firstIndex(of: text) { return interned[existing] }
+        interned.insert(text)
+        return text
+    }
 
     public static func name(of phase: Phase) -> String {
         switch phase {
@@ -59,6 +66,11 @@ public struct QueueState: Sendable {
         switch event {
         case .submitted(let task):
             guard position[task.id] == nil else { return }
+            var task = task
+            // Most tasks share their folder and program: keep one copy of each string.
+            task.cwd = intern(task.cwd)
+            if !task.argv.isEmpty { task.argv[0] = intern(task.argv[0]) }
+            if task.command == task.label { task.command = task.label }
             position[task.id] = entries.count
             entries.append(Entry(task: task, phase: .queued, attempts: 0, cancelRequested: false))
             counts["queued", default: 0] += 1
