@@ -89,6 +89,7 @@ enum QueueCommands {
     static func fold(_ folder: QueueFolder, light: Bool = false) throws(UsageError) -> QueueState {
         var state = QueueState()
         guard FileIO.exists(folder.journal) else { return state }
+        state.reserve(Int(FileIO.size(folder.journal) / 250) + 16)
         do {
             try Journal(folder: folder).readAll(light: light) { state.apply($0) }
         } catch {

@@ -37,9 +37,17 @@ struct KeyIndex {
         try append("-\(key) \(id)\n")
     }
 
-    /// Replaces the file with exactly `entries` (temp, fsync, rename).
-    func rewrite(_ entries: [(key: String, id: String)]) throws(SystemError) {
-        try FileIO.writeAtomically(path, text: entries.map { "+\($0.key) \($0.id)\n" }.joined())
+    /// Replaces the file with exactly `entries` (temp, fsync, rename), built in one buffer.
+    func rewrite(_ entries: some Sequence<(String, String)>) throws(SystemError) {
+        var bytes: [UInt8] = []
+        for (key, id) in entries {
+            bytes.append(UInt8(ascii: "+"))
+            bytes += key.utf8
+            bytes.append(UInt8(ascii: " "))
+            bytes += id.utf8
+            bytes.append(UInt8(ascii: "\n"))
+        }
+        try FileIO.writeAtomically(path, bytes)
     }
 
     private func append(_ text: String) throws(SystemError) {

@@ -58,6 +58,13 @@ public struct QueueState: Sendable {
 
     public subscript(id: String) -> Entry? { position[id].map { entries[$0] } }
 
+    /// Room for about `count` tasks, so folding a long journal does not grow (and copy)
+    /// the entries array a dozen times.
+    public mutating func reserve(_ count: Int) {
+        entries.reserveCapacity(count)
+        position.reserveCapacity(count)
+    }
+
     /// Task ids in submission order.
     public var order: [String] { entries.map(\.task.id) }
     public var count: Int { entries.count }

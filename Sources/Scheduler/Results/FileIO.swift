@@ -59,6 +59,12 @@ public enum FileIO {
 
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+    /// The file's size in bytes, 0 if it cannot be read.
+    public static func size(_ path: String) -> Int64 {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int64(info.st_size) : 0
+    }
+
     /// Replaces `path` with `bytes` so that a crash leaves either the old or the new file,
     /// never a torn one: write a temp file beside it, fsync, rename, fsync the folder.
     public static func writeAtomically(_ path: String, _ bytes: [UInt8]) throws(SystemError) {
