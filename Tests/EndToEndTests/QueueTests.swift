@@ -162,11 +162,29 @@ struct QueueTests {
             if !drained { usleep(10_000) }
         }
         #expect(drained)
-        gate.send(lines: 3)
+        gate.send(lines: 1)
         #expect(scheduler.finish().status == 0)
         #expect(ranCounts(project) == ["configs/q/t-01.yaml": 1])
         let counts = try status(project).counts
         #expect(counts["succeeded"] == 1 && counts["queued"] == 2)
+
+        // 'multirun drain' does the same; a drain never carries over to the next scheduler.
+        let next = try daemon(project, ["-d", "1"], environment: ["EVENTS": events.path, "GATE": gate.path])
+        _ = try events.lines(until: 1) { $0.hasPrefix("start") }
+        let drain = try multirun(["drain"], in: project)
+        #expect(drain.status == 0 && drain.stdout.contains("Asked the scheduler (pid \(next.pid)) to drain"))
+        var asked = false
+        for _ in 0..<500 where !asked {
+            asked = ((try? project.read(".multirun/scheduler.log")) ?? "").contains("Draining (multirun drain)")
+            if !asked { usleep(10_000) }
+        }
+        #expect(asked)
+        gate.send(lines: 1)
+        #expect(next.finish().status == 0)
+        #expect(ranCounts(project).count == 2)
+        gate.send(lines: 1)
+        #expect(try daemon(project, ["-d", "1", "--exit-when-idle"], environment: ["EVENTS": events.path, "GATE": gate.path]).finish().status == 0)
+        #expect(ranCounts(project).count == 3, "the third scheduler ran the last task instead of draining at once")
     }
 
     @Test func sigtermInterruptsRunningTasksWhichRunAgainNextStart() throws {

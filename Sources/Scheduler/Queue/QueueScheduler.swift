@@ -39,6 +39,7 @@ public final class QueueScheduler {
     private var stopSignal: Int32?
     private var draining = false
     private var eventsSinceCompaction = 0
+    private let startedAt = Clock.wall()
 
     public init(folder: QueueFolder, pool: SlotPool, settings: Settings, signals: SignalChannel, log: SchedulerLog) throws(SystemError) {
         self.folder = folder
@@ -69,9 +70,9 @@ public final class QueueScheduler {
         eventsSinceCompaction = state.count
         try recover()
         while true {
-            if stopSignal == nil && !draining && !state.drainRequested { try launchWhatFits() }
+            if stopSignal == nil && !draining { try launchWhatFits() }
             if attempts.isEmpty {
-                if stopSignal != nil || draining || state.drainRequested { break }
+                if stopSignal != nil || draining { break }
                 if settings.exitWhenIdle && state.queuedCount == 0 { break }
             }
             waitForEvents()
@@ -90,7 +91,7 @@ public final class QueueScheduler {
             log.line("Stopped by \(signalName(stopSignal)); interrupted tasks run again at the next start")
             return 128 + stopSignal
         }
-        log.line(draining || state.drainRequested ? "Drained: every running task finished" : "Queue is empty; exiting")
+        log.line(draining ? "Drained: every running task finished" : "Queue is empty; exiting")
         return 0
     }
 
@@ -108,7 +109,9 @@ public final class QueueScheduler {
             }
             if FileLock.isHeld(folder.runLock(id, number)), let pid = readPID(folder.runLock(id, number)) {
                 let pidfd = csystem_pidfd_open(pid)
-                if pidfd >= 0 {
+                // Still held once the pidfd is open: the pid is the supervisor's, not a reuse.
+                if pidfd >= 0 && !FileLock.isHeld(folder.runLock(id, number)) { close(pidfd) }
+                if pidfd >= 0 && FileLock.isHeld(folder.runLock(id, number)) {
                     let taken = pool.acquire(number: slot).flatMap { $0.device.description == device ? $0 : nil }
                     attempts[pid] = Attempt(id: id, number: number, slot: taken, pidfd: pidfd)
                     log.line("Adopted the running process of \(entry.task.label) (pid \(pid))")
@@ -175,10 +178,9 @@ public final class QueueScheduler {
                 log.line("Cancel: stopping \(state[id]?.task.label ?? id)")
                 timers.terminate(pid, now: Clock.monotonic())
             }
-        case .drain:
-            let was = state.drainRequested
-            state.apply(event)
-            if !was { beginDrain("multirun drain") }
+        case .drain(let time):
+            // Only a drain asked for after this scheduler started is meant for it.
+            if time >= startedAt { beginDrain("multirun drain") }
         default:
             state.apply(event)
         }

@@ -20,7 +20,6 @@ public struct QueueState: Sendable {
     /// them in an array rather than a dictionary's buckets halves a big queue's memory.)
     public private(set) var entries: [Entry] = []
     private var position: [String: Int] = [:]
-    public private(set) var drainRequested = false
     /// Tasks per phase name (queued, running, succeeded, failed, timed_out, cancelled),
     /// kept as events apply so counts never need a scan.
     public private(set) var counts: [String: Int] = [:]
@@ -106,7 +105,9 @@ public struct QueueState: Sendable {
             case .ended, .cancelled: return
             }
         case .drain:
-            drainRequested = true
+            // A drain is for the scheduler running when it was asked, not for later ones:
+            // the scheduler acts on it as it reads it (QueueScheduler.apply(external:)).
+            break
         }
     }
 
