@@ -156,12 +156,7 @@ struct QueueTests {
         _ = try events.lines(until: 1) { $0.hasPrefix("start") }
         scheduler.signal(SIGHUP)
         // The drain is logged before the running task is let go.
-        var drained = false
-        for _ in 0..<500 where !drained {
-            drained = ((try? project.read(".multirun/scheduler.log")) ?? "").contains("Draining (SIGHUP)")
-            if !drained { usleep(10_000) }
-        }
-        #expect(drained)
+        #expect(eventually { ((try? project.read(".multirun/scheduler.log")) ?? "").contains("Draining (SIGHUP)") })
         gate.send(lines: 1)
         #expect(scheduler.finish().status == 0)
         #expect(ranCounts(project) == ["configs/q/t-01.yaml": 1])
@@ -173,12 +168,7 @@ struct QueueTests {
         _ = try events.lines(until: 1) { $0.hasPrefix("start") }
         let drain = try multirun(["drain"], in: project)
         #expect(drain.status == 0 && drain.stdout.contains("Asked the scheduler (pid \(next.pid)) to drain"))
-        var asked = false
-        for _ in 0..<500 where !asked {
-            asked = ((try? project.read(".multirun/scheduler.log")) ?? "").contains("Draining (multirun drain)")
-            if !asked { usleep(10_000) }
-        }
-        #expect(asked)
+        #expect(eventually { ((try? project.read(".multirun/scheduler.log")) ?? "").contains("Draining (multirun drain)") })
         gate.send(lines: 1)
         #expect(next.finish().status == 0)
         #expect(ranCounts(project).count == 2)

@@ -99,12 +99,7 @@ struct RunoneTests {
         try project.write("configs/k/long.yaml", "model_params: {name: kuramoto, nodes: 64, timepoints: 100000}\n")
         let running = try Launched(Binaries.runone, ["-c", "configs/k/long.yaml"], in: project)
         // metadata.json says "running" once the model has started.
-        var started = false
-        for _ in 0..<2000 where !started {
-            started = (try? json(project, "results/k/long/metadata.json"))?["status"] as? String == "running"
-            if !started { usleep(5000) }
-        }
-        #expect(started)
+        #expect(eventually { (try? json(project, "results/k/long/metadata.json"))?["status"] as? String == "running" })
         running.signal(SIGTERM)
         let result = running.finish()
         #expect(result.status == 143)

@@ -230,6 +230,18 @@ func maxConcurrency(_ intervals: [Interval]) -> Int {
     return best
 }
 
+/// Waits until `condition` holds, checking every 10 ms for up to `timeout` seconds: for
+/// state only visible in files (a log line, a metadata status) where no event can be
+/// awaited. Returns whether it came true.
+func eventually(timeout: Double = 10, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while !condition() {
+        if Date() >= deadline { return false }
+        usleep(10_000)
+    }
+    return true
+}
+
 /// True if the process is gone or a zombie (exited, awaiting its parent).
 func isDead(_ pid: Int32) -> Bool {
     if kill(pid, 0) != 0 { return errno == ESRCH }
