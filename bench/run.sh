@@ -17,6 +17,10 @@
 # the stamp program as its runner. Tool order rotates every repetition.
 set -euo pipefail
 
+# Every run writes its results to a folder of its own, and nothing is deleted until the end:
+# ext4 makes new files slow for minutes after mass deletions (it skips recently freed
+# inodes), which would penalise exactly the tools that keep a log file per task.
+rep=0
 T=2000 S=4 R=3 L=200 OUT=""
 while [[ $# -gt 0 ]]; do
     case $1 in
@@ -66,14 +70,14 @@ command_for() {
     ceiling) echo "exec $B/ceiling $slots $n $B/stamp $args" ;;
     xargs) echo "exec xargs -a $f.args -P $slots -L 1 $B/stamp" ;;
     parallel) echo "exec parallel --will-cite -j $slots < $f" ;;
-    multirun) echo "exec $MR --commands $f -gpu false -d $slots -check false --results $WORK/results-$tag" ;;
-    multirun-tmpfs) echo "exec $MR --commands $f -gpu false -d $slots -check false --results $SHM/results-$tag" ;;
+    multirun) echo "exec $MR --commands $f -gpu false -d $slots -check false --results $WORK/results-$tag-$rep" ;;
+    multirun-tmpfs) echo "exec $MR --commands $f -gpu false -d $slots -check false --results $SHM/results-$tag-$rep" ;;
     multirun-configs)
         if [[ ! -d $WORK/configs-$n ]]; then
             mkdir -p "$WORK/configs-$n/c"
             for ((i = 1; i <= n; i++)); do echo "n: $i" >"$WORK/configs-$n/c/t-$i.yaml"; done
         fi
-        echo "exec $MR -c . --configs $WORK/configs-$n -gpu false -d $slots -check false --results $WORK/results-$tag --runner '$B/stamp $args'"
+        echo "exec $MR -c . --configs $WORK/configs-$n -gpu false -d $slots -check false --results $WORK/results-$tag-$rep --runner '$B/stamp $args'"
         ;;
     esac
 }
@@ -87,7 +91,6 @@ echo "tool,rep,switches" >"$WORK/idle.csv"
 for ((rep = 1; rep <= R; rep++)); do
     for tool in $(rotate "$rep"); do
         for workload in 0 0.01; do
-            rm -rf "$WORK"/results-* ${SHM:+"$SHM"/results-*}
             cmd=$(command_for "$tool" "$S" "$T" "- $workload" "tp-$workload")
             t0=$EPOCHREALTIME
             bash -c "$cmd" >/dev/null 2>>"$WORK/stderr.log"
@@ -95,13 +98,11 @@ for ((rep = 1; rep <= R; rep++)); do
             echo "$tool,stamp $workload,$T,$S,$rep,$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.6f", b-a}')" >>"$WORK/throughput.csv"
         done
         log=$WORK/raw/lat-$tool-$rep.log
-        rm -rf "$WORK"/results-*
         cmd=$(command_for "$tool" 1 "$L" "$log 0.005" "lat-$tool-$rep")
         launch=$(now_ns)
         bash -c "$cmd" >/dev/null 2>>"$WORK/stderr.log"
         echo "$tool,$rep,$launch,$(now_ns),$log" >>"$WORK/latency.csv"
         # Idle: all slots run a 3 s task; count the tool's own context switches in 1.5 s.
-        rm -rf "$WORK"/results-*
         cmd=$(command_for "$tool" "$S" "$S" "- 3" "idle")
         bash -c "$cmd" >/dev/null 2>>"$WORK/stderr.log" &
         pid=$!
@@ -132,7 +133,7 @@ done
         echo '```'
         echo
     fi
-    echo "## Commands"
+    echo "## Commands (\$WORK is a temporary folder; each run writes its results into a folder of its own)"
     echo
     echo '```'
     for tool in "${TOOLS[@]}"; do echo "$tool: $(command_for "$tool" "$S" "$T" "- 0" "tp-0" | sed "s|$WORK|\$WORK|g; s|${SHM:-/nonexistent}|/dev/shm/...|g; s|$ROOT/||g; s|^exec ||")"; done
