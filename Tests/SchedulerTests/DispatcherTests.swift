@@ -75,6 +75,16 @@ struct DispatcherTests {
         #expect(d.notStarted == 2..<5)
     }
 
+    @Test func upcomingNamesTheNextTasksUntilStopped() {
+        var d = Dispatcher(taskCount: 5, pool: SlotPool(capacities: [(.cpu, 2)]))
+        #expect(d.upcoming(2) == 0..<2)
+        _ = launches(&d)
+        #expect(d.upcoming(2) == 2..<4)
+        #expect(d.upcoming(9) == 2..<5)
+        d.stop()
+        #expect(d.upcoming(2).isEmpty)
+    }
+
     @Test func decodesWaitStatus() {
         #expect(TaskExit(waitStatus: 0) == TaskExit(exitCode: 0))
         #expect(TaskExit(waitStatus: 3 << 8) == TaskExit(exitCode: 3))

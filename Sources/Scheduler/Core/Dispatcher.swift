@@ -60,6 +60,11 @@ public struct Dispatcher: Sendable {
     /// Tasks that never started (left in the queue by `stop()`).
     public var notStarted: Range<Int> { nextQueued..<taskCount }
 
+    /// The next `count` tasks to start, in order (none once stopping).
+    public func upcoming(_ count: Int) -> Range<Int> {
+        isStopping ? nextQueued..<nextQueued : nextQueued..<min(taskCount, nextQueued + count)
+    }
+
     public func count(of status: TaskStatus) -> Int {
         states.lazy.filter { $0 == .ended(status) }.count
     }

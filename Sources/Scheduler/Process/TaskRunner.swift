@@ -41,6 +41,9 @@ public final class TaskRunner {
     private var running: [pid_t: Running] = [:]
     private var timers: ProcessGroupTimers
     private var createdFolders: Set<String> = []
+    /// Log files opened ahead for the next tasks, so creating a file (slow on some disks)
+    /// happens while tasks run instead of between one task's end and the next one's start.
+    private var preparedLogs: [Int: Int32] = [:]
     private var stopSignal: Int32?
 
     public init(tasks: [TaskSpec], pool: SlotPool, settings: Settings, reporter: RunReporter,
@@ -64,16 +67,24 @@ public final class TaskRunner {
         // A Ctrl-C while the plan was being made stops the run before anything starts.
         for signal in signals.drain() where signal != SIGCHLD { stop(on: signal) }
         launchWhatFits()
+        prepareLogs()
         while !dispatcher.isDone {
             waitForEvents()
             for signal in signals.drain() where signal != SIGCHLD { stop(on: signal) }
             reap()
             for pid in timers.fire(now: Clock.monotonic()) { running[pid]?.timedOut = true }
             launchWhatFits()
+            prepareLogs()
         }
         for task in dispatcher.notStarted {
             reporter.notRun(TaskRecord(number: task + 1, config: tasks[task].config?.path, command: tasks[task].label, status: .notStarted))
         }
+        // Logs prepared for tasks that never started would only confuse: remove them.
+        for (task, fd) in preparedLogs {
+            close(fd)
+            unlink(tasks[task].logPath)
+        }
+        preparedLogs = [:]
         killLeftovers()
         return stopSignal
     }
@@ -112,7 +123,7 @@ public final class TaskRunner {
         let startWall = Clock.wall()
         let startMonotonic = Clock.monotonic()
         do {
-            let logFD = try openLog(spec.logPath)
+            let logFD = try preparedLogs.removeValue(forKey: task) ?? openLog(spec.logPath)
             defer { close(logFD) }
             let environment = CStringArray(baseEnvironment, adding: extra)
             let pid = try spawner.spawn(path: spec.program, argv: argv, environment: environment, stdout: logFD, stderr: logFD)
@@ -131,6 +142,14 @@ public final class TaskRunner {
             record.error = "\(error)"
             let k = dispatcher.taskEnded(task, status: .failed)
             reporter.ended(record, spec: spec, k: k)
+        }
+    }
+
+    /// Opens the logs of the next tasks (one per slot) before the loop sleeps.
+    private func prepareLogs() {
+        for task in dispatcher.upcoming(dispatcher.pool.count) where preparedLogs[task] == nil {
+            // A failure here is reported when the task launches and opens it again.
+            if let fd = try? openLog(tasks[task].logPath) { preparedLogs[task] = fd }
         }
     }
 
