@@ -19,14 +19,6 @@ public enum ConfigParser {
         return try reader.document()
     }
 
-    /// Picks the dialect by extension: .json is JSON, anything else YAML.
-    public static func parseFile(_ path: String) throws(ConfigError) -> ConfigValue {
-        let text: String
-        do { text = try FileIO.readText(path) } catch {
-            throw ConfigError(source: path, line: 0, column: 0, message: "\(error)")
-        }
-        return try parse(text, dialect: path.hasSuffix(".json") ? .json : .yaml, source: path)
-    }
 }
 
 /// Reads one flat JSON object field by field without building a `ConfigValue` tree: the

@@ -43,8 +43,6 @@ public struct SlotPool: Sendable {
     }
 
     public var count: Int { slots.count }
-    public var freeCount: Int { taken.lazy.filter { !$0 }.count }
-    public func busyCount(on device: Device) -> Int { busy[device, default: 0] }
 
     /// Takes a free slot on the device with the most free slots (ties: the first device),
     /// so load spreads across GPUs instead of stacking on GPU 0.
