@@ -196,6 +196,16 @@ struct QueueTests {
         #expect(attempts == [1, 2, 2])
     }
 
+    @Test func badQueueCommandsLeaveNoQueueFolder() throws {
+        let project = try project(configs: 1)
+        for arguments in [["cancel"], ["wait", "t00000000"], ["daemon", "-gpu", "false", "-d", "0"], ["submit", "-c", "nothing-matches"]] {
+            let result = try multirun(arguments, in: project)
+            #expect(result.status == 2, "\(arguments)")
+            #expect(result.stderr.split(separator: "\n").count == 1 && result.stderr.hasPrefix("multirun: "), "\(arguments): \(result.stderr)")
+            #expect(!project.exists(".multirun"), "\(arguments) created the queue folder")
+        }
+    }
+
     @Test func aQueueFolderOthersCanWriteIsRefused() throws {
         let project = try project(configs: 1)
         try FileManager.default.createDirectory(atPath: project.path(".multirun"), withIntermediateDirectories: true)

@@ -25,6 +25,8 @@ enum QueueCommands {
     // MARK: - daemon
 
     static func daemon(_ options: Options, _ folder: QueueFolder) throws(UsageError) -> Int32 {
+        // Check the slots before touching the queue folder: a bad -d leaves nothing behind.
+        let placement = try Placement.make(options)
         try folder.prepare()
         let lock: FileLock
         do {
@@ -41,7 +43,6 @@ enum QueueCommands {
         let pid = Array("\(getpid())\n".utf8)
         _ = ftruncate(lock.fd, 0)
         _ = pid.withUnsafeBytes { pwrite(lock.fd, $0.baseAddress, $0.count, 0) }
-        let placement = try Placement.make(options)
         guard let own = ExecutableLookup.ownPath() else { throw UsageError("cannot find the multirun binary (/proc/self/exe)") }
         let log = SchedulerLog(path: folder.schedulerLog, echo: isatty(2) == 1)
         do {
@@ -69,8 +70,8 @@ enum QueueCommands {
     // MARK: - submit
 
     static func submit(_ options: Options, _ folder: QueueFolder) throws(UsageError) -> Int32 {
-        try folder.prepare()
         let plan = try RunPlan.make(options, runFolder: folder.path)
+        try folder.prepare()
         let outcome: Submitter.Outcome
         do { outcome = try Submitter.submit(plan, to: folder, force: options.overwrite) } catch {
             throw UsageError("cannot submit to \(folder.path): \(error)")
@@ -182,7 +183,6 @@ enum QueueCommands {
     }
 
     static func cancel(_ options: Options, _ folder: QueueFolder) throws(UsageError) -> Int32 {
-        try folder.prepare()
         let state = try fold(folder)
         let ids = try targets(options, state, command: "cancel").filter { id in
             switch state[id]?.phase {
@@ -191,6 +191,7 @@ enum QueueCommands {
             }
         }
         let now = Clock.wall()
+        try folder.prepare()
         do { try Journal(folder: folder).append(ids.map { .cancelled(id: $0, time: now) }) } catch {
             throw UsageError("cannot write the queue journal: \(error)")
         }
