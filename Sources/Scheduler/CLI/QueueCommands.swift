@@ -184,12 +184,7 @@ enum QueueCommands {
 
     static func cancel(_ options: Options, _ folder: QueueFolder) throws(UsageError) -> Int32 {
         let state = try fold(folder)
-        let ids = try targets(options, state, command: "cancel").filter { id in
-            switch state[id]?.phase {
-            case .queued?, .running?: return true
-            default: return false
-            }
-        }
+        let ids = try targets(options, state, command: "cancel").filter { state[$0]?.phase.isOpen == true }
         let now = Clock.wall()
         try folder.prepare()
         do { try Journal(folder: folder).append(ids.map { .cancelled(id: $0, time: now) }) } catch {
@@ -242,12 +237,7 @@ enum QueueCommands {
             do { for event in try journal.readNew() { state.apply(event) } } catch {
                 throw UsageError("cannot read the queue journal: \(error)")
             }
-            let open = ids.filter { id in
-                switch state[id]?.phase {
-                case .queued?, .running?: return true
-                default: return false
-                }
-            }
+            let open = ids.filter { state[$0]?.phase.isOpen == true }
             if open.isEmpty { break }
             if !warned && schedulerPID(folder) == nil {
                 Console.standardError.line("multirun: no scheduler runs on \(folder.path) yet; waiting for one to run the \(open.count) open task(s)")

@@ -56,8 +56,7 @@ public final class TaskRunner {
         self.dispatcher = Dispatcher(taskCount: tasks.count, pool: pool)
         self.timers = ProcessGroupTimers(grace: settings.grace)
         // What we set per task replaces anything inherited under the same name.
-        let ours = ["CUDA_VISIBLE_DEVICES=", "CUDA_DEVICE_ORDER=", "MULTIRUN_"]
-        self.baseEnvironment = CStringArray(Environment.entries().filter { entry in !ours.contains { entry.hasPrefix($0) } })
+        self.baseEnvironment = TaskEnvironment.inherited()
     }
 
     /// Runs every task (or until a stop signal), then reaps everything left. Returns the
@@ -104,22 +103,10 @@ public final class TaskRunner {
 
     private func launch(_ task: Int, on slot: Slot) {
         let spec = tasks[task]
-        let gpu: String
-        if case .gpu(let position) = slot.device, let ids = settings.gpuIDs { gpu = ids[position] } else { gpu = "" }
-        let argv = spec.argv(gpu: gpu, slot: slot.number)
+        let argv = spec.argv(gpu: TaskEnvironment.gpu(for: slot, ids: settings.gpuIDs), slot: slot.number)
         let command = spec.display(argv)
-        var extra = [
-            "CUDA_VISIBLE_DEVICES=\(gpu)",
-            "MULTIRUN_SLOT=\(slot.number)",
-            "MULTIRUN_GPU=\(gpu)",
-            "MULTIRUN_TASK=\(task + 1)/\(tasks.count)",
-            "MULTIRUN_RUN_ID=\(settings.runID)",
-        ]
-        if settings.gpuIDs != nil { extra.append("CUDA_DEVICE_ORDER=PCI_BUS_ID") }
-        if let config = spec.config {
-            extra.append("MULTIRUN_CONFIG=\(config.path)")
-            extra.append("MULTIRUN_OUTPUT=\(config.resultsFolder)")
-        }
+        let extra = TaskEnvironment.variables(slot: slot, ids: settings.gpuIDs, config: spec.config?.path, output: spec.config?.resultsFolder)
+            + ["MULTIRUN_TASK=\(task + 1)/\(tasks.count)", "MULTIRUN_RUN_ID=\(settings.runID)"]
         let startWall = Clock.wall()
         let startMonotonic = Clock.monotonic()
         do {

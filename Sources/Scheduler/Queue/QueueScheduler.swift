@@ -50,8 +50,7 @@ public final class QueueScheduler {
         journal = Journal(folder: folder)
         timers = ProcessGroupTimers(grace: settings.grace)
         spawner = try Spawner()
-        let ours = ["CUDA_VISIBLE_DEVICES=", "CUDA_DEVICE_ORDER=", "MULTIRUN_"]
-        baseEnvironment = CStringArray(Environment.entries().filter { entry in !ours.contains { entry.hasPrefix($0) } })
+        baseEnvironment = TaskEnvironment.inherited()
         inotify = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
         guard inotify >= 0 else { throw SystemError("inotify_init1", errno: errno) }
         // Appenders close the journal after writing: one event per submit, none while idle.
@@ -198,14 +197,10 @@ public final class QueueScheduler {
     private func launch(_ task: QueueTask, on slot: Slot) throws(SystemError) {
         let number = (state[task.id]?.attempts ?? 0) + 1
         try commit([.started(id: task.id, attempt: number, device: slot.device.description, slot: slot.number, pid: 0, time: Clock.wall())])
-        var gpu = ""
-        if case .gpu(let position) = slot.device, let ids = settings.gpuIDs { gpu = ids[position] }
+        let gpu = TaskEnvironment.gpu(for: slot, ids: settings.gpuIDs)
         let argv = task.argv.map { $0.replacing("{gpu}", with: gpu).replacing("{slot}", with: String(slot.number)) }
-        var extra = ["CUDA_VISIBLE_DEVICES=\(gpu)", "MULTIRUN_SLOT=\(slot.number)", "MULTIRUN_GPU=\(gpu)",
-                     "MULTIRUN_TASK=\(task.id)", "MULTIRUN_ATTEMPT=\(number)"]
-        if settings.gpuIDs != nil { extra.append("CUDA_DEVICE_ORDER=PCI_BUS_ID") }
-        if let config = task.config { extra.append("MULTIRUN_CONFIG=\(config)") }
-        if let output = task.output { extra.append("MULTIRUN_OUTPUT=\(output)") }
+        let extra = TaskEnvironment.variables(slot: slot, ids: settings.gpuIDs, config: task.config, output: task.output)
+            + ["MULTIRUN_TASK=\(task.id)", "MULTIRUN_ATTEMPT=\(number)"]
         let supervisorArgv = [settings.supervisor, Supervisor.command, folder.exitRecord(task.id, number),
                               folder.log(task.id, number), task.cwd, "--"] + argv
         do {

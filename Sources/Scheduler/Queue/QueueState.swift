@@ -6,6 +6,14 @@ public struct QueueState: Sendable {
         case running(attempt: Int, device: String, slot: Int, pid: Int32, since: Int64)
         case ended(TaskStatus, exitCode: Int32?, signal: Int32?, at: Int64)
         case cancelled(at: Int64)
+
+        /// Queued or running: not yet ended.
+        public var isOpen: Bool {
+            switch self {
+            case .queued, .running: return true
+            case .ended, .cancelled: return false
+            }
+        }
     }
 
     public struct Entry: Sendable {
