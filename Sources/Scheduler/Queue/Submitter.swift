@@ -21,12 +21,12 @@ public enum Submitter {
         var outcome = Outcome()
         var seen: Set<String> = []
         for spec in plan.tasks {
-            let (key, task) = queueTask(for: spec, cwd: cwd)
-            if !force && (taken[key] != nil || seen.contains(key)) {
+            let task = queueTask(for: spec, cwd: cwd)
+            if !force && (taken[task.key] != nil || seen.contains(task.key)) {
                 outcome.skipped.append((spec.label, "already queued, running or completed with the same content"))
                 continue
             }
-            seen.insert(key)
+            seen.insert(task.key)
             outcome.added.append(task)
         }
         for record in plan.skipped {
@@ -39,7 +39,7 @@ public enum Submitter {
     }
 
     /// A queue task for a planned task: absolute paths, placeholders for launch-time values.
-    static func queueTask(for spec: TaskSpec, cwd: String) -> (String, QueueTask) {
+    static func queueTask(for spec: TaskSpec, cwd: String) -> QueueTask {
         var argv: [String]
         switch spec.command {
         case .words(let words):
@@ -57,10 +57,8 @@ public enum Submitter {
             // The same line of the same file is the same task; two equal lines are two tasks.
             identity = "command\0\(cwd)\0\(spec.source ?? "")\0\(spec.label)"
         }
-        let key = SHA256.hex(Array(identity.utf8))
-        let task = QueueTask(id: newID(), key: key, label: spec.label, command: command, argv: argv, cwd: cwd,
+        return QueueTask(id: newID(), key: SHA256.hex(Array(identity.utf8)), label: spec.label, command: command, argv: argv, cwd: cwd,
                              config: spec.config?.path, output: spec.config?.resultsFolder, submitted: Clock.wall())
-        return (key, task)
     }
 
     static func absolute(_ path: String, _ cwd: String) -> String { path.hasPrefix("/") ? path : cwd + "/" + path }
