@@ -1,9 +1,11 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Release binaries carry the Swift runtime: a dynamically linked one spends ~5 ms loading
-// it before the first task can start (see bench/RESULTS.md).
-let staticRuntime: [LinkerSetting] = [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
+// Release binaries are fully static: loading the Swift runtime and libstdc++ dynamically
+// costs ~1.8 ms before the first task can start (bench/RESULTS.md). lld, which ships with
+// the toolchain, links them without glibc's warnings about dlopen in static programs;
+// nothing here uses glibc's name services, which static programs cannot load.
+let staticRuntime: [LinkerSetting] = [.unsafeFlags(["-static-executable", "-use-ld=lld"], .when(configuration: .release))]
 
 let package = Package(
     name: "multirun",
