@@ -2,7 +2,9 @@
 # bench/scale.sh [N] - costs at scale, on this machine:
 #   selecting N config files (default 100,000) by regex (the whole plan: walk, match,
 #   read and hash each config, check its resume marker);
-#   submit 10,000 tasks into a queue that already holds N; status (text and --json) on it;
+#   submit 10,000 tasks into a queue that already holds N; status (text and --json) on it:
+#   with no scheduler running (the first call folds the journal and keeps a snapshot, the
+#   second reads that) and while a scheduler runs (it keeps the snapshot current);
 #   the scheduler's memory (RSS) with N tasks queued;
 #   wakeups of a scheduler whose slots all run long tasks (context switches in 3 s).
 # Builds multirun in release mode and works in a temporary folder. Prints one line per
@@ -37,7 +39,8 @@ seq 1 "$N" | sed 's/^/true # /' >base.txt
 seq $((N + 1)) $((N + 10000)) | sed 's/^/true # /' >more.txt
 echo "queue of $N: first submit $(seconds "$M" submit --commands base.txt) s"
 echo "submit 10000 into $N: $(seconds "$M" submit --commands more.txt) s"
-echo "status on $((N + 10000)): $(seconds "$M" status) s"
+echo "status on $((N + 10000)), no scheduler, first call: $(seconds "$M" status) s"
+echo "status on $((N + 10000)), no scheduler, next call: $(seconds "$M" status) s"
 echo "status --json on $((N + 10000)): $(seconds "$M" status --json) s"
 # RSS of a scheduler holding the whole queue (one slot, busy with a long task).
 printf 'sleep 30\n' >first.txt
@@ -46,6 +49,8 @@ rm -rf .multirun && "$M" submit --commands first.txt >/dev/null && "$M" submit -
 daemon=$!
 until "$M" status --json | grep -q '"running":1'; do sleep 0.2; done
 echo "scheduler RSS with $N queued: $(awk '/VmRSS/ {printf "%.0f MB", $2 / 1024}' "/proc/$daemon/status")"
+sleep 0.3 # the scheduler writes its status snapshot at most 100 ms after a change
+echo "status on $N while the scheduler runs: $(seconds "$M" status) s"
 kill -TERM "$daemon"; wait "$daemon" || true
 
 mkdir idle && cd idle

@@ -89,6 +89,43 @@ struct QueueStateTests {
         #expect(try journal.readNew() == [.submitted(task("c"))])
     }
 
+    @Test func statusSummaryListsTheQueueHeadAndTheLastFailures() {
+        var events: [QueueEvent] = (1...30).map { .submitted(task("t\($0)")) }
+        for n in 1...14 {
+            events.append(.started(id: "t\(n)", attempt: 1, device: "cpu", slot: 0, pid: 100, time: 5))
+            events.append(.ended(id: "t\(n)", attempt: 1, exitCode: n % 2 == 0 ? 0 : 3, signal: nil,
+                                 status: n % 2 == 0 ? .succeeded : .failed, time: 6))
+        }
+        events.append(.started(id: "t15", attempt: 1, device: "gpu0", slot: 1, pid: 200, time: 7))
+        let summary = StatusSummary(fold(events))
+        #expect(summary.running.map(\.id) == ["t15"] && summary.running.first?.device == "gpu0")
+        #expect(summary.queued.map(\.id) == (16...25).map { "t\($0)" }, "the next ten, in order")
+        #expect(summary.failureCount == 7)
+        #expect(summary.failures.map(\.id) == ["t1", "t3", "t5", "t7", "t9", "t11", "t13"], "oldest first")
+        #expect(summary.failures.allSatisfy { $0.exitCode == 3 && $0.status == .failed })
+        #expect(summary.counts["queued"] == 15 && summary.counts["succeeded"] == 7)
+    }
+
+    @Test func statusSnapshotHoldsOnlyForTheJournalItWasFoldedFrom() throws {
+        let folder = QueueFolder(path: NSTemporaryDirectory() + "snapshot-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try folder.prepare()
+        defer { try? FileManager.default.removeItem(atPath: folder.path) }
+        let journal = Journal(folder: folder)
+        try journal.append([.submitted(task("a")), .submitted(task("b")),
+                            .started(id: "a", attempt: 1, device: "cpu", slot: 0, pid: 7, time: 1),
+                            .ended(id: "a", attempt: 1, exitCode: nil, signal: 9, status: .failed, time: 2)])
+        var state = QueueState()
+        try journal.readAll { state.apply($0) }
+        let summary = StatusSummary(state)
+        summary.writeSnapshot(folder, mark: journal.mark)
+        #expect(StatusSummary.readSnapshot(folder) == summary, "a round trip keeps every field")
+        try journal.append([.submitted(task("c"))])
+        #expect(StatusSummary.readSnapshot(folder) == nil, "the journal grew: the snapshot is stale")
+        try journal.compact(to: [.submitted(task("a"))])
+        summary.writeSnapshot(folder, mark: Journal.Mark(inode: 0, size: Int(FileIO.size(folder.journal))))
+        #expect(StatusSummary.readSnapshot(folder) == nil, "another file of the same size is another journal")
+    }
+
     @Test func compactionRewritesTheJournalAndKeepsLateAppends() throws {
         let folder = QueueFolder(path: NSTemporaryDirectory() + "compact-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         try folder.prepare()

@@ -88,24 +88,40 @@ enum QueueCommands {
     // MARK: - status
 
     static func fold(_ folder: QueueFolder, light: Bool = false) throws(UsageError) -> QueueState {
+        try fold(folder, light: light, journal: Journal(folder: folder)).state
+    }
+
+    /// The folded journal, and how much of the journal file it covers.
+    static func fold(_ folder: QueueFolder, light: Bool, journal: Journal) throws(UsageError) -> (state: QueueState, mark: Journal.Mark) {
         var state = QueueState()
-        guard FileIO.exists(folder.journal) else { return state }
+        guard FileIO.exists(folder.journal) else { return (state, journal.mark) }
         state.reserve(Int(FileIO.size(folder.journal) / 250) + 16)
         do {
-            try Journal(folder: folder).readAll(light: light) { state.apply($0) }
+            try journal.readAll(light: light) { state.apply($0) }
         } catch {
             throw UsageError("cannot read the queue journal: \(error)")
         }
-        return state
+        return (state, journal.mark)
+    }
+
+    /// What the scheduler last wrote for the journal as it is now, or a fold of the journal
+    /// (kept as the snapshot for the next call).
+    static func summary(_ folder: QueueFolder) throws(UsageError) -> StatusSummary {
+        if let summary = StatusSummary.readSnapshot(folder) { return summary }
+        let journal = Journal(folder: folder)
+        let (state, mark) = try fold(folder, light: true, journal: journal)
+        let summary = StatusSummary(state)
+        if FileIO.exists(folder.journal) { summary.writeSnapshot(folder, mark: mark) }
+        return summary
     }
 
     static func status(_ options: Options, _ folder: QueueFolder) throws(UsageError) -> Int32 {
-        let state = try fold(folder, light: true)
         let scheduler = schedulerPID(folder)
         let now = Clock.wall()
         let out = Console.standardOutput
         let kinds = ["queued", "running", "succeeded", "failed", "timed_out", "cancelled"]
         if options.json {
+            let state = try fold(folder, light: true)
             var tasks: [JSON] = []
             for entry in state.entries {
                 let id = entry.task.id
@@ -131,33 +147,27 @@ enum QueueCommands {
             out.line(body.encoded())
             return 0
         }
+        let summary = try summary(folder)
         out.line("Queue \(folder.path): " + (scheduler.map { "scheduler running (pid \($0))" } ?? "no scheduler running"))
-        out.line("  " + kinds.map { "\(state.counts[$0, default: 0]) \($0.replacing("_", with: " "))" }.joined(separator: ", "))
-        let running = state.running
-        if !running.isEmpty {
+        out.line("  " + kinds.map { "\(summary.counts[$0, default: 0]) \($0.replacing("_", with: " "))" }.joined(separator: ", "))
+        if !summary.running.isEmpty {
             out.line("Running:")
-            for entry in running {
-                guard case .running(let attempt, let device, let slot, let pid, let since) = entry.phase else { continue }
-                out.line("  \(entry.task.id)  \(device) slot \(slot)  pid \(pid)  \(Clock.duration(Double(now - since) / 1e9))  \(entry.task.label)")
-                for line in lastLines(folder.log(entry.task.id, attempt), count: 2) { out.line("      | \(line)") }
+            for task in summary.running {
+                out.line("  \(task.id)  \(task.device) slot \(task.slot)  pid \(task.pid)  \(Clock.duration(Double(now - task.since) / 1e9))  \(task.label)")
+                for line in lastLines(folder.log(task.id, task.attempt), count: 2) { out.line("      | \(line)") }
             }
         }
-        let queued = state.entries.lazy.filter { $0.phase == .queued }
-        if state.queuedCount > 0 {
-            out.line("Queued (next \(min(10, state.queuedCount)) of \(state.queuedCount)):")
-            for entry in queued.prefix(10) { out.line("  \(entry.task.id)  \(entry.task.label)") }
+        let queuedCount = summary.counts["queued", default: 0]
+        if queuedCount > 0 {
+            out.line("Queued (next \(summary.queued.count) of \(queuedCount)):")
+            for task in summary.queued { out.line("  \(task.id)  \(task.label)") }
         }
-        let failed = state.entries.filter { entry in
-            guard case .ended(let status, _, _, _) = entry.phase else { return false }
-            return status != .succeeded
-        }
-        if !failed.isEmpty {
-            out.line("Failed (last \(min(10, failed.count)) of \(failed.count)):")
-            for entry in failed.suffix(10) {
-                guard case .ended(let status, let exitCode, let signal, _) = entry.phase else { continue }
-                let how = exitCode.map { "exit \($0)" } ?? "signal \(signal ?? 0)"
-                let log = folder.log(entry.task.id, max(entry.attempts, 1))
-                out.line("  \(entry.task.id)  \(status.rawValue) (\(how))  \(entry.task.label)  log: \(log)")
+        if summary.failureCount > 0 {
+            out.line("Failed (last \(summary.failures.count) of \(summary.failureCount)):")
+            for task in summary.failures {
+                let how = task.exitCode.map { "exit \($0)" } ?? "signal \(task.signal ?? 0)"
+                let log = folder.log(task.id, max(task.attempts, 1))
+                out.line("  \(task.id)  \(task.status.rawValue) (\(how))  \(task.label)  log: \(log)")
                 for line in lastLines(log, count: 2) { out.line("      | \(line)") }
             }
         }

@@ -14,6 +14,11 @@ public enum ConfigValue: Sendable {
         return entries.first { $0.key == key }?.value
     }
 
+    public var int: Int? { if case .int(let value) = self { return value }; return nil }
+    public var string: String? { if case .string(let value) = self { return value }; return nil }
+    /// The items of a list; empty for anything else.
+    public var items: [ConfigValue] { if case .list(let items) = self { return items }; return [] }
+
     /// What the type is called in error messages.
     public var typeName: String {
         switch self {

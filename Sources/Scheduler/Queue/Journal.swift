@@ -13,6 +13,22 @@ public final class Journal {
 
     public init(folder: QueueFolder) { self.folder = folder }
 
+    /// A prefix of the journal file: which file (a compaction swaps it) and how many bytes.
+    public struct Mark: Equatable, Sendable {
+        public var inode: UInt64
+        public var size: Int
+
+        /// The whole journal as it is now.
+        public static func current(_ folder: QueueFolder) -> Mark? {
+            var info = stat()
+            guard stat(folder.journal, &info) == 0 else { return nil }
+            return Mark(inode: UInt64(info.st_ino), size: Int(info.st_size))
+        }
+    }
+
+    /// The complete lines read so far: what a caller that applied every event has folded.
+    public var mark: Mark { Mark(inode: UInt64(inode), size: offset - partial.count) }
+
     /// Appends events as whole lines in one write, fsynced before returning: the caller
     /// acts on an event only once it is durable.
     public func append(_ events: [QueueEvent], sync: Bool = true) throws(SystemError) {

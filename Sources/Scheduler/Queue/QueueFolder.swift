@@ -12,6 +12,7 @@ import Glibc
 ///       exits/<id>-<n>.json written by that supervisor when its task ends
 ///       logs/<id>-<n>.log   the task's stdout and stderr
 ///       scheduler.log       the scheduler's own lines
+///       cache/status.json   what `status` prints, as of a journal prefix (a cache)
 public struct QueueFolder: Sendable {
     public let path: String
 
@@ -26,6 +27,7 @@ public struct QueueFolder: Sendable {
     public var journalLock: String { path + "/journal.lock" }
     public var schedulerLock: String { path + "/scheduler.lock" }
     public var schedulerLog: String { path + "/scheduler.log" }
+    public var statusSnapshot: String { path + "/cache/status.json" }
     public func runLock(_ id: String, _ attempt: Int) -> String { "\(path)/run/\(id)-\(attempt).lock" }
     public func exitRecord(_ id: String, _ attempt: Int) -> String { "\(path)/exits/\(id)-\(attempt).json" }
     public func log(_ id: String, _ attempt: Int) -> String { "\(path)/logs/\(id)-\(attempt).log" }

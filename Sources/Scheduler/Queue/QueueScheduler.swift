@@ -39,6 +39,9 @@ public final class QueueScheduler {
     private var stopSignal: Int32?
     private var draining = false
     private var eventsSinceCompaction = 0
+    /// State changed since the status snapshot was last written, and when that was.
+    private var snapshotStale = true
+    private var lastSnapshot: UInt64 = 0
     private let startedAt = Clock.wall()
 
     public init(folder: QueueFolder, pool: SlotPool, settings: Settings, signals: SignalChannel, log: SchedulerLog) throws(SystemError) {
@@ -74,7 +77,7 @@ public final class QueueScheduler {
                 if stopSignal != nil || draining { break }
                 if settings.exitWhenIdle && state.queuedCount == 0 { break }
             }
-            waitForEvents()
+            waitForEvents(atMost: try writeSnapshotIfDue())
             for signal in signals.drain() {
                 switch signal {
                 case SIGCHLD: try reapChildren()
@@ -86,6 +89,7 @@ public final class QueueScheduler {
             try finishAdoptedThatEnded()
             for pid in timers.fire(now: Clock.monotonic()) { attempts[pid]?.timedOut = true }
         }
+        try writeSnapshot()
         if let stopSignal {
             log.line("Stopped by \(signalName(stopSignal)); interrupted tasks run again at the next start")
             return 128 + stopSignal
@@ -154,6 +158,7 @@ public final class QueueScheduler {
     /// Appends events durably, then applies them.
     private func commit(_ events: [QueueEvent]) throws(SystemError) {
         try journal.append(events)
+        snapshotStale = true
         for event in events { state.apply(event) }
         eventsSinceCompaction += events.count
     }
@@ -168,6 +173,7 @@ public final class QueueScheduler {
 
     /// An event someone else wrote (submit, cancel, drain), or one of ours read back.
     private func apply(external event: QueueEvent) {
+        snapshotStale = true
         switch event {
         case .cancelled(let id, _):
             let wasRequested = state[id]?.cancelRequested ?? false
@@ -290,12 +296,35 @@ public final class QueueScheduler {
         try? KeyIndex(folder: folder).remove(key: key, id: id)
     }
 
+    // MARK: - Status snapshot
+
+    /// Writes the status snapshot when the state changed and the last one is 100 ms old:
+    /// a busy queue pays for it ten times a second, an idle one never. Returns how long
+    /// the loop may sleep before the next one is due (-1: none is pending).
+    private func writeSnapshotIfDue() throws(SystemError) -> Int32 {
+        guard snapshotStale else { return -1 }
+        let due = lastSnapshot + 100_000_000
+        let now = Clock.monotonic()
+        if now < due { return Int32((due - now + 999_999) / 1_000_000) }
+        try writeSnapshot()
+        return -1
+    }
+
+    private func writeSnapshot() throws(SystemError) {
+        // Read our own appends back, so the state is exactly the journal's complete lines.
+        try readJournal()
+        StatusSummary(state).writeSnapshot(folder, mark: journal.mark)
+        snapshotStale = false
+        lastSnapshot = Clock.monotonic()
+    }
+
     // MARK: - Waiting, stopping
 
-    private func waitForEvents() {
+    private func waitForEvents(atMost limit: Int32) {
         var fds = [pollfd(fd: signals.fd, events: Int16(POLLIN), revents: 0), pollfd(fd: inotify, events: Int16(POLLIN), revents: 0)]
         for attempt in attempts.values { if let pidfd = attempt.pidfd { fds.append(pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)) } }
-        _ = poll(&fds, nfds_t(fds.count), timers.pollTimeout(now: Clock.monotonic()))
+        let timeout = timers.pollTimeout(now: Clock.monotonic())
+        _ = poll(&fds, nfds_t(fds.count), timeout < 0 ? limit : limit < 0 ? timeout : min(timeout, limit))
         // Drain inotify: what changed is read from the journal itself.
         var buffer = [UInt8](repeating: 0, count: 4096)
         while read(inotify, &buffer, buffer.count) > 0 {}

@@ -134,6 +134,17 @@ public struct QueueState: Sendable {
         return nil
     }
 
+    /// The next `count` queued tasks in submission order, without moving the cursor.
+    public func firstQueued(_ count: Int) -> [Entry] {
+        var found: [Entry] = []
+        var index = queuedFrom
+        while index < entries.count && found.count < count {
+            if entries[index].phase == .queued { found.append(entries[index]) }
+            index += 1
+        }
+        return found
+    }
+
     public var running: [Entry] {
         entries.filter { if case .running = $0.phase { return true }; return false }
     }

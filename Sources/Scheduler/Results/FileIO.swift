@@ -67,12 +67,14 @@ public enum FileIO {
 
     /// Replaces `path` with `bytes` so that a crash leaves either the old or the new file,
     /// never a torn one: write a temp file beside it, fsync, rename, fsync the folder.
-    public static func writeAtomically(_ path: String, _ bytes: [UInt8]) throws(SystemError) {
+    /// `durable: false` (a cache that can be rebuilt) skips both fsyncs: readers still see
+    /// the old or the new file whole, but a power loss may lose the new one.
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8], durable: Bool = true) throws(SystemError) {
         let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
         let temporary = path + ".tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SystemError("cannot write \(temporary)", errno: errno) }
-        let ok = writeAll(fd, bytes) && fsync(fd) == 0
+        let ok = writeAll(fd, bytes) && (!durable || fsync(fd) == 0)
         let code = errno
         close(fd)
         guard ok else {
@@ -84,6 +86,7 @@ public enum FileIO {
             unlink(temporary)
             throw SystemError("cannot rename \(temporary) to \(path)", errno: code)
         }
+        guard durable else { return }
         let dirFD = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dirFD >= 0 {
             fsync(dirFD)

@@ -1,0 +1,106 @@
+import Glibc
+
+/// What `multirun status` prints: counts, the running tasks, the head of the queue and the
+/// last failures. It is small whatever the queue's size, so it can be kept as a snapshot
+/// (`cache/status.json`) tagged with the journal prefix it was folded from: `status` on a
+/// queue of 100,000 tasks then reads one small file instead of folding the whole journal.
+public struct StatusSummary: Equatable, Sendable {
+    public struct Running: Equatable, Sendable {
+        public var id: String, label: String, attempt: Int, device: String, slot: Int, pid: Int32, since: Int64
+    }
+
+    public struct Queued: Equatable, Sendable {
+        public var id: String, label: String
+    }
+
+    public struct Failure: Equatable, Sendable {
+        public var id: String, label: String, status: TaskStatus, exitCode: Int32?, signal: Int32?, attempts: Int
+    }
+
+    public var counts: [String: Int]
+    public var running: [Running]
+    /// The next `listed` queued tasks, in the order they will start.
+    public var queued: [Queued]
+    /// The last `listed` tasks that ended without success, oldest first.
+    public var failures: [Failure]
+    public var failureCount: Int
+
+    public static let listed = 10
+
+    public init(_ state: QueueState) {
+        counts = state.counts
+        running = state.running.compactMap { entry in
+            guard case .running(let attempt, let device, let slot, let pid, let since) = entry.phase else { return nil }
+            return Running(id: entry.task.id, label: entry.task.label, attempt: attempt, device: device, slot: slot, pid: pid, since: since)
+        }
+        queued = state.firstQueued(Self.listed).map { Queued(id: $0.task.id, label: $0.task.label) }
+        failureCount = state.counts.filter { !["queued", "running", "cancelled", TaskStatus.succeeded.rawValue].contains($0.key) }.values.reduce(0, +)
+        var failures: [Failure] = []
+        for entry in state.entries.reversed() where failures.count < min(Self.listed, failureCount) {
+            guard case .ended(let status, let exitCode, let signal, _) = entry.phase, status != .succeeded else { continue }
+            failures.append(Failure(id: entry.task.id, label: entry.task.label, status: status, exitCode: exitCode,
+                                    signal: signal, attempts: entry.attempts))
+        }
+        self.failures = failures.reversed()
+    }
+
+    // MARK: - Snapshot
+
+    /// The snapshot, if it was folded from exactly the journal as it is now (same file,
+    /// same length: the journal only grows, and a compaction swaps in a new file).
+    public static func readSnapshot(_ folder: QueueFolder) -> StatusSummary? {
+        guard let text = try? FileIO.readText(folder.statusSnapshot),
+              let value = try? ConfigParser.parse(text, dialect: .json, source: folder.statusSnapshot),
+              let mark = Journal.Mark.current(folder),
+              value["journal_inode"]?.int == Int(truncatingIfNeeded: mark.inode), value["journal_size"]?.int == mark.size
+        else { return nil }
+        return StatusSummary(snapshot: value)
+    }
+
+    /// Writes the snapshot for the journal prefix `mark`. A cache: atomic, not fsynced, and
+    /// a failure only makes the next `status` fold the journal itself.
+    public func writeSnapshot(_ folder: QueueFolder, mark: Journal.Mark) {
+        let body = JSON.object([
+            ("journal_inode", .int(Int64(truncatingIfNeeded: mark.inode))), ("journal_size", .int(Int64(mark.size))),
+            ("counts", .object(counts.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
+            ("running", .array(running.map { row in
+                .object([("id", .string(row.id)), ("label", .string(row.label)), ("attempt", .int(Int64(row.attempt))),
+                         ("device", .string(row.device)), ("slot", .int(Int64(row.slot))), ("pid", .int(Int64(row.pid))),
+                         ("since", .int(row.since))])
+            })),
+            ("queued", .array(queued.map { .object([("id", .string($0.id)), ("label", .string($0.label))]) })),
+            ("failures", .array(failures.map { row in
+                .object([("id", .string(row.id)), ("label", .string(row.label)), ("status", .string(row.status.rawValue)),
+                         ("exit_code", .optional(row.exitCode)), ("signal", .optional(row.signal)),
+                         ("attempts", .int(Int64(row.attempts)))])
+            })),
+            ("failure_count", .int(Int64(failureCount))),
+        ])
+        mkdir(folder.path + "/cache", 0o700)
+        try? FileIO.writeAtomically(folder.statusSnapshot, Array((body.encoded() + "\n").utf8), durable: false)
+    }
+
+    private init?(snapshot value: ConfigValue) {
+        guard case .map(let counts)? = value["counts"], let failureCount = value["failure_count"]?.int else { return nil }
+        self.counts = [:]
+        for (key, count) in counts { self.counts[key] = count.int ?? 0 }
+        self.failureCount = failureCount
+        running = value["running"]?.items.compactMap { row -> Running? in
+            guard let id = row["id"]?.string, let label = row["label"]?.string, let attempt = row["attempt"]?.int,
+                  let device = row["device"]?.string, let slot = row["slot"]?.int, let pid = row["pid"]?.int,
+                  let since = row["since"]?.int else { return nil }
+            return Running(id: id, label: label, attempt: attempt, device: device, slot: slot, pid: Int32(truncatingIfNeeded: pid), since: Int64(since))
+        } ?? []
+        queued = value["queued"]?.items.compactMap { row -> Queued? in
+            guard let id = row["id"]?.string, let label = row["label"]?.string else { return nil }
+            return Queued(id: id, label: label)
+        } ?? []
+        failures = value["failures"]?.items.compactMap { row -> Failure? in
+            guard let id = row["id"]?.string, let label = row["label"]?.string,
+                  let status = row["status"]?.string.flatMap(TaskStatus.init(rawValue:)), let attempts = row["attempts"]?.int
+            else { return nil }
+            return Failure(id: id, label: label, status: status, exitCode: row["exit_code"]?.int.map { Int32(truncatingIfNeeded: $0) },
+                           signal: row["signal"]?.int.map { Int32(truncatingIfNeeded: $0) }, attempts: attempts)
+        } ?? []
+    }
+}
