@@ -37,11 +37,29 @@ final class Project {
     func read(_ relative: String) throws -> String { try String(contentsOfFile: path(relative), encoding: .utf8) }
     func exists(_ relative: String) -> Bool { FileManager.default.fileExists(atPath: path(relative)) }
 
-    /// A fake nvidia-smi listing `count` GPUs, in bin/ (put first on PATH).
-    func fakeNvidiaSMI(gpus count: Int) throws {
-        let lines = (0..<count).map { "\($0), GPU-\($0)\($0)\($0)\($0)" }.joined(separator: "\\n")
-        try write("bin/nvidia-smi", "#!/bin/sh\nprintf '\(lines)\\n'\n", executable: true)
+    /// A fake nvidia-smi in bin/ (put first on PATH) that prints bin/gpus.csv, as
+    /// `--query-gpu=index,uuid,pci.bus_id,name,memory.total,memory.used` with nounits would:
+    /// `count` GPUs with UUIDs GPU-0000, GPU-1111, ... Each call adds a line to
+    /// bin/nvidia-smi.calls. Tests change free memory with `setGPUMemory`.
+    func fakeNvidiaSMI(gpus count: Int, totalMiB: Int = 40960, usedMiB: Int = 0, names: [String]? = nil) throws {
+        try write("bin/nvidia-smi", """
+        #!/bin/sh
+        here=$(dirname "$0")
+        echo call >> "$here/nvidia-smi.calls"
+        cat "$here/gpus.csv"
+        """, executable: true)
+        try setGPUs((0..<count).map { (index: $0, name: names?[$0] ?? "NVIDIA Fake", totalMiB: totalMiB, usedMiB: usedMiB) })
     }
+
+    func setGPUs(_ gpus: [(index: Int, name: String, totalMiB: Int, usedMiB: Int)]) throws {
+        let lines = gpus.map { gpu in
+            let i = gpu.index
+            return "\(i), GPU-\(i)\(i)\(i)\(i), 00000000:0\(i):00.0, \(gpu.name), \(gpu.totalMiB), \(gpu.usedMiB)"
+        }
+        try write("bin/gpus.csv", lines.joined(separator: "\n") + "\n")
+    }
+
+    var nvidiaSMICalls: Int { ((try? read("bin/nvidia-smi.calls")) ?? "").split(separator: "\n").count }
 
     var pathWithFakes: String { path("bin") + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin") }
 
@@ -70,6 +88,8 @@ final class Launched {
         process.currentDirectoryURL = URL(fileURLWithPath: project.root)
         var environment = ProcessInfo.processInfo.environment
         environment["PATH"] = project.pathWithFakes
+        // A test machine's own GPU restriction must not leak into what tests expect.
+        environment["CUDA_VISIBLE_DEVICES"] = nil
         for (key, value) in extra { environment[key] = value }
         process.environment = environment
         process.standardInput = FileHandle.nullDevice

@@ -159,3 +159,69 @@ struct PathRegexTests {
         }
     }
 }
+
+struct ResourcesTests {
+    func resources(_ yaml: String) throws(UsageError) -> TaskResources {
+        try TaskResources.read(Array(yaml.utf8), path: "configs/a.yaml")
+    }
+
+    @Test func readsEveryKey() throws {
+        let r = try resources("lr: 1\nresources:\n  gpus: 2\n  gpu_memory: 20GiB\n")
+        #expect(r.gpus == 2 && r.gpuMemoryMiB == 20480 && !r.cpu)
+        let mpi = try resources("resources: {mpi: {np: 4}}\n")
+        #expect(mpi.mpiProcesses == 4)
+        #expect(try resources("resources:\n  device: cpu\n").cpu)
+        #expect(try resources("lr: 1\n") == TaskResources())
+    }
+
+    @Test func badValuesNameTheConfigAndKey() {
+        let cases: [(String, String)] = [
+            ("resources: {gpus: 0}\n", "config configs/a.yaml: resources.gpus must be a whole number of GPUs, 1 or more (found 0)"),
+            ("resources: {gpus: two}\n", "resources.gpus must be a whole number"),
+            ("resources: {device: tpu}\n", "resources.device must be cpu or gpu (found tpu)"),
+            ("resources: {gpu_memory: lots}\n", "resources.gpu_memory must be a size such as 20GiB"),
+            ("resources: {gpu_memory: 20}\n", "resources.gpu_memory must be a size"),
+            ("resources: {mpi: 4}\n", "resources.mpi must be a mapping with np"),
+            ("resources: {mpi: {np: 2, hosts: 3}}\n", "resources.mpi.hosts is not known"),
+            ("resources: {cores: 2}\n", "resources.cores is not known; resources takes gpus, device, mpi and gpu_memory"),
+            ("resources: {device: cpu, gpus: 2}\n", "resources.gpus cannot be combined with device cpu"),
+            ("resources: 3\n", "resources must be a mapping"),
+        ]
+        for (yaml, message) in cases {
+            #expect(throws: UsageError.self, "\(yaml)") { try resources(yaml) }
+            do { _ = try resources(yaml) } catch { #expect(error.message.contains(message), "\(error.message)") }
+        }
+    }
+
+    @Test func sizesReadAsPeopleWriteThem() {
+        #expect(ByteSize.mebibytes("20GiB") == 20480)
+        #expect(ByteSize.mebibytes("20G") == 20480)
+        #expect(ByteSize.mebibytes("512 MiB") == 512)
+        #expect(ByteSize.mebibytes("1GB") == 954)
+        #expect(ByteSize.mebibytes("1.5TiB") == 1_572_864)
+        #expect(ByteSize.mebibytes("20") == nil)
+        #expect(ByteSize.mebibytes("GiB") == nil)
+    }
+
+    @Test func inheritedVisibleDevicesAreTheDeviceList() throws {
+        let gpus = [GPU(index: "0", uuid: "GPU-a"), GPU(index: "1", uuid: "GPU-b"), GPU(index: "2", uuid: "GPU-c")]
+        let byIndex = try DeviceUniverse.make(inherited: "2,0", gpus: gpus)
+        #expect(byIndex.entries.map(\.id) == ["2", "0"])
+        #expect(try byIndex.ids(.uuid) == ["GPU-c", "GPU-a"])
+        let byUUID = try DeviceUniverse.make(inherited: "GPU-b", gpus: gpus)
+        #expect(try byUUID.ids(.index) == ["GPU-b"])
+        let mig = try DeviceUniverse.make(inherited: "MIG-x,MIG-y", gpus: gpus)
+        #expect(try mig.ids(.uuid) == ["MIG-x", "MIG-y"])
+        #expect(throws: UsageError.self) { try DeviceUniverse.make(inherited: "7", gpus: gpus) }
+        #expect(throws: UsageError.self) { try DeviceUniverse.make(inherited: "", gpus: gpus) }
+        #expect(throws: UsageError.self) { try DeviceUniverse.make(inherited: "0,0", gpus: gpus) }
+        #expect(throws: UsageError.self) { try DeviceUniverse.make(inherited: nil, gpus: nil) }
+    }
+
+    @Test func nvidiaSMILinesAreReadStrictly() throws {
+        let gpus = try GPUInventory.parse("0, GPU-a, 00000000:01:00.0, NVIDIA A100-SXM4-40GB, 40960, 1024\n")
+        #expect(gpus == [GPU(index: "0", uuid: "GPU-a", pciBusID: "00000000:01:00.0", name: "NVIDIA A100-SXM4-40GB", memoryTotalMiB: 40960, memoryUsedMiB: 1024)])
+        #expect(throws: UsageError.self) { try GPUInventory.parse("0, GPU-a\n") }
+        #expect(throws: UsageError.self) { try GPUInventory.parse("0, GPU-a, 0:1, A100, [N/A], 3\n") }
+    }
+}

@@ -9,6 +9,7 @@ enum HelpText {
            multirun daemon -d N_0 N_1 ... [-gpu false] [--exit-when-idle] [--queue DIR]
            multirun submit -c REGEX | --commands FILE [-w] [--runner CMD] [--queue DIR]
            multirun status [--json] | cancel ID... | cancel --all | wait [ID...] | drain
+           multirun devices [-d N_0 N_1 ...] [--cpu-slots N] [--cvd index|uuid] [--json]
 
     SELECTING TASKS:
       -c, --config-regex REGEX  Run each config whose path (configs/exp-1/exp-1-2.yaml) the
@@ -22,6 +23,26 @@ enum HelpText {
                                 CPU mode: one value, the number of tasks at once.
                                 Default: 1 per GPU, or 1 on the CPU.
       -gpu, --gpu true|false    Use GPUs found by nvidia-smi (default: true). --no-gpu = false.
+                                An inherited CUDA_VISIBLE_DEVICES (indices or GPU-/MIG- UUIDs)
+                                is the GPU list instead: -d positions index into it.
+      --cvd index|uuid          What tasks get in CUDA_VISIBLE_DEVICES (default: index, or the
+                                inherited entries). Always with CUDA_DEVICE_ORDER=PCI_BUS_ID.
+      --cpu-slots N             A CPU pool of N slots beside the GPUs, for configs with
+                                resources: {device: cpu} or {mpi: {np: K}}.
+      --min-free-mem SIZE       Start a GPU task only on a GPU with SIZE free (e.g. 20GiB), as
+                                nvidia-smi reports it less what multirun promised to tasks it
+                                just started. A config's resources.gpu_memory overrides it.
+      --mpi-launcher 'CMD'      Launcher for resources.mpi (default: mpiexec); -np K is added.
+      devices [--json]          Print the GPUs as multirun sees them, with their slots.
+
+    RESOURCES (a config's own needs, one-shot runs):
+      resources:
+        gpus: 2                 2 GPUs at once (one slot on each); CUDA_VISIBLE_DEVICES=a,b
+        device: cpu             The CPU pool (--cpu-slots), never a GPU slot
+        mpi: {np: 4}            Run under the MPI launcher with 4 processes, on 4 CPU slots
+        gpu_memory: 20GiB       Free memory each of its GPUs needs (see --min-free-mem)
+      A task first in line that does not fit reserves the GPUs it waits for: later tasks
+      may use other GPUs, never those, so it starts once their running tasks end.
 
     RUNNING:
       --runner 'CMD ARGS'       What each config runs (default: runone -c {config} {overwrite}).

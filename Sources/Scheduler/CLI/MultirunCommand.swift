@@ -10,6 +10,7 @@ public enum MultirunCommand {
         let errors = Console.standardError
         if arguments.first == Supervisor.command { return Supervisor.main(Array(arguments.dropFirst())) }
         do {
+            if arguments.first == "devices" { return try DevicesCommand.run(Array(arguments.dropFirst())) }
             if let first = arguments.first, QueueCommands.names.contains(first) {
                 return try QueueCommands.run(first, Array(arguments.dropFirst()))
             }
@@ -35,7 +36,7 @@ public enum MultirunCommand {
         let runID = Clock.runID()
         let resultsRoot = ConfigSelector.normalized(options.resultsDir)
         let runFolder = "\(resultsRoot)/runs/\(runID)"
-        let plan = try RunPlan.make(options, runFolder: runFolder)
+        let plan = try RunPlan.make(options, placement: placement, runFolder: runFolder)
         try checkWritable(resultsRoot)
 
         if options.check {
@@ -53,7 +54,8 @@ public enum MultirunCommand {
             signals = try SignalChannel()
             runner = try TaskRunner(
                 tasks: plan.tasks, pool: placement.pool,
-                settings: .init(gpuIDs: placement.gpuIDs, timeout: options.timeout, grace: options.grace, runID: runID),
+                settings: .init(gpuIDs: placement.gpuIDs, timeout: options.timeout, grace: options.grace, runID: runID,
+                                memoryProbe: placement.memoryProbe(for: plan.tasks)),
                 reporter: reporter, signals: signals)
         } catch {
             throw UsageError("cannot start the run: \(error)")
@@ -102,26 +104,85 @@ public enum MultirunCommand {
     }
 }
 
-/// Which devices the run uses and how many slots each has.
+/// Which devices the run uses, how many slots each has, and what each task needs of them.
 struct Placement {
     let pool: SlotPool
     /// CUDA_VISIBLE_DEVICES value per GPU position; nil in CPU mode.
     let gpuIDs: [String]?
+    /// The GPUs as found (nil in CPU mode).
+    let universe: DeviceUniverse?
+    let options: Options
 
     static func make(_ options: Options) throws(UsageError) -> Placement {
         guard options.gpu else {
-            return Placement(pool: SlotPool(capacities: [(.cpu, options.slots?.first ?? 1)]), gpuIDs: nil)
+            return Placement(pool: SlotPool(capacities: [(.cpu, options.slots?.first ?? 1)]), gpuIDs: nil, universe: nil, options: options)
         }
-        let gpus = try GPUInventory.discover()
-        if gpus.isEmpty {
-            throw UsageError("no GPU found (nvidia-smi is missing or lists none); to run on the CPU, pass -gpu false -d N")
+        let universe = try DeviceUniverse.make(inherited: Environment.value("CUDA_VISIBLE_DEVICES"), gpus: GPUInventory.discover())
+        let count = universe.entries.count
+        let slots = options.slots ?? Array(repeating: 1, count: count)
+        if slots.count > count {
+            let listed = universe.entries.map(\.id).joined(separator: ", ")
+            throw UsageError("-d: position \(count) ('\(slots[count])') names no GPU: \(universe.source) gives \(count) (\(listed)); give at most \(count) values")
         }
-        let slots = options.slots ?? Array(repeating: 1, count: gpus.count)
-        if slots.count > gpus.count {
-            let listed = gpus.map(\.index).joined(separator: ", ")
-            throw UsageError("-d: position \(gpus.count) ('\(slots[gpus.count])') names no GPU: this machine has \(gpus.count) (\(listed)); give at most \(gpus.count) values")
+        var capacities = slots.enumerated().map { (device: Device.gpu($0.offset), slots: $0.element) }
+        capacities.append((device: .cpu, slots: options.cpuSlots ?? 0))
+        let placement = Placement(pool: SlotPool(capacities: capacities), gpuIDs: try universe.ids(options.cvd), universe: universe, options: options)
+        if let memory = options.minFreeMemMiB { try placement.checkMemory(memory, asked: "--min-free-mem \(ByteSize.describe(mebibytes: memory))") }
+        return placement
+    }
+
+    /// The GPU positions that have slots.
+    var gpuPositions: [Int] {
+        pool.devices.compactMap { if case .gpu(let position) = $0 { return position }; return nil }
+    }
+
+    /// Reads GPU memory for the gate, when some task asks for free memory.
+    func memoryProbe(for tasks: [TaskSpec]) -> MemoryProbe? {
+        guard let universe, tasks.contains(where: { $0.demand.memoryMiB > 0 }) else { return nil }
+        return MemoryProbe(universe)
+    }
+
+    /// What a task with `resources` holds while it runs; `config` names it in errors.
+    func demand(_ resources: TaskResources, config: String) throws(UsageError) -> Demand {
+        let cpuCapacity = pool.capacity(of: .cpu)
+        if resources.cpu || resources.mpiProcesses != nil || universe == nil {
+            let need = resources.mpiProcesses ?? 1
+            let key = resources.mpiProcesses != nil ? "mpi" : "device cpu"
+            if universe == nil, let gpus = resources.gpus {
+                throw UsageError("config \(config): resources.gpus \(gpus) asks for GPUs, but this run is CPU only (-gpu false); drop -gpu false, or the key")
+            }
+            if universe == nil, resources.gpuMemoryMiB != nil {
+                throw UsageError("config \(config): resources.gpu_memory asks for a GPU, but this run is CPU only (-gpu false); drop -gpu false, or the key")
+            }
+            if cpuCapacity == 0 {
+                throw UsageError("config \(config): resources.\(key) runs in the CPU pool, and this run has none; pass --cpu-slots N")
+            }
+            if need > cpuCapacity {
+                throw UsageError("config \(config): resources.mpi.np \(need) needs \(need) CPU slots at once, but the CPU pool has \(cpuCapacity); raise \(universe == nil ? "-d" : "--cpu-slots") to \(need) or more")
+            }
+            return .cpu(need)
         }
-        let capacities = slots.enumerated().map { (device: Device.gpu($0.offset), slots: $0.element) }
-        return Placement(pool: SlotPool(capacities: capacities), gpuIDs: gpus.map(\.index))
+        let gpus = resources.gpus ?? 1
+        let usable = gpuPositions.count
+        if gpus > usable {
+            throw UsageError("config \(config): resources.gpus \(gpus), but this run has \(usable) GPU(s) with slots; give more GPUs slots with -d, or lower gpus")
+        }
+        let memory = resources.gpuMemoryMiB ?? options.minFreeMemMiB ?? 0
+        if let asked = resources.gpuMemoryMiB {
+            try checkMemory(asked, asked: "config \(config): resources.gpu_memory \(ByteSize.describe(mebibytes: asked))")
+        }
+        return .gpu(gpus, memoryMiB: memory)
+    }
+
+    /// A memory request must be readable (nvidia-smi knows every GPU) and able to fit.
+    private func checkMemory(_ mib: Int, asked: String) throws(UsageError) {
+        guard let universe else { return }
+        for position in gpuPositions where universe.entries[position].gpu == nil || universe.entries[position].id.hasPrefix("MIG-") {
+            throw UsageError("\(asked): nvidia-smi reports no memory for GPU '\(universe.entries[position].id)', so the gate cannot work; drop the request or give that GPU 0 slots with -d")
+        }
+        let largest = gpuPositions.compactMap { universe.entries[$0].gpu?.memoryTotalMiB }.max() ?? 0
+        if mib > largest {
+            throw UsageError("\(asked) is more than any GPU here has (largest: \(ByteSize.describe(mebibytes: largest))); lower it")
+        }
     }
 }

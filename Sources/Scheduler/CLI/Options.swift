@@ -21,6 +21,14 @@ public struct Options: Equatable, Sendable {
     public var json = false
     public var all = false
     public var positionals: [String] = []
+    /// A CPU pool of this many slots beside the GPU slots (for `device: cpu` and MPI tasks).
+    public var cpuSlots: Int?
+    /// What CUDA_VISIBLE_DEVICES holds: GPU indices (or the inherited entries), or UUIDs.
+    public var cvd: DeviceUniverse.IDKind = .index
+    /// Free memory every GPU task needs on its GPU (MiB), unless its config says otherwise.
+    public var minFreeMemMiB: Int?
+    /// The MPI launcher's command line (`mpi: {np: k}` configs); `-np k` is appended.
+    public var mpiLauncher = "mpiexec"
 
     public init() {}
 }
@@ -73,6 +81,26 @@ public enum OptionsParser {
                 options.resultsDir = try cursor.value(for: flag, inline: inline, hint: "the folder results go to")
             case "--queue":
                 options.queue = try cursor.value(for: flag, inline: inline, hint: "the queue folder (default .multirun)")
+            case "--cpu-slots":
+                let text = try cursor.value(for: flag, inline: inline, hint: "how many CPU tasks run at once beside the GPU tasks")
+                guard let count = Int(text), count >= 0 else {
+                    throw UsageError("--cpu-slots: '\(text)' is not a whole number of slots, 0 or more, e.g. --cpu-slots 4")
+                }
+                options.cpuSlots = count
+            case "--cvd":
+                let text = try cursor.value(for: flag, inline: inline, hint: "index or uuid")
+                guard let kind = DeviceUniverse.IDKind(rawValue: text) else {
+                    throw UsageError("--cvd: '\(text)' is not index or uuid; --cvd uuid gives tasks GPU UUIDs in CUDA_VISIBLE_DEVICES")
+                }
+                options.cvd = kind
+            case "--min-free-mem":
+                let text = try cursor.value(for: flag, inline: inline, hint: "a size such as 20GiB")
+                guard let mib = ByteSize.mebibytes(text), mib > 0 else {
+                    throw UsageError("--min-free-mem: '\(text)' is not a size; write e.g. --min-free-mem 20GiB or 512MiB")
+                }
+                options.minFreeMemMiB = mib
+            case "--mpi-launcher":
+                options.mpiLauncher = try cursor.value(for: flag, inline: inline, hint: "the MPI launcher, e.g. --mpi-launcher 'mpirun --oversubscribe'")
             case "--exit-when-idle":
                 options.exitWhenIdle = true
             case "--json":
@@ -108,6 +136,12 @@ public enum OptionsParser {
         }
         if options.commandsFile != nil && options.runner != nil {
             throw UsageError("--runner applies to configs (-c); with --commands each line is already the whole command")
+        }
+        if !options.gpu && options.cpuSlots != nil {
+            throw UsageError("--cpu-slots adds a CPU pool to a GPU run; with -gpu false, -d N already sets the CPU slots")
+        }
+        if !options.gpu && options.minFreeMemMiB != nil {
+            throw UsageError("--min-free-mem gates GPU tasks; with -gpu false nothing runs on a GPU")
         }
         if !options.gpu, let slots = options.slots, slots.count != 1 {
             let given = slots.map(String.init).joined(separator: " ")

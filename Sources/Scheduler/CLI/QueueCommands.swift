@@ -26,6 +26,9 @@ enum QueueCommands {
 
     static func daemon(_ options: Options, _ folder: QueueFolder) throws(UsageError) -> Int32 {
         // Check the slots before touching the queue folder: a bad -d leaves nothing behind.
+        if options.cpuSlots != nil || options.minFreeMemMiB != nil {
+            throw UsageError("\(options.cpuSlots != nil ? "--cpu-slots" : "--min-free-mem") is for one-shot runs; the daemon does not place by resources yet")
+        }
         let placement = try Placement.make(options)
         try folder.prepare()
         let lock: FileLock
@@ -70,7 +73,7 @@ enum QueueCommands {
     // MARK: - submit
 
     static func submit(_ options: Options, _ folder: QueueFolder) throws(UsageError) -> Int32 {
-        let plan = try RunPlan.make(options, runFolder: folder.path)
+        let plan = try RunPlan.make(options, placement: nil, runFolder: folder.path)
         try folder.prepare()
         let outcome: Submitter.Outcome
         do { outcome = try Submitter.submit(plan, to: folder, force: options.overwrite) } catch {

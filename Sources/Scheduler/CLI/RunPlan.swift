@@ -8,21 +8,23 @@ struct RunPlan {
     /// What the confirmation question names: `runone`, or the runner's program.
     var runnerName = "runone"
 
-    static func make(_ options: Options, runFolder: String) throws(UsageError) -> RunPlan {
+    /// `placement`: the run's devices; nil for `submit`, whose tasks the daemon places.
+    static func make(_ options: Options, placement: Placement?, runFolder: String) throws(UsageError) -> RunPlan {
         if let file = options.commandsFile {
-            return try commands(from: file, runFolder: runFolder)
+            return try commands(from: file, demand: placement?.demand(TaskResources(), config: file) ?? .gpu(), runFolder: runFolder)
         }
-        return try configs(options, runFolder: runFolder)
+        return try configs(options, placement: placement, runFolder: runFolder)
     }
 
     // MARK: - Configs
 
-    private static func configs(_ options: Options, runFolder: String) throws(UsageError) -> RunPlan {
+    private static func configs(_ options: Options, placement: Placement?, runFolder: String) throws(UsageError) -> RunPlan {
         let selection = try ConfigSelector.select(root: options.configsRoot, pattern: options.configRegex ?? "")
         let template = try RunnerTemplate(options.runner ?? RunnerTemplate.defaultText)
         let program = try resolveRunner(template.words[0], isDefault: options.runner == nil)
         var plan = RunPlan()
         plan.runnerName = template.words[0]
+        var launcher: (program: String, words: [String])?
         for path in selection.paths {
             let bytes: [UInt8]
             do { bytes = try FileIO.read(path) } catch {
@@ -44,8 +46,24 @@ struct RunPlan {
                     break
                 }
             }
+            let resources = try TaskResources.read(bytes, path: path)
+            guard let placement else {
+                if resources != TaskResources() {
+                    throw UsageError("config \(path) has a resources: map, which the daemon does not place yet; run it with a one-shot 'multirun -c' instead")
+                }
+                plan.tasks.append(TaskSpec(label: path, program: program, command: .runner(template, values), config: identity,
+                                           logPath: "\(runFolder)/logs/\(path).log", demand: .gpu()))
+                continue
+            }
+            let demand = try placement.demand(resources, config: path)
+            var mpi: (program: String, words: [String])?
+            if let np = resources.mpiProcesses {
+                if launcher == nil { launcher = try resolveLauncher(options.mpiLauncher, config: path) }
+                if let launcher { mpi = (launcher.program, launcher.words + ["-np", String(np)]) }
+            }
             let log = "\(runFolder)/logs/\(path).log"
-            plan.tasks.append(TaskSpec(label: path, program: program, command: .runner(template, values), config: identity, logPath: log))
+            plan.tasks.append(TaskSpec(label: path, program: program, command: .runner(template, values), config: identity, logPath: log,
+                                       demand: demand, launcher: mpi))
         }
         // Skipped rows are numbered after the tasks that run, so task numbers match MULTIRUN_TASK.
         for index in plan.skipped.indices { plan.skipped[index].number = plan.tasks.count + index + 1 }
@@ -66,9 +84,22 @@ struct RunPlan {
         throw UsageError("runner '\(name)' was not found on PATH; install it, give its path, or pass --runner 'CMD'")
     }
 
+    /// The MPI launcher's words and program, looked up once, when a config first asks for it.
+    private static func resolveLauncher(_ text: String, config: String) throws(UsageError) -> (program: String, words: [String]) {
+        let words: [String]
+        do { words = try CommandLineWords.split(text) } catch {
+            throw UsageError("--mpi-launcher '\(text)': \(error.message)")
+        }
+        guard let name = words.first else { throw UsageError("--mpi-launcher is empty; give the launcher, e.g. --mpi-launcher mpiexec") }
+        guard let program = ExecutableLookup.resolve(name) else {
+            throw UsageError("config \(config): resources.mpi needs the MPI launcher '\(name)', which is not \(name.contains("/") ? "an executable file" : "on PATH"); install OpenMPI (apt-get install openmpi-bin) or pass --mpi-launcher CMD")
+        }
+        return (program, words)
+    }
+
     // MARK: - Commands
 
-    private static func commands(from file: String, runFolder: String) throws(UsageError) -> RunPlan {
+    private static func commands(from file: String, demand: Demand, runFolder: String) throws(UsageError) -> RunPlan {
         let text: String
         do {
             text = try FileIO.readText(file == "-" ? "/dev/stdin" : file)
@@ -102,7 +133,7 @@ struct RunPlan {
             }
             let padded = String(repeating: "0", count: max(0, width - String(number).count)) + String(number)
             plan.tasks.append(TaskSpec(label: line, program: program, command: .words(words), config: nil,
-                                       logPath: "\(runFolder)/logs/task-\(padded).log", source: "\(file):\(lineIndex + 1)"))
+                                       logPath: "\(runFolder)/logs/task-\(padded).log", source: "\(file):\(lineIndex + 1)", demand: demand))
         }
         if plan.tasks.isEmpty {
             throw UsageError("--commands \(file) has no commands (every line is empty)")

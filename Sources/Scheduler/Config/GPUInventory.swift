@@ -2,16 +2,30 @@
 public struct GPU: Equatable, Sendable {
     public let index: String
     public let uuid: String
+    public let pciBusID: String
+    public let name: String
+    public let memoryTotalMiB: Int
+    public let memoryUsedMiB: Int
+
+    public init(index: String, uuid: String, pciBusID: String = "", name: String = "", memoryTotalMiB: Int = 0, memoryUsedMiB: Int = 0) {
+        self.index = index
+        self.uuid = uuid
+        self.pciBusID = pciBusID
+        self.name = name
+        self.memoryTotalMiB = memoryTotalMiB
+        self.memoryUsedMiB = memoryUsedMiB
+    }
 }
 
-/// Finds the machine's GPUs with `nvidia-smi --query-gpu=index,uuid --format=csv,noheader`.
+/// Finds the machine's GPUs with nvidia-smi, strictly: a nvidia-smi that fails or prints
+/// something unexpected is an error, never a silent "no GPUs".
 public enum GPUInventory {
-    public static let arguments = ["--query-gpu=index,uuid", "--format=csv,noheader"]
+    public static let arguments = ["--query-gpu=index,uuid,pci.bus_id,name,memory.total,memory.used",
+                                   "--format=csv,noheader,nounits"]
 
-    /// The GPUs found; empty when nvidia-smi is not installed. A nvidia-smi that fails or
-    /// prints something unexpected is an error, never a silent "no GPUs".
-    public static func discover() throws(UsageError) -> [GPU] {
-        guard let program = ExecutableLookup.resolve("nvidia-smi") else { return [] }
+    /// The GPUs found; nil when nvidia-smi is not installed.
+    public static func discover() throws(UsageError) -> [GPU]? {
+        guard let program = ExecutableLookup.resolve("nvidia-smi") else { return nil }
         let output: ProcessCapture.Output
         do {
             output = try ProcessCapture.run(program, arguments)
@@ -31,13 +45,91 @@ public enum GPUInventory {
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let trimmed = line.trimming(" \t\r")
             if trimmed.isEmpty { continue }
-            let fields = trimmed.split(separator: ",").map { $0.trimming(" \t") }
-            guard fields.count == 2, !fields[0].isEmpty, fields[0].allSatisfy(\.isNumber), !fields[1].isEmpty else {
-                throw UsageError("nvidia-smi printed an unexpected line \(number + 1): '\(trimmed)' (expected 'index, uuid'); pass -gpu false -d N to run on the CPU")
+            let fields = trimmed.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimming(" \t") }
+            guard fields.count == 6, !fields[0].isEmpty, fields[0].allSatisfy(\.isASCIIDigit), !fields[1].isEmpty,
+                  let total = Int(fields[4]), let used = Int(fields[5]), total >= 0, used >= 0 else {
+                throw UsageError("nvidia-smi printed an unexpected line \(number + 1): '\(trimmed)' (expected 'index, uuid, pci.bus_id, name, memory.total, memory.used' in MiB); pass -gpu false -d N to run on the CPU")
             }
-            gpus.append(GPU(index: fields[0], uuid: fields[1]))
+            gpus.append(GPU(index: fields[0], uuid: fields[1], pciBusID: fields[2], name: fields[3], memoryTotalMiB: total, memoryUsedMiB: used))
         }
         return gpus
+    }
+}
+
+/// The GPUs a run may use, in `-d` order: every GPU nvidia-smi lists, or, when multirun's
+/// own environment has CUDA_VISIBLE_DEVICES (a Slurm allocation, a container, a user's
+/// restriction), exactly the entries of that list.
+public struct DeviceUniverse: Sendable {
+    public struct Entry: Sendable {
+        /// The entry as inherited (an index, a `GPU-` or a `MIG-` UUID), or nvidia-smi's index.
+        public let id: String
+        /// What nvidia-smi says of it; nil for MIG instances and entries it does not list.
+        public let gpu: GPU?
+
+        public var uuid: String? { id.hasPrefix("GPU-") || id.hasPrefix("MIG-") ? id : gpu?.uuid }
+    }
+
+    public enum IDKind: String, Sendable { case index, uuid }
+
+    public let entries: [Entry]
+    /// Where the list came from, for messages: "nvidia-smi" or "CUDA_VISIBLE_DEVICES=…".
+    public let source: String
+
+    public init(entries: [Entry], source: String) {
+        self.entries = entries
+        self.source = source
+    }
+
+    /// `inherited`: the parent's CUDA_VISIBLE_DEVICES, if set; `gpus`: nvidia-smi's list (nil
+    /// when it is not installed).
+    public static func make(inherited: String?, gpus: [GPU]?) throws(UsageError) -> DeviceUniverse {
+        guard let inherited else {
+            guard let gpus, !gpus.isEmpty else {
+                throw UsageError("no GPU found (nvidia-smi is \(gpus == nil ? "not installed" : "listing none")); to run on the CPU, pass -gpu false -d N")
+            }
+            return DeviceUniverse(entries: gpus.map { Entry(id: $0.index, gpu: $0) }, source: "nvidia-smi")
+        }
+        let source = "CUDA_VISIBLE_DEVICES=\(inherited)"
+        let ids = inherited.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimming(" ") }
+        if inherited.trimming(" ").isEmpty || ids.contains("") || ids.contains("-1") {
+            throw UsageError("\(source) hides every GPU (or has an empty entry); unset it or list devices, or pass -gpu false -d N to run on the CPU")
+        }
+        if Set(ids).count != ids.count {
+            throw UsageError("\(source) lists a device twice; list each GPU once")
+        }
+        var entries: [Entry] = []
+        for id in ids {
+            let known = gpus?.first { $0.index == id || $0.uuid == id }
+            if known == nil && !id.hasPrefix("MIG-") {
+                let isIndex = id.allSatisfy(\.isASCIIDigit), isUUID = id.hasPrefix("GPU-")
+                if !isIndex && !isUUID {
+                    throw UsageError("\(source): '\(id)' is neither a GPU index nor a GPU-/MIG- UUID; fix CUDA_VISIBLE_DEVICES")
+                }
+                if let gpus {
+                    let listed = gpus.map(\.index).joined(separator: ", ")
+                    throw UsageError("\(source): nvidia-smi lists no GPU '\(id)' (it lists \(listed.isEmpty ? "none" : listed)); fix CUDA_VISIBLE_DEVICES")
+                }
+            }
+            entries.append(Entry(id: id, gpu: known))
+        }
+        return DeviceUniverse(entries: entries, source: source)
+    }
+
+    /// What tasks get in CUDA_VISIBLE_DEVICES for each position.
+    public func ids(_ kind: IDKind) throws(UsageError) -> [String] {
+        var ids: [String] = []
+        for (position, entry) in entries.enumerated() {
+            switch kind {
+            case .index:
+                ids.append(entry.id)
+            case .uuid:
+                guard let uuid = entry.uuid else {
+                    throw UsageError("--cvd uuid: no UUID known for GPU '\(entry.id)' (position \(position)); install nvidia-smi or use --cvd index")
+                }
+                ids.append(uuid)
+            }
+        }
+        return ids
     }
 }
 
@@ -49,4 +141,8 @@ extension StringProtocol {
         while let last = slice.last, set.contains(last) { slice.removeLast() }
         return String(slice)
     }
+}
+
+extension Character {
+    var isASCIIDigit: Bool { ("0"..."9").contains(self) }
 }

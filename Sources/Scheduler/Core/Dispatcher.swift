@@ -1,13 +1,14 @@
-/// The scheduling core: which task runs next and where, and how many have ended.
-/// Pure state transitions, no I/O, so tests drive it step by step.
+/// The scheduling core of a one-shot run: which task runs next and where, and how many
+/// have ended. Pure state transitions, no I/O, so tests drive it step by step.
 ///
-/// Tasks are numbered 0..<taskCount and start in that order. The caller starts a task for
-/// each launch it is given, reports each end with `taskEnded`, and calls `stop()` on
-/// shutdown; after that no task is launched again.
+/// Tasks are numbered 0..<taskCount. GPU tasks and CPU tasks wait in two queues, so
+/// neither kind blocks the other; within a queue `Placer`'s rule decides. The caller
+/// starts a task for each launch it is given, reports each end with `taskEnded`, and
+/// calls `stop()` on shutdown; after that no task is launched again.
 public struct Dispatcher: Sendable {
     public enum TaskState: Equatable, Sendable {
         case queued
-        case running(Slot)
+        case running([Slot])
         case ended(TaskStatus)
     }
 
@@ -18,51 +19,113 @@ public struct Dispatcher: Sendable {
     /// k of the `[k/N]` log lines: every ended task counts, whatever its status.
     public private(set) var endedCount = 0
     public private(set) var isStopping = false
-    private var nextQueued = 0
+    /// Free GPU memory, when some task asks for it; readings come from the caller.
+    public private(set) var memory: MemoryGate?
+    /// The first GPU task in line has its slots but waits for memory.
+    public private(set) var waitingOnMemory = false
+    private let demands: [Demand]
+    private var queues: [[Int]] = [[], []]
+    /// Per queue: tasks before this index have all started.
+    private var heads = [0, 0]
 
+    /// Every task needs one slot: a GPU slot when the pool has GPUs, else a CPU slot.
     public init(taskCount: Int, pool: SlotPool) {
+        let hasGPU = pool.devices.contains { $0 != .cpu }
+        self.init(demands: Array(repeating: hasGPU ? .gpu() : .cpu(), count: taskCount), pool: pool)
+    }
+
+    public init(demands: [Demand], pool: SlotPool, memory: MemoryGate? = nil) {
         precondition(pool.count > 0, "a dispatcher needs at least one slot")
-        self.taskCount = taskCount
+        self.taskCount = demands.count
+        self.demands = demands
         self.pool = pool
-        self.states = Array(repeating: .queued, count: taskCount)
+        self.memory = memory
+        self.states = Array(repeating: .queued, count: demands.count)
+        for (task, demand) in demands.enumerated() { queues[demand.isCPU ? 1 : 0].append(task) }
     }
 
-    /// The next task to start and its slot, or nil when no slot is free, the queue is
+    /// The next task to start and its slots, or nil when nothing fits, the queue is
     /// empty, or the run is stopping. Call until nil after every change.
-    public mutating func nextLaunch() -> (task: Int, slot: Slot)? {
-        guard !isStopping, nextQueued < taskCount, let slot = pool.acquire() else { return nil }
-        let task = nextQueued
-        nextQueued += 1
-        states[task] = .running(slot)
-        runningCount += 1
-        return (task, slot)
+    public mutating func nextLaunch(now: UInt64 = 0) -> (task: Int, slots: [Slot])? {
+        guard !isStopping else { return nil }
+        waitingOnMemory = false
+        for queue in 0..<2 {
+            while heads[queue] < queues[queue].count, states[queues[queue][heads[queue]]] != .queued { heads[queue] += 1 }
+        }
+        // The queue whose first task came first in the task order goes first.
+        let cpuFirst = heads[1] < queues[1].count && (heads[0] == queues[0].count || queues[1][heads[1]] < queues[0][heads[0]])
+        for queue in cpuFirst ? [1, 0] : [0, 1] {
+            switch Self.place(queues[queue][heads[queue]...], states: states, demands: demands, pool: &pool, memory: memory, now: now) {
+            case .launch(let task, let slots):
+                states[task] = .running(slots)
+                runningCount += 1
+                let gpus = slots.compactMap { if case .gpu(let position) = $0.device { return position }; return nil }
+                memory?.promise(task: task, gpus: gpus, amountMiB: demands[task].memoryMiB, now: now)
+                return (task, slots)
+            case .wait(let onMemory):
+                if queue == 0 { waitingOnMemory = onMemory }
+            }
+        }
+        return nil
     }
 
-    /// Records the end of a running task, frees its slot, and returns its k.
+    /// Borrows `states` only for the decision, so recording the launch does not copy it.
+    private static func place(_ queue: ArraySlice<Int>, states: [TaskState], demands: [Demand], pool: inout SlotPool,
+                              memory: MemoryGate?, now: UInt64) -> Placer.Decision {
+        let waiting = queue.lazy.filter { states[$0] == .queued }.map { (key: $0, demand: demands[$0]) }
+        return Placer.next(waiting, pool: &pool, memory: memory, now: now)
+    }
+
+    /// Records the end of a running task, frees its slots, and returns its k.
     @discardableResult
     public mutating func taskEnded(_ task: Int, status: TaskStatus) -> Int {
-        guard case .running(let slot) = states[task] else {
+        guard case .running(let slots) = states[task] else {
             preconditionFailure("task \(task) ended but was not running")
         }
-        pool.release(slot)
+        for slot in slots { pool.release(slot) }
+        memory?.taskEnded(task)
         states[task] = .ended(status)
         runningCount -= 1
         endedCount += 1
         return endedCount
     }
 
+    /// A new nvidia-smi reading of each GPU's memory.
+    public mutating func recordMemory(_ readings: [Int: MemoryGate.Reading], now: UInt64) {
+        memory?.record(readings, now: now)
+    }
+
+    /// Whether a placement decision waits on memory that only a reading can tell: a GPU
+    /// task that asks for memory is first in line and some GPU has a free slot.
+    public var wantsMemoryReading: Bool {
+        guard !isStopping, memory != nil,
+              let head = queues[0][heads[0]...].first(where: { states[$0] == .queued }), demands[head].memoryMiB > 0
+        else { return false }
+        return pool.devices.contains { $0 != .cpu && pool.free(on: $0) > 0 }
+    }
+
     /// Start nothing more; running tasks still end through `taskEnded`.
     public mutating func stop() { isStopping = true }
 
     /// Nothing runs and nothing more will start.
-    public var isDone: Bool { runningCount == 0 && (isStopping || nextQueued == taskCount) }
+    public var isDone: Bool { runningCount == 0 && (isStopping || endedCount == taskCount) }
 
     /// Tasks that never started (left in the queue by `stop()`).
-    public var notStarted: Range<Int> { nextQueued..<taskCount }
+    public var notStarted: [Int] { states.indices.filter { states[$0] == .queued } }
 
-    /// The next `count` tasks to start, in order (none once stopping).
-    public func upcoming(_ count: Int) -> Range<Int> {
-        isStopping ? nextQueued..<nextQueued : nextQueued..<min(taskCount, nextQueued + count)
+    /// The next `count` tasks of each queue, likely to start next (none once stopping).
+    public func upcoming(_ count: Int) -> [Int] {
+        guard !isStopping else { return [] }
+        var found: [Int] = []
+        for queue in 0..<2 {
+            var index = heads[queue]
+            let limit = found.count + count
+            while index < queues[queue].count && found.count < limit {
+                if states[queues[queue][index]] == .queued { found.append(queues[queue][index]) }
+                index += 1
+            }
+        }
+        return found
     }
 
     public func count(of status: TaskStatus) -> Int {

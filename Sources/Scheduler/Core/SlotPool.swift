@@ -44,6 +44,21 @@ public struct SlotPool: Sendable {
 
     public var count: Int { slots.count }
 
+    /// The devices that have slots, in the order given.
+    public var devices: [Device] { deviceOrder }
+
+    public func capacity(of device: Device) -> Int { capacity[device, default: 0] }
+
+    public func free(on device: Device) -> Int { capacity[device, default: 0] - busy[device, default: 0] }
+
+    /// Takes a free slot on `device`, if it has one.
+    public mutating func take(on device: Device) -> Slot? {
+        guard let index = slots.indices.first(where: { !taken[$0] && slots[$0].device == device }) else { return nil }
+        taken[index] = true
+        busy[device, default: 0] += 1
+        return slots[index]
+    }
+
     /// Takes a free slot on the device with the most free slots (ties: the first device),
     /// so load spreads across GPUs instead of stacking on GPU 0.
     public mutating func acquire() -> Slot? {

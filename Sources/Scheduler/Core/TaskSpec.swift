@@ -16,26 +16,41 @@ public struct TaskSpec: Sendable {
     public let logPath: String
     /// Where a `--commands` line came from (`FILE:LINE`): what makes it one queue task.
     public let source: String?
+    /// What it holds while it runs (from the config's `resources:`).
+    public let demand: Demand
+    /// An MPI task runs under a launcher: its resolved path and the words before the
+    /// runner (`mpiexec -np 4`).
+    public let launcher: (program: String, words: [String])?
 
-    public init(label: String, program: String, command: Command, config: ConfigIdentity?, logPath: String, source: String? = nil) {
+    public init(label: String, program: String, command: Command, config: ConfigIdentity?, logPath: String, source: String? = nil,
+                demand: Demand, launcher: (program: String, words: [String])? = nil) {
         self.label = label
         self.program = program
         self.command = command
         self.config = config
         self.logPath = logPath
         self.source = source
+        self.demand = demand
+        self.launcher = launcher
     }
+
+    /// The file to exec: the launcher, if any, else the program.
+    public var executable: String { launcher?.program ?? program }
 
     /// The argv for a launch on `slot`; `gpu` is the CUDA_VISIBLE_DEVICES value (empty on the CPU).
     public func argv(gpu: String, slot: Int) -> [String] {
+        let argv: [String]
         switch command {
         case .words(let words):
-            return words
+            argv = words
         case .runner(let template, var values):
             values.gpu = gpu
             values.slot = slot
-            return template.expand(values)
+            argv = template.expand(values)
         }
+        // The launcher starts the runner by path: runone lives beside multirun, not on PATH.
+        guard let launcher else { return argv }
+        return launcher.words + [program] + argv.dropFirst()
     }
 }
 

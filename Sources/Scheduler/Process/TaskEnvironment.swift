@@ -9,17 +9,27 @@ enum TaskEnvironment {
         CStringArray(Environment.entries().filter { entry in !ours.contains { entry.hasPrefix($0) } })
     }
 
-    /// The CUDA_VISIBLE_DEVICES value for `slot`: its GPU's id, or empty on the CPU.
-    static func gpu(for slot: Slot, ids: [String]?) -> String {
-        if case .gpu(let position) = slot.device, let ids { return ids[position] }
-        return ""
+    /// The CUDA_VISIBLE_DEVICES value for a task on `slots`: its GPUs' ids, comma-separated,
+    /// or empty on the CPU (GPUs hidden).
+    static func gpu(for slots: [Slot], ids: [String]?) -> String {
+        guard let ids else { return "" }
+        return slots.compactMap { slot -> String? in
+            if case .gpu(let position) = slot.device { return ids[position] }
+            return nil
+        }.joined(separator: ",")
     }
 
-    /// The per-task variables; `ids` is nil in CPU mode (GPUs hidden, no device order).
-    static func variables(slot: Slot, ids: [String]?, config: String?, output: String?) -> [String] {
-        let gpu = gpu(for: slot, ids: ids)
-        var variables = ["CUDA_VISIBLE_DEVICES=\(gpu)", "MULTIRUN_SLOT=\(slot.number)", "MULTIRUN_GPU=\(gpu)"]
-        if ids != nil { variables.append("CUDA_DEVICE_ORDER=PCI_BUS_ID") }
+    /// `gpu0`, `gpu0+gpu2`, or `cpu`: where a task ran, for summaries.
+    static func deviceName(_ slots: [Slot]) -> String {
+        slots.first?.device == .cpu ? "cpu" : slots.map(\.device.description).joined(separator: "+")
+    }
+
+    /// The per-task variables. GPU tasks also get CUDA_DEVICE_ORDER=PCI_BUS_ID, so CUDA
+    /// numbers GPUs as nvidia-smi does; CPU tasks get no GPU at all.
+    static func variables(slots: [Slot], ids: [String]?, config: String?, output: String?) -> [String] {
+        let gpu = gpu(for: slots, ids: ids)
+        var variables = ["CUDA_VISIBLE_DEVICES=\(gpu)", "MULTIRUN_SLOT=\(slots.first?.number ?? 0)", "MULTIRUN_GPU=\(gpu)"]
+        if !gpu.isEmpty { variables.append("CUDA_DEVICE_ORDER=PCI_BUS_ID") }
         if let config { variables.append("MULTIRUN_CONFIG=\(config)") }
         if let output { variables.append("MULTIRUN_OUTPUT=\(output)") }
         return variables

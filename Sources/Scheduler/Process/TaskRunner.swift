@@ -11,18 +11,21 @@ public final class TaskRunner {
         public var timeout: Double?
         public var grace: Double
         public var runID: String
+        /// Reads GPU memory for the free-memory gate; nil when no task asks for memory.
+        public var memoryProbe: MemoryProbe?
 
-        public init(gpuIDs: [String]?, timeout: Double?, grace: Double, runID: String) {
+        public init(gpuIDs: [String]?, timeout: Double?, grace: Double, runID: String, memoryProbe: MemoryProbe? = nil) {
             self.gpuIDs = gpuIDs
             self.timeout = timeout
             self.grace = grace
             self.runID = runID
+            self.memoryProbe = memoryProbe
         }
     }
 
     private struct Running {
         let task: Int
-        let slot: Slot
+        let slots: [Slot]
         let command: String
         let startMonotonic: UInt64
         let startWall: Int64
@@ -45,6 +48,12 @@ public final class TaskRunner {
     /// happens while tasks run instead of between one task's end and the next one's start.
     private var preparedLogs: [Int: Int32] = [:]
     private var stopSignal: Int32?
+    /// The memory gate's polling: when nvidia-smi was last read, how long to wait before
+    /// reading again while the first task in line waits for memory (doubling up to 30 s),
+    /// and whether a task ended since (its memory may be free now).
+    private var memoryReadAt: UInt64?
+    private var memoryRetry: UInt64 = 1_000_000_000
+    private var endedSinceMemoryRead = false
 
     public init(tasks: [TaskSpec], pool: SlotPool, settings: Settings, reporter: RunReporter,
                 signals: SignalChannel) throws(SystemError) {
@@ -53,7 +62,8 @@ public final class TaskRunner {
         self.reporter = reporter
         self.signals = signals
         self.spawner = try Spawner()
-        self.dispatcher = Dispatcher(taskCount: tasks.count, pool: pool)
+        self.dispatcher = Dispatcher(demands: tasks.map(\.demand), pool: pool,
+                                     memory: settings.memoryProbe == nil ? nil : MemoryGate())
         self.timers = ProcessGroupTimers(grace: settings.grace)
         // What we set per task replaces anything inherited under the same name.
         self.baseEnvironment = TaskEnvironment.inherited()
@@ -92,20 +102,60 @@ public final class TaskRunner {
 
     private func waitForEvents() {
         var entry = pollfd(fd: signals.fd, events: Int16(POLLIN), revents: 0)
-        _ = poll(&entry, 1, timers.pollTimeout(now: Clock.monotonic()))
+        let now = Clock.monotonic()
+        var timeout = timers.pollTimeout(now: now)
+        // Waiting for memory held outside multirun: read nvidia-smi again after a backoff.
+        if dispatcher.waitingOnMemory, let readAt = memoryReadAt {
+            let due = readAt + memoryRetry
+            let wait = due <= now ? 0 : Int32((due - now + 999_999) / 1_000_000)
+            timeout = timeout < 0 ? wait : min(timeout, wait)
+        }
+        _ = poll(&entry, 1, timeout)
+    }
+
+    /// Reads GPU memory when a placement waits on it: the first GPU task in line asks for
+    /// memory and a slot is free. At most every 200 ms after a task ends, else after the
+    /// backoff; never while nothing waits.
+    private func readMemoryIfDue() -> Bool {
+        guard let probe = settings.memoryProbe, dispatcher.wantsMemoryReading else { return false }
+        let now = Clock.monotonic()
+        if let readAt = memoryReadAt {
+            let sinceRead = now - readAt
+            guard (endedSinceMemoryRead && sinceRead >= 200_000_000) || sinceRead >= memoryRetry else { return false }
+        }
+        do {
+            dispatcher.recordMemory(try probe.read(), now: now)
+        } catch {
+            reporter.line("Cannot read GPU memory (\(error)); trying again in \(memoryRetry / 1_000_000_000) s")
+        }
+        memoryReadAt = now
+        endedSinceMemoryRead = false
+        return true
     }
 
     // MARK: - Starting
 
     private func launchWhatFits() {
-        while let (task, slot) = dispatcher.nextLaunch() { launch(task, on: slot) }
+        let read = readMemoryIfDue()
+        let now = Clock.monotonic()
+        var launched = false
+        while let (task, slots) = dispatcher.nextLaunch(now: now) {
+            launch(task, on: slots)
+            launched = true
+        }
+        if launched || !dispatcher.waitingOnMemory {
+            memoryRetry = 1_000_000_000
+        } else if read {
+            // This reading did not let the first in line start: wait longer for the next.
+            memoryRetry = min(memoryRetry * 2, 30_000_000_000)
+        }
     }
 
-    private func launch(_ task: Int, on slot: Slot) {
+    private func launch(_ task: Int, on slots: [Slot]) {
         let spec = tasks[task]
-        let argv = spec.argv(gpu: TaskEnvironment.gpu(for: slot, ids: settings.gpuIDs), slot: slot.number)
+        let argv = spec.argv(gpu: TaskEnvironment.gpu(for: slots, ids: settings.gpuIDs), slot: slots[0].number)
         let command = spec.display(argv)
-        let extra = TaskEnvironment.variables(slot: slot, ids: settings.gpuIDs, config: spec.config?.path, output: spec.config?.resultsFolder)
+        let extra = TaskEnvironment.variables(slots: slots, ids: settings.gpuIDs, config: spec.config?.path, output: spec.config?.resultsFolder)
             + ["MULTIRUN_TASK=\(task + 1)/\(tasks.count)", "MULTIRUN_RUN_ID=\(settings.runID)"]
         let startWall = Clock.wall()
         let startMonotonic = Clock.monotonic()
@@ -113,14 +163,14 @@ public final class TaskRunner {
             let logFD = try preparedLogs.removeValue(forKey: task) ?? openLog(spec.logPath)
             defer { close(logFD) }
             let environment = CStringArray(baseEnvironment, adding: extra)
-            let pid = try spawner.spawn(path: spec.program, argv: argv, environment: environment, stdout: logFD, stderr: logFD)
-            running[pid] = Running(task: task, slot: slot, command: command, startMonotonic: startMonotonic, startWall: startWall)
+            let pid = try spawner.spawn(path: spec.executable, argv: argv, environment: environment, stdout: logFD, stderr: logFD)
+            running[pid] = Running(task: task, slots: slots, command: command, startMonotonic: startMonotonic, startWall: startWall)
             timers.started(pid, now: startMonotonic, timeout: settings.timeout)
             reporter.started(spec)
         } catch {
             var record = TaskRecord(number: task + 1, config: spec.config?.path, command: command, status: .failed)
-            record.device = slot.device
-            record.slot = slot.number
+            record.device = TaskEnvironment.deviceName(slots)
+            record.slot = slots[0].number
             record.startWall = startWall
             record.endWall = startWall
             record.duration = 0
@@ -173,8 +223,8 @@ public final class TaskRunner {
         let spec = tasks[entry.task]
         let status = exit.status(timedOut: entry.timedOut, interrupted: entry.interrupted)
         var record = TaskRecord(number: entry.task + 1, config: spec.config?.path, command: entry.command, status: status)
-        record.device = entry.slot.device
-        record.slot = entry.slot.number
+        record.device = TaskEnvironment.deviceName(entry.slots)
+        record.slot = entry.slots[0].number
         record.pid = pid
         record.startWall = entry.startWall
         record.endWall = Clock.wall()
@@ -182,6 +232,7 @@ public final class TaskRunner {
         record.exit = exit
         record.logPath = spec.logPath
         let k = dispatcher.taskEnded(entry.task, status: status)
+        endedSinceMemoryRead = true
         reporter.ended(record, spec: spec, k: k)
     }
 

@@ -203,9 +203,9 @@ public final class QueueScheduler {
     private func launch(_ task: QueueTask, on slot: Slot) throws(SystemError) {
         let number = (state[task.id]?.attempts ?? 0) + 1
         try commit([.started(id: task.id, attempt: number, device: slot.device.description, slot: slot.number, pid: 0, time: Clock.wall())])
-        let gpu = TaskEnvironment.gpu(for: slot, ids: settings.gpuIDs)
+        let gpu = TaskEnvironment.gpu(for: [slot], ids: settings.gpuIDs)
         let argv = task.argv.map { $0.replacing("{gpu}", with: gpu).replacing("{slot}", with: String(slot.number)) }
-        let extra = TaskEnvironment.variables(slot: slot, ids: settings.gpuIDs, config: task.config, output: task.output)
+        let extra = TaskEnvironment.variables(slots: [slot], ids: settings.gpuIDs, config: task.config, output: task.output)
             + ["MULTIRUN_TASK=\(task.id)", "MULTIRUN_ATTEMPT=\(number)"]
         let supervisorArgv = [settings.supervisor, Supervisor.command, folder.exitRecord(task.id, number),
                               folder.log(task.id, number), task.cwd, "--"] + argv

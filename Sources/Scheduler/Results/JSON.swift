@@ -13,6 +13,7 @@ public enum JSON: Equatable, Sendable {
 
     public static func optional(_ value: Int32?) -> JSON { value.map { .int(Int64($0)) } ?? .null }
     public static func optional(_ value: String?) -> JSON { value.map { .string($0) } ?? .null }
+    public static func optional(_ value: Int?) -> JSON { value.map { .int(Int64($0)) } ?? .null }
 
     /// Compact, one line (for JSONL), or indented by two spaces.
     public func encoded(pretty: Bool = false) -> String {

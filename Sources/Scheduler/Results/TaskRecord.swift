@@ -3,7 +3,8 @@ public struct TaskRecord: Sendable {
     public var number: Int
     public var config: String?
     public var command: String
-    public var device: Device?
+    /// Where it ran: `gpu1`, `gpu0+gpu2` for a 2-GPU task, or `cpu`.
+    public var device: String?
     public var slot: Int?
     public var pid: Int32?
     public var startWall: Int64?
@@ -32,7 +33,7 @@ public struct TaskRecord: Sendable {
             ("task", .int(Int64(number))),
             ("config", .optional(config)),
             ("command", .string(command)),
-            ("device", .optional(device?.description)),
+            ("device", .optional(device)),
             ("slot", slot.map { .int(Int64($0)) } ?? .null),
             ("pid", .optional(pid)),
             ("start", .optional(startWall.map(Clock.iso8601))),
@@ -48,7 +49,7 @@ public struct TaskRecord: Sendable {
 
     public var csvRow: String {
         let fields: [String] = [
-            String(number), config ?? "", command, device?.description ?? "", slot.map(String.init) ?? "",
+            String(number), config ?? "", command, device ?? "", slot.map(String.init) ?? "",
             pid.map(String.init) ?? "", startWall.map(Clock.iso8601) ?? "", endWall.map(Clock.iso8601) ?? "",
             duration.map { String(($0 * 1000).rounded() / 1000) } ?? "", exit.exitCode.map(String.init) ?? "",
             exit.signal.map(String.init) ?? "", status.rawValue, logPath ?? "", error ?? "",
