@@ -149,6 +149,23 @@ struct PlacementTests {
         #expect(run.result.stdout.contains("The process finished: fake-mpiexec -np 2 ./task.sh configs/e/m.yaml"))
     }
 
+    static let hasOpenMPI = FileManager.default.isExecutableFile(atPath: "/usr/bin/mpiexec")
+
+    /// Real OpenMPI (.ci/run installs Debian's openmpi-bin): the runner runs as K ranks.
+    @Test(.enabled(if: hasOpenMPI, "needs /usr/bin/mpiexec (apt-get install openmpi-bin)"))
+    func realOpenMPIRunsTheRunnerAsKRanks() throws {
+        let project = try project(configs: ["m": "resources:\n  mpi: {np: 2}\n"])
+        try project.write("rank.sh", "#!/bin/sh\necho \"rank=${OMPI_COMM_WORLD_RANK} of ${OMPI_COMM_WORLD_SIZE} $1\"\n", executable: true)
+        // OpenMPI refuses to run as root (CI) unless told it may.
+        let result = try multirun(["-c", "e/", "-check", "false", "-gpu", "false", "-d", "2", "--runner", "./rank.sh {config}"], in: project,
+                                  environment: ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("The process finished: mpiexec -np 2 ./rank.sh configs/e/m.yaml [1/1]"))
+        let run = try #require(project.runFolders().last)
+        let log = try project.read("results/runs/\(run)/logs/configs/e/m.yaml.log")
+        #expect(log.contains("rank=0 of 2 configs/e/m.yaml") && log.contains("rank=1 of 2 configs/e/m.yaml"), "log: \(log)")
+    }
+
     // MARK: - Free-memory gate
 
     @Test func promisedMemoryIsNotHandedOutTwice() throws {
