@@ -1,18 +1,13 @@
 /// Reads each GPU's total and used memory with nvidia-smi, by position in the run's
 /// device list, for the free-memory gate.
 public struct MemoryProbe: Sendable {
-    /// The nvidia-smi UUID of each device position.
-    let uuids: [String]
+    /// The nvidia-smi UUID of each device position; nil where nvidia-smi has no reading
+    /// (a MIG instance, an entry it does not list). `Placement` refuses a memory request
+    /// when such a device has slots.
+    let uuids: [String?]
 
-    /// Nil when some device has no nvidia-smi reading (a MIG instance, an entry nvidia-smi
-    /// does not list): the gate cannot work there.
-    public init?(_ universe: DeviceUniverse) {
-        var uuids: [String] = []
-        for entry in universe.entries {
-            guard let gpu = entry.gpu, !entry.id.hasPrefix("MIG-") else { return nil }
-            uuids.append(gpu.uuid)
-        }
-        self.uuids = uuids
+    public init(_ universe: DeviceUniverse) {
+        uuids = universe.entries.map { $0.id.hasPrefix("MIG-") ? nil : $0.gpu?.uuid }
     }
 
     public func read() throws(UsageError) -> [Int: MemoryGate.Reading] {
@@ -21,7 +16,7 @@ public struct MemoryProbe: Sendable {
         }
         var readings: [Int: MemoryGate.Reading] = [:]
         for (position, uuid) in uuids.enumerated() {
-            if let gpu = gpus.first(where: { $0.uuid == uuid }) {
+            if let uuid, let gpu = gpus.first(where: { $0.uuid == uuid }) {
                 readings[position] = MemoryGate.Reading(totalMiB: gpu.memoryTotalMiB, usedMiB: gpu.memoryUsedMiB)
             }
         }

@@ -104,9 +104,11 @@ public final class TaskRunner {
         var entry = pollfd(fd: signals.fd, events: Int16(POLLIN), revents: 0)
         let now = Clock.monotonic()
         var timeout = timers.pollTimeout(now: now)
-        // Waiting for memory held outside multirun: read nvidia-smi again after a backoff.
-        if dispatcher.waitingOnMemory, let readAt = memoryReadAt {
-            let due = readAt + memoryRetry
+        // Waiting for memory: read nvidia-smi at once if it was never read, soon after a
+        // task ended (its memory may be free), else after the backoff (memory held outside).
+        if dispatcher.waitingOnMemory {
+            let readAt = memoryReadAt ?? 0
+            let due = readAt + (endedSinceMemoryRead ? min(memoryRetry, 200_000_000) : memoryRetry)
             let wait = due <= now ? 0 : Int32((due - now + 999_999) / 1_000_000)
             timeout = timeout < 0 ? wait : min(timeout, wait)
         }
