@@ -128,9 +128,23 @@ done
     if [[ $R -gt 1 ]]; then
         echo "## Scale (bench/scale.sh, N = 100,000)"
         echo
+        scale=$(bash "$ROOT/bench/scale.sh" 2>&1 | grep -v '^building')
         echo '```'
-        bash "$ROOT/bench/scale.sh" 2>&1 | grep -v '^building'
+        echo "$scale"
         echo '```'
+        echo
+        # value LABEL: the number after the colon on the line that starts with LABEL.
+        value() { echo "$scale" | awk -v p="$1" 'index($0, p) == 1 { sub(/.*: /, ""); print $1; exit }'; }
+        check() { awk -v v="$1" -v t="$2" 'BEGIN { print (v != "" && v + 0 <= t + 0) ? "✓" : "✗" }'; }
+        sel=$(value "select by regex") sub=$(value "submit 10000 into") st=$(value "status on 100000 while") \
+            st1=$(value "status on 110000, no scheduler, first") rss=$(value "scheduler RSS")
+        echo "| scale target | multirun |"
+        echo "|---|---|"
+        echo "| 100,000 configs selected ≤ 1 s | $sel s $(check "$sel" 1) |"
+        echo "| 10,000 submits into 100,000 ≤ 1 s | $sub s $(check "$sub" 1) |"
+        echo "| status ≤ 100 ms (scheduler running; it keeps a snapshot) | $st s $(check "$st" 0.1) |"
+        echo "| status with no scheduler, first call (folds the journal) | $st1 s $(check "$st1" 0.1) |"
+        echo "| RSS ≤ 64 MB with 100,000 queued | $rss MB $(check "$rss" 64) |"
         echo
     fi
     echo "## Commands (\$WORK is a temporary folder; each run writes its results into a folder of its own)"
