@@ -197,6 +197,61 @@ struct PlacementTests {
         #expect(project.nvidiaSMICalls < 12, "nvidia-smi was read \(project.nvidiaSMICalls) times")
     }
 
+    // MARK: - The daemon
+
+    func submit(_ project: Project, _ extra: [String] = []) throws {
+        let result = try multirun(["submit", "-c", "e/", "--runner", "./task.sh {config}"] + extra, in: project)
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+
+    @Test func theDaemonPlacesSubmittedResourcesByTheSameRule() throws {
+        var configs = ["c-1": "resources:\n  device: cpu\n"]
+        for i in 1...6 { configs["t-\(i)"] = i == 3 ? "resources:\n  gpus: 2\n" : "n: \(i)\n" }
+        let project = try project(configs: configs)
+        try submit(project)
+        let events = try FIFO(project.path("events"))
+        let gate = try FIFO(project.path("gate"))
+        let daemon = try Launched(Binaries.multirun, ["daemon", "-d", "1", "1", "--cpu-slots", "1", "--exit-when-idle"], in: project,
+                                  environment: ["EVENTS": events.path, "GATE": gate.path])
+        let first = try events.lines(until: 3) { $0.hasPrefix("start") }
+        gate.send(lines: 7)
+        let done = intervals(from: first + (try events.lines(until: 14 - first.count) { _ in true }))
+        let result = daemon.finish()
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(Set(starts(first).map(\.label)) == ["configs/e/c-1.yaml", "configs/e/t-1.yaml", "configs/e/t-2.yaml"])
+        #expect(done.first { $0.label.hasSuffix("c-1.yaml") }?.device == "", "the CPU task sees no GPU")
+        let big = try #require(done.first { $0.label.hasSuffix("t-3.yaml") })
+        #expect(big.device == "0,1")
+        for other in done where other.pid != big.pid && other.label.contains("/t-") {
+            #expect(other.end <= big.start || other.start >= big.end, "\(other.label) overlaps the 2-GPU task")
+        }
+        #expect(done.filter { task in (4...6).contains { task.label.hasSuffix("t-\($0).yaml") } }.allSatisfy { $0.start >= big.end })
+    }
+
+    @Test func theDaemonFailsATaskItCanNeverPlaceAndRunsTheRest() throws {
+        let project = try project(configs: ["a": "resources:\n  gpus: 3\n", "b": "n: 2\n"])
+        try submit(project)
+        let events = try FIFO(project.path("events"))
+        let result = try multirun(["daemon", "-d", "1", "1", "--exit-when-idle"], in: project, environment: ["EVENTS": events.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let log = try project.read(".multirun/scheduler.log")
+        #expect(log.contains("resources.gpus 3, but this run has 2 GPU(s) with slots"), "\(log)")
+        let status = try multirun(["status", "--json"], in: project)
+        #expect(status.stdout.contains("\"failed\":1") && status.stdout.contains("\"succeeded\":1"), "\(status.stdout)")
+    }
+
+    @Test func aSubmittedMPITaskRunsUnderTheLauncherFoundAtSubmit() throws {
+        let project = try project(configs: ["m": "resources:\n  mpi: {np: 2}\n"])
+        try project.write("bin/fake-mpiexec", "#!/bin/sh\necho \"$@\" > \"$(dirname \"$0\")/launcher.args\"\nshift 2\nexec \"$@\"\n", executable: true)
+        try submit(project, ["--mpi-launcher", "fake-mpiexec"])
+        let events = try FIFO(project.path("events"))
+        let result = try multirun(["daemon", "-gpu", "false", "-d", "2", "--exit-when-idle"], in: project, environment: ["EVENTS": events.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let arguments = try project.read("bin/launcher.args").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(arguments.hasPrefix("-np 2 /") && arguments.hasSuffix("/task.sh configs/e/m.yaml"), "got: \(arguments)")
+        #expect(try project.read(".multirun/scheduler.log").contains("The process finished: fake-mpiexec -np 2 ./task.sh configs/e/m.yaml [1/1]"))
+    }
+
     // MARK: - Bad input
 
     @Test(arguments: [
@@ -211,7 +266,7 @@ struct PlacementTests {
         (["-d", "1"], "n: 1\n", ["CUDA_VISIBLE_DEVICES": "7"], "CUDA_VISIBLE_DEVICES=7: nvidia-smi lists no GPU '7'"),
         (["-d", "1"], "n: 1\n", ["CUDA_VISIBLE_DEVICES": ""], "CUDA_VISIBLE_DEVICES= hides every GPU"),
         (["-d", "1", "1", "--min-free-mem", "lots"], "n: 1\n", [:], "--min-free-mem: 'lots' is not a size"),
-        (["-d", "1", "--min-free-mem", "1GiB"], "n: 1\n", ["CUDA_VISIBLE_DEVICES": "MIG-aaaa"], "nvidia-smi reports no memory for GPU 'MIG-aaaa'"),
+        (["-d", "1", "--min-free-mem", "1GiB"], "n: 1\n", ["CUDA_VISIBLE_DEVICES": "MIG-aaaa"], "nvidia-smi reports no memory for a GPU with slots"),
         (["-d", "1", "--cvd", "name"], "n: 1\n", [:], "--cvd: 'name' is not index or uuid"),
     ])
     func badResourcesStartNothing(_ arguments: [String], _ config: String, _ environment: [String: String], _ message: String) throws {

@@ -35,7 +35,7 @@ enum HelpText {
       --mpi-launcher 'CMD'      Launcher for resources.mpi (default: mpiexec); -np K is added.
       devices [--json]          Print the GPUs as multirun sees them, with their slots.
 
-    RESOURCES (a config's own needs, one-shot runs):
+    RESOURCES (a config's own needs; one-shot runs and the daemon):
       resources:
         gpus: 2                 2 GPUs at once (one slot on each); CUDA_VISIBLE_DEVICES=a,b
         device: cpu             The CPU pool (--cpu-slots), never a GPU slot

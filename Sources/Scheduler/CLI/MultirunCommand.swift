@@ -55,7 +55,7 @@ public enum MultirunCommand {
             runner = try TaskRunner(
                 tasks: plan.tasks, pool: placement.pool,
                 settings: .init(gpuIDs: placement.gpuIDs, timeout: options.timeout, grace: options.grace, runID: runID,
-                                memoryProbe: placement.memoryProbe(for: plan.tasks)),
+                                memoryProbe: placement.memoryProbe(for: plan.tasks.map(\.demand))),
                 reporter: reporter, signals: signals)
         } catch {
             throw UsageError("cannot start the run: \(error)")
@@ -111,11 +111,19 @@ struct Placement {
     let gpuIDs: [String]?
     /// The GPUs as found (nil in CPU mode).
     let universe: DeviceUniverse?
-    let options: Options
+    let policy: DemandPolicy
 
     static func make(_ options: Options) throws(UsageError) -> Placement {
         guard options.gpu else {
-            return Placement(pool: SlotPool(capacities: [(.cpu, options.slots?.first ?? 1)]), gpuIDs: nil, universe: nil, options: options)
+            if options.cpuSlots != nil {
+                throw UsageError("--cpu-slots adds a CPU pool to a GPU run; with -gpu false, -d N already sets the CPU slots")
+            }
+            if options.minFreeMemMiB != nil {
+                throw UsageError("--min-free-mem gates GPU tasks; with -gpu false nothing runs on a GPU")
+            }
+            let pool = SlotPool(capacities: [(.cpu, options.slots?.first ?? 1)])
+            let policy = DemandPolicy(gpuMode: false, usableGPUs: 0, cpuSlots: pool.capacity(of: .cpu), defaultMemoryMiB: 0, largestMemoryMiB: nil)
+            return Placement(pool: pool, gpuIDs: nil, universe: nil, policy: policy)
         }
         let universe = try DeviceUniverse.make(inherited: Environment.value("CUDA_VISIBLE_DEVICES"), gpus: GPUInventory.discover())
         let count = universe.entries.count
@@ -126,63 +134,24 @@ struct Placement {
         }
         var capacities = slots.enumerated().map { (device: Device.gpu($0.offset), slots: $0.element) }
         capacities.append((device: .cpu, slots: options.cpuSlots ?? 0))
-        let placement = Placement(pool: SlotPool(capacities: capacities), gpuIDs: try universe.ids(options.cvd), universe: universe, options: options)
-        if let memory = options.minFreeMemMiB { try placement.checkMemory(memory, asked: "--min-free-mem \(ByteSize.describe(mebibytes: memory))") }
-        return placement
-    }
-
-    /// The GPU positions that have slots.
-    var gpuPositions: [Int] {
-        pool.devices.compactMap { if case .gpu(let position) = $0 { return position }; return nil }
+        let pool = SlotPool(capacities: capacities)
+        // The gate needs a reading for every GPU that has slots.
+        let used = slots.indices.filter { slots[$0] > 0 }.map { universe.entries[$0] }
+        let readable = used.allSatisfy { $0.gpu != nil && !$0.id.hasPrefix("MIG-") }
+        let policy = DemandPolicy(gpuMode: true, usableGPUs: used.count, cpuSlots: pool.capacity(of: .cpu),
+                                  defaultMemoryMiB: options.minFreeMemMiB ?? 0,
+                                  largestMemoryMiB: readable ? used.compactMap { $0.gpu?.memoryTotalMiB }.max() : nil)
+        if let memory = options.minFreeMemMiB { try policy.checkMemory(memory, asked: "--min-free-mem \(ByteSize.describe(mebibytes: memory))") }
+        return Placement(pool: pool, gpuIDs: try universe.ids(options.cvd), universe: universe, policy: policy)
     }
 
     /// Reads GPU memory for the gate, when some task asks for free memory.
-    func memoryProbe(for tasks: [TaskSpec]) -> MemoryProbe? {
-        guard let universe, tasks.contains(where: { $0.demand.memoryMiB > 0 }) else { return nil }
+    func memoryProbe(for demands: [Demand]) -> MemoryProbe? {
+        guard let universe, demands.contains(where: { $0.memoryMiB > 0 }) else { return nil }
         return MemoryProbe(universe)
     }
 
-    /// What a task with `resources` holds while it runs; `config` names it in errors.
     func demand(_ resources: TaskResources, config: String) throws(UsageError) -> Demand {
-        let cpuCapacity = pool.capacity(of: .cpu)
-        if resources.cpu || resources.mpiProcesses != nil || universe == nil {
-            let need = resources.mpiProcesses ?? 1
-            let key = resources.mpiProcesses != nil ? "mpi" : "device cpu"
-            if universe == nil, let gpus = resources.gpus {
-                throw UsageError("config \(config): resources.gpus \(gpus) asks for GPUs, but this run is CPU only (-gpu false); drop -gpu false, or the key")
-            }
-            if universe == nil, resources.gpuMemoryMiB != nil {
-                throw UsageError("config \(config): resources.gpu_memory asks for a GPU, but this run is CPU only (-gpu false); drop -gpu false, or the key")
-            }
-            if cpuCapacity == 0 {
-                throw UsageError("config \(config): resources.\(key) runs in the CPU pool, and this run has none; pass --cpu-slots N")
-            }
-            if need > cpuCapacity {
-                throw UsageError("config \(config): resources.mpi.np \(need) needs \(need) CPU slots at once, but the CPU pool has \(cpuCapacity); raise \(universe == nil ? "-d" : "--cpu-slots") to \(need) or more")
-            }
-            return .cpu(need)
-        }
-        let gpus = resources.gpus ?? 1
-        let usable = gpuPositions.count
-        if gpus > usable {
-            throw UsageError("config \(config): resources.gpus \(gpus), but this run has \(usable) GPU(s) with slots; give more GPUs slots with -d, or lower gpus")
-        }
-        let memory = resources.gpuMemoryMiB ?? options.minFreeMemMiB ?? 0
-        if let asked = resources.gpuMemoryMiB {
-            try checkMemory(asked, asked: "config \(config): resources.gpu_memory \(ByteSize.describe(mebibytes: asked))")
-        }
-        return .gpu(gpus, memoryMiB: memory)
-    }
-
-    /// A memory request must be readable (nvidia-smi knows every GPU) and able to fit.
-    private func checkMemory(_ mib: Int, asked: String) throws(UsageError) {
-        guard let universe else { return }
-        for position in gpuPositions where universe.entries[position].gpu == nil || universe.entries[position].id.hasPrefix("MIG-") {
-            throw UsageError("\(asked): nvidia-smi reports no memory for GPU '\(universe.entries[position].id)', so the gate cannot work; drop the request or give that GPU 0 slots with -d")
-        }
-        let largest = gpuPositions.compactMap { universe.entries[$0].gpu?.memoryTotalMiB }.max() ?? 0
-        if mib > largest {
-            throw UsageError("\(asked) is more than any GPU here has (largest: \(ByteSize.describe(mebibytes: largest))); lower it")
-        }
+        try policy.demand(resources, config: config)
     }
 }

@@ -137,12 +137,6 @@ public enum OptionsParser {
         if options.commandsFile != nil && options.runner != nil {
             throw UsageError("--runner applies to configs (-c); with --commands each line is already the whole command")
         }
-        if !options.gpu && options.cpuSlots != nil {
-            throw UsageError("--cpu-slots adds a CPU pool to a GPU run; with -gpu false, -d N already sets the CPU slots")
-        }
-        if !options.gpu && options.minFreeMemMiB != nil {
-            throw UsageError("--min-free-mem gates GPU tasks; with -gpu false nothing runs on a GPU")
-        }
         if !options.gpu, let slots = options.slots, slots.count != 1 {
             let given = slots.map(String.init).joined(separator: " ")
             throw UsageError("-d \(given): in CPU mode (-gpu false) -d takes one value, how many tasks run at once, e.g. -d 3")

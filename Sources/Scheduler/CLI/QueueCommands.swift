@@ -26,9 +26,6 @@ enum QueueCommands {
 
     static func daemon(_ options: Options, _ folder: QueueFolder) throws(UsageError) -> Int32 {
         // Check the slots before touching the queue folder: a bad -d leaves nothing behind.
-        if options.cpuSlots != nil || options.minFreeMemMiB != nil {
-            throw UsageError("\(options.cpuSlots != nil ? "--cpu-slots" : "--min-free-mem") is for one-shot runs; the daemon does not place by resources yet")
-        }
         let placement = try Placement.make(options)
         try folder.prepare()
         let lock: FileLock
@@ -52,7 +49,8 @@ enum QueueCommands {
             let scheduler = try QueueScheduler(
                 folder: folder, pool: placement.pool,
                 settings: .init(gpuIDs: placement.gpuIDs, timeout: options.timeout, grace: options.grace,
-                                exitWhenIdle: options.exitWhenIdle, supervisor: own),
+                                exitWhenIdle: options.exitWhenIdle, supervisor: own, policy: placement.policy,
+                                memoryProbe: placement.universe.map(MemoryProbe.init)),
                 signals: try SignalChannel(), log: log)
             log.line("Scheduler \(getpid()) owns queue \(folder.path) with \(placement.pool.count) slot(s)")
             let code = try scheduler.run()

@@ -47,15 +47,8 @@ struct RunPlan {
                 }
             }
             let resources = try TaskResources.read(bytes, path: path)
-            guard let placement else {
-                if resources != TaskResources() {
-                    throw UsageError("config \(path) has a resources: map, which the daemon does not place yet; run it with a one-shot 'multirun -c' instead")
-                }
-                plan.tasks.append(TaskSpec(label: path, program: program, command: .runner(template, values), config: identity,
-                                           logPath: "\(runFolder)/logs/\(path).log", demand: .gpu()))
-                continue
-            }
-            let demand = try placement.demand(resources, config: path)
+            // A submitted task's demand is decided by the daemon, for its own devices.
+            let demand = try placement?.demand(resources, config: path) ?? .gpu()
             var mpi: (program: String, words: [String])?
             if let np = resources.mpiProcesses {
                 if launcher == nil { launcher = try resolveLauncher(options.mpiLauncher, config: path) }
@@ -63,7 +56,7 @@ struct RunPlan {
             }
             let log = "\(runFolder)/logs/\(path).log"
             plan.tasks.append(TaskSpec(label: path, program: program, command: .runner(template, values), config: identity, logPath: log,
-                                       demand: demand, launcher: mpi))
+                                       demand: demand, launcher: mpi, resources: resources))
         }
         // Skipped rows are numbered after the tasks that run, so task numbers match MULTIRUN_TASK.
         for index in plan.skipped.indices { plan.skipped[index].number = plan.tasks.count + index + 1 }

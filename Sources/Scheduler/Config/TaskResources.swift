@@ -13,6 +13,9 @@ public struct TaskResources: Equatable, Sendable {
 
     public init() {}
 
+    /// Whether the task runs in the CPU pool of a GPU run (`device: cpu`, or MPI).
+    public var wantsCPUPool: Bool { cpu || mpiProcesses != nil }
+
     /// The resources of the config at `path` (its text is `bytes`); none when it has no
     /// `resources:` key. Errors name the config and the key.
     public static func read(_ bytes: [UInt8], path: String) throws(UsageError) -> TaskResources {

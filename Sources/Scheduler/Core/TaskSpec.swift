@@ -21,9 +21,11 @@ public struct TaskSpec: Sendable {
     /// An MPI task runs under a launcher: its resolved path and the words before the
     /// runner (`mpiexec -np 4`).
     public let launcher: (program: String, words: [String])?
+    /// The config's `resources:` as written (what `submit` hands the daemon).
+    public let resources: TaskResources
 
     public init(label: String, program: String, command: Command, config: ConfigIdentity?, logPath: String, source: String? = nil,
-                demand: Demand, launcher: (program: String, words: [String])? = nil) {
+                demand: Demand, launcher: (program: String, words: [String])? = nil, resources: TaskResources = TaskResources()) {
         self.label = label
         self.program = program
         self.command = command
@@ -32,6 +34,7 @@ public struct TaskSpec: Sendable {
         self.source = source
         self.demand = demand
         self.launcher = launcher
+        self.resources = resources
     }
 
     /// The file to exec: the launcher, if any, else the program.

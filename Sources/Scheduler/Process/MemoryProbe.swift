@@ -23,3 +23,62 @@ public struct MemoryProbe: Sendable {
         return readings
     }
 }
+
+/// When the free-memory gate reads nvidia-smi, for the one-shot loop and the daemon alike:
+/// only while a placement waits on it (a task that asks for memory is first in line and a
+/// slot is free). At once the first time; at most every 200 ms after a task ended (its
+/// memory may be free now); else after a backoff of 1 s, doubling up to 30 s while the
+/// task waits for memory held outside multirun. Never while nothing waits.
+final class MemoryPolling {
+    let probe: MemoryProbe
+    private var readAt: UInt64?
+    private var retry: UInt64 = 1_000_000_000
+    private var endedSinceRead = false
+    private static let afterEnd: UInt64 = 200_000_000
+
+    init(probe: MemoryProbe) { self.probe = probe }
+
+    /// Reads when due and `wanted`; returns the readings, or nil when it did not read.
+    /// A failing nvidia-smi counts as a reading of nothing, retried after the backoff.
+    func readIfDue(wanted: Bool, now: UInt64, log: (String) -> Void) -> [Int: MemoryGate.Reading]? {
+        guard wanted else { return nil }
+        if let readAt {
+            let since = now - readAt
+            guard (endedSinceRead && since >= Self.afterEnd) || since >= retry else { return nil }
+        }
+        readAt = now
+        endedSinceRead = false
+        do {
+            return try probe.read()
+        } catch {
+            log("Cannot read GPU memory (\(error)); trying again in \(retry / 1_000_000_000) s")
+            return [:]
+        }
+    }
+
+    /// After a placement round: a start resets the backoff; a reading that let nothing
+    /// start while the first in line waits for memory doubles it.
+    func placed(launched: Bool, waitingOnMemory: Bool, afterReading read: Bool) {
+        if launched || !waitingOnMemory {
+            retry = 1_000_000_000
+        } else if read {
+            retry = min(retry * 2, 30_000_000_000)
+        }
+    }
+
+    func taskEnded() { endedSinceRead = true }
+
+    /// How long the loop may sleep before the next reading is due (ms), while the first in
+    /// line waits for memory; nil when no reading is pending.
+    func timeout(now: UInt64, waitingOnMemory: Bool) -> Int32? {
+        guard waitingOnMemory else { return nil }
+        let due = (readAt ?? 0) + (endedSinceRead ? min(retry, Self.afterEnd) : retry)
+        return due <= now ? 0 : Int32((due - now + 999_999) / 1_000_000)
+    }
+}
+
+/// The sooner of two poll(2) timeouts (-1: none).
+func sooner(_ a: Int32, _ b: Int32?) -> Int32 {
+    guard let b else { return a }
+    return a < 0 ? b : min(a, b)
+}

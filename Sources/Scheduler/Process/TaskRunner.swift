@@ -48,12 +48,8 @@ public final class TaskRunner {
     /// happens while tasks run instead of between one task's end and the next one's start.
     private var preparedLogs: [Int: Int32] = [:]
     private var stopSignal: Int32?
-    /// The memory gate's polling: when nvidia-smi was last read, how long to wait before
-    /// reading again while the first task in line waits for memory (doubling up to 30 s),
-    /// and whether a task ended since (its memory may be free now).
-    private var memoryReadAt: UInt64?
-    private var memoryRetry: UInt64 = 1_000_000_000
-    private var endedSinceMemoryRead = false
+    /// When the free-memory gate reads nvidia-smi; nil when no task asks for memory.
+    private let memoryPolling: MemoryPolling?
 
     public init(tasks: [TaskSpec], pool: SlotPool, settings: Settings, reporter: RunReporter,
                 signals: SignalChannel) throws(SystemError) {
@@ -64,6 +60,7 @@ public final class TaskRunner {
         self.spawner = try Spawner()
         self.dispatcher = Dispatcher(demands: tasks.map(\.demand), pool: pool,
                                      memory: settings.memoryProbe == nil ? nil : MemoryGate())
+        self.memoryPolling = settings.memoryProbe.map(MemoryPolling.init)
         self.timers = ProcessGroupTimers(grace: settings.grace)
         // What we set per task replaces anything inherited under the same name.
         self.baseEnvironment = TaskEnvironment.inherited()
@@ -103,54 +100,22 @@ public final class TaskRunner {
     private func waitForEvents() {
         var entry = pollfd(fd: signals.fd, events: Int16(POLLIN), revents: 0)
         let now = Clock.monotonic()
-        var timeout = timers.pollTimeout(now: now)
-        // Waiting for memory: read nvidia-smi at once if it was never read, soon after a
-        // task ended (its memory may be free), else after the backoff (memory held outside).
-        if dispatcher.waitingOnMemory {
-            let readAt = memoryReadAt ?? 0
-            let due = readAt + (endedSinceMemoryRead ? min(memoryRetry, 200_000_000) : memoryRetry)
-            let wait = due <= now ? 0 : Int32((due - now + 999_999) / 1_000_000)
-            timeout = timeout < 0 ? wait : min(timeout, wait)
-        }
-        _ = poll(&entry, 1, timeout)
-    }
-
-    /// Reads GPU memory when a placement waits on it: the first GPU task in line asks for
-    /// memory and a slot is free. At most every 200 ms after a task ends, else after the
-    /// backoff; never while nothing waits.
-    private func readMemoryIfDue() -> Bool {
-        guard let probe = settings.memoryProbe, dispatcher.wantsMemoryReading else { return false }
-        let now = Clock.monotonic()
-        if let readAt = memoryReadAt {
-            let sinceRead = now - readAt
-            guard (endedSinceMemoryRead && sinceRead >= 200_000_000) || sinceRead >= memoryRetry else { return false }
-        }
-        do {
-            dispatcher.recordMemory(try probe.read(), now: now)
-        } catch {
-            reporter.line("Cannot read GPU memory (\(error)); trying again in \(memoryRetry / 1_000_000_000) s")
-        }
-        memoryReadAt = now
-        endedSinceMemoryRead = false
-        return true
+        let memory = memoryPolling?.timeout(now: now, waitingOnMemory: dispatcher.waitingOnMemory)
+        _ = poll(&entry, 1, sooner(timers.pollTimeout(now: now), memory))
     }
 
     // MARK: - Starting
 
     private func launchWhatFits() {
-        let read = readMemoryIfDue()
         let now = Clock.monotonic()
+        let readings = memoryPolling?.readIfDue(wanted: dispatcher.wantsMemoryReading, now: now) { reporter.line($0) }
+        if let readings { dispatcher.recordMemory(readings, now: now) }
         var launched = false
         while let (task, slots) = dispatcher.nextLaunch(now: now) {
             launch(task, on: slots)
             launched = true
         }
-        if launched || !dispatcher.waitingOnMemory {
-            memoryRetry = 1_000_000_000
-        } else if read {
-            // This reading did not let the first in line start: wait longer for the next.
-            memoryRetry = min(memoryRetry * 2, 30_000_000_000)
-        }
+        memoryPolling?.placed(launched: launched, waitingOnMemory: dispatcher.waitingOnMemory, afterReading: readings != nil)
     }
 
     private func launch(_ task: Int, on slots: [Slot]) {
@@ -234,7 +199,7 @@ public final class TaskRunner {
         record.exit = exit
         record.logPath = spec.logPath
         let k = dispatcher.taskEnded(entry.task, status: status)
-        endedSinceMemoryRead = true
+        memoryPolling?.taskEnded()
         reporter.ended(record, spec: spec, k: k)
     }
 

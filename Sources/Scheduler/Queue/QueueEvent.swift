@@ -22,7 +22,7 @@ public enum QueueEvent: Equatable, Sendable {
                 ("label", .string(task.label)), ("command", .string(task.command)), ("argv", .array(task.argv.map { .string($0) })),
                 ("cwd", .string(task.cwd)), ("config", .optional(task.config)), ("output", .optional(task.output)),
                 ("t", .int(task.submitted)),
-            ])
+            ] + task.resources.fields)
         case .started(let id, let attempt, let device, let slot, let pid, let time):
             return .object([("e", .string("started")), ("id", .string(id)), ("attempt", .int(Int64(attempt))),
                             ("device", .string(device)), ("slot", .int(Int64(slot))), ("pid", .int(Int64(pid))), ("t", .int(time))])
@@ -48,6 +48,7 @@ public enum QueueEvent: Equatable, Sendable {
         var command: String?, config: String?, output: String?, device: String?, status: String?
         var argv: [String] = []
         var time = 0, attempt: Int?, slot: Int?, pid: Int?, exitCode: Int?, signal: Int?
+        var resources = TaskResources()
         var fields = JSONFields(line)
         do {
             try fields.forEach { name, value throws(ConfigError) in
@@ -69,6 +70,10 @@ public enum QueueEvent: Equatable, Sendable {
                 case "pid": pid = try value.int()
                 case "exit_code": exitCode = try value.int()
                 case "signal": signal = try value.int()
+                case "gpus": resources.gpus = try value.int()
+                case "pool": resources.cpu = try value.string() == "cpu"
+                case "np": resources.mpiProcesses = try value.int()
+                case "gpu_memory_mib": resources.gpuMemoryMiB = try value.int()
                 default: try value.skip()
                 }
             }
@@ -80,7 +85,7 @@ public enum QueueEvent: Equatable, Sendable {
         case "submitted":
             guard !id.isEmpty, !key.isEmpty, light || !argv.isEmpty else { return nil }
             self = .submitted(QueueTask(id: id, key: key, label: label, command: command ?? label, argv: argv, cwd: cwd,
-                                        config: config, output: output, submitted: t))
+                                        config: config, output: output, submitted: t, resources: resources))
         case "started":
             guard !id.isEmpty, let attempt, let device, let slot, let pid else { return nil }
             self = .started(id: id, attempt: attempt, device: device, slot: slot, pid: Int32(pid), time: t)
@@ -115,4 +120,18 @@ public struct QueueTask: Equatable, Sendable {
     public var config: String?
     public var output: String?
     public var submitted: Int64
+    /// The config's `resources:`; the scheduler turns them into slots for its devices.
+    public var resources = TaskResources()
+}
+
+extension TaskResources {
+    /// The journal fields of a submitted task's resources (none when it has none).
+    var fields: [(String, JSON)] {
+        var fields: [(String, JSON)] = []
+        if let gpus { fields.append(("gpus", .int(Int64(gpus)))) }
+        if cpu { fields.append(("pool", .string("cpu"))) }
+        if let mpiProcesses { fields.append(("np", .int(Int64(mpiProcesses)))) }
+        if let gpuMemoryMiB { fields.append(("gpu_memory_mib", .int(Int64(gpuMemoryMiB)))) }
+        return fields
+    }
 }

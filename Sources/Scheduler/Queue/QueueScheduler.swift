@@ -12,13 +12,17 @@ public final class QueueScheduler {
         public var exitWhenIdle: Bool
         /// The multirun binary, which runs each attempt's supervisor.
         public var supervisor: String
+        /// What submitted `resources:` mean on this scheduler's devices.
+        public var policy: DemandPolicy
+        /// Reads GPU memory for the free-memory gate (GPU mode with readings for every GPU).
+        public var memoryProbe: MemoryProbe?
     }
 
     /// One attempt we watch: started by us (a child), or adopted after a restart (a pidfd).
     private struct Attempt {
         let id: String
         let number: Int
-        let slot: Slot?
+        let slots: [Slot]
         var timedOut = false
         var interrupted = false
         var pidfd: Int32?
@@ -34,6 +38,9 @@ public final class QueueScheduler {
     private let inotify: Int32
     private var state = QueueState()
     private var pool: SlotPool
+    private var memory: MemoryGate?
+    private let memoryPolling: MemoryPolling?
+    private var waitingOnMemory = false
     private var attempts: [pid_t: Attempt] = [:]
     private var timers: ProcessGroupTimers
     private var stopSignal: Int32?
@@ -52,6 +59,8 @@ public final class QueueScheduler {
         self.log = log
         journal = Journal(folder: folder)
         timers = ProcessGroupTimers(grace: settings.grace)
+        memory = settings.memoryProbe == nil ? nil : MemoryGate()
+        memoryPolling = settings.memoryProbe.map(MemoryPolling.init)
         spawner = try Spawner()
         baseEnvironment = TaskEnvironment.inherited()
         inotify = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
@@ -115,8 +124,7 @@ public final class QueueScheduler {
                 // Still held once the pidfd is open: the pid is the supervisor's, not a reuse.
                 if pidfd >= 0 && !FileLock.isHeld(folder.runLock(id, number)) { close(pidfd) }
                 if pidfd >= 0 && FileLock.isHeld(folder.runLock(id, number)) {
-                    let taken = pool.acquire(number: slot).flatMap { $0.device.description == device ? $0 : nil }
-                    attempts[pid] = Attempt(id: id, number: number, slot: taken, pidfd: pidfd)
+                    attempts[pid] = Attempt(id: id, number: number, slots: retake(device: device, slot: slot, task: entry.task), pidfd: pidfd)
                     log.line("Adopted the running process of \(entry.task.label) (pid \(pid))")
                     continue
                 }
@@ -193,19 +201,102 @@ public final class QueueScheduler {
 
     // MARK: - Starting
 
-    private func launchWhatFits() throws(SystemError) {
-        while let task = state.nextQueued() {
-            guard let slot = pool.acquire() else { return }
-            try launch(task, on: slot)
+    /// Slots for an attempt adopted after a restart, where it ran before: `device` is
+    /// `gpu0`, `gpu0+gpu2` or `cpu`. Nil-free: slots this scheduler lacks are not taken.
+    private func retake(device: String, slot: Int, task: QueueTask) -> [Slot] {
+        if let exact = pool.acquire(number: slot) {
+            if exact.device.description == device { return [exact] }
+            pool.release(exact)
+        }
+        if device == "cpu" {
+            let count = (try? settings.policy.demand(task.resources, config: task.label).cpuSlots) ?? 1
+            return (0..<max(count, 1)).compactMap { _ in pool.take(on: .cpu) }
+        }
+        return device.split(separator: "+").compactMap { name in
+            Int(name.dropFirst(3)).flatMap { pool.take(on: .gpu($0)) }
         }
     }
 
-    private func launch(_ task: QueueTask, on slot: Slot) throws(SystemError) {
+    /// Starts what fits, by `Placer`'s rule: GPU tasks and CPU-pool tasks in queues of their
+    /// own, each in submission order, the first in line reserving what it waits for.
+    private func launchWhatFits() throws(SystemError) {
+        let now = Clock.monotonic()
+        let readings = memoryPolling?.readIfDue(wanted: wantsMemoryReading(), now: now) { log.line($0) }
+        if let readings { memory?.record(readings, now: now) }
+        var launched = false
+        var waiting = false
+        // In CPU mode every task is in the CPU pool: one queue.
+        for cpuPool in settings.policy.gpuMode ? [false, true] : [nil] {
+            while true {
+                try failImpossibleHead(cpuPool: cpuPool)
+                let start = state.queuedStart(cpuPool: cpuPool)
+                let decision = Self.place(state: state, from: start, cpuPool: cpuPool,
+                                          policy: settings.policy, pool: &pool, memory: memory, now: now)
+                guard case .launch(let index, let slots) = decision else {
+                    if case .wait(let onMemory) = decision, cpuPool != true { waiting = onMemory }
+                    break
+                }
+                try launch(state.entries[index].task, on: slots, memoryMiB: demand(of: state.entries[index].task)?.memoryMiB ?? 0, now: now)
+                launched = true
+            }
+        }
+        waitingOnMemory = waiting
+        memoryPolling?.placed(launched: launched, waitingOnMemory: waiting, afterReading: readings != nil)
+    }
+
+    /// Borrows the state only for the decision, so the launch that follows does not copy it.
+    private static func place(state: QueueState, from start: Int, cpuPool: Bool?, policy: DemandPolicy, pool: inout SlotPool,
+                              memory: MemoryGate?, now: UInt64) -> Placer.Decision {
+        let entries = state.entries
+        let waiting = (start..<entries.count).lazy
+            .filter { entries[$0].phase == .queued && (cpuPool == nil || entries[$0].task.resources.wantsCPUPool == cpuPool) }
+            // A task that can never fit here is failed when it comes first in line; until then
+            // it waits behind others without reserving anything.
+            .map { (key: $0, demand: (try? policy.demand(entries[$0].task.resources, config: "")) ?? .gpu(Int.max)) }
+        return Placer.next(waiting, pool: &pool, memory: memory, now: now)
+    }
+
+    private func demand(of task: QueueTask) -> Demand? { try? settings.policy.demand(task.resources, config: task.label) }
+
+    /// A first-in-line task whose resources this scheduler can never give (3 GPUs on a
+    /// 2-GPU daemon, `device: cpu` without --cpu-slots) fails at once, saying why.
+    private func failImpossibleHead(cpuPool: Bool?) throws(SystemError) {
+        while true {
+            let start = state.queuedStart(cpuPool: cpuPool)
+            guard start < state.entries.count else { return }
+            let task = state.entries[start].task
+            do {
+                _ = try settings.policy.demand(task.resources, config: task.label)
+                return
+            } catch {
+                let number = (state[task.id]?.attempts ?? 0) + 1
+                try commit([.started(id: task.id, attempt: number, device: "", slot: 0, pid: 0, time: Clock.wall()),
+                            .ended(id: task.id, attempt: number, exitCode: 2, signal: nil, status: .failed, time: Clock.wall())])
+                removeKey(of: task.id)
+                log.line("The process could not start (\(error.message)): \(task.command) [\(state.endedCount)/\(state.activeCount)]")
+            }
+        }
+    }
+
+    /// A GPU task that asks for memory is first in line and some GPU has a free slot.
+    private func wantsMemoryReading() -> Bool {
+        guard memory != nil, settings.policy.gpuMode else { return false }
+        let start = state.queuedStart(cpuPool: false)
+        guard start < state.entries.count, let demand = demand(of: state.entries[start].task), demand.memoryMiB > 0 else { return false }
+        return pool.devices.contains { $0 != .cpu && pool.free(on: $0) > 0 }
+    }
+
+    private func launch(_ task: QueueTask, on slots: [Slot], memoryMiB: Int, now: UInt64) throws(SystemError) {
         let number = (state[task.id]?.attempts ?? 0) + 1
-        try commit([.started(id: task.id, attempt: number, device: slot.device.description, slot: slot.number, pid: 0, time: Clock.wall())])
-        let gpu = TaskEnvironment.gpu(for: [slot], ids: settings.gpuIDs)
+        let slot = slots[0]
+        try commit([.started(id: task.id, attempt: number, device: TaskEnvironment.deviceName(slots), slot: slot.number, pid: 0, time: Clock.wall())])
+        if let index = state.position(of: task.id) {
+            let gpus = slots.compactMap { if case .gpu(let position) = $0.device { return position }; return nil }
+            memory?.promise(task: index, gpus: gpus, amountMiB: memoryMiB, now: now)
+        }
+        let gpu = TaskEnvironment.gpu(for: slots, ids: settings.gpuIDs)
         let argv = task.argv.map { $0.replacing("{gpu}", with: gpu).replacing("{slot}", with: String(slot.number)) }
-        let extra = TaskEnvironment.variables(slots: [slot], ids: settings.gpuIDs, config: task.config, output: task.output)
+        let extra = TaskEnvironment.variables(slots: slots, ids: settings.gpuIDs, config: task.config, output: task.output)
             + ["MULTIRUN_TASK=\(task.id)", "MULTIRUN_ATTEMPT=\(number)"]
         let supervisorArgv = [settings.supervisor, Supervisor.command, folder.exitRecord(task.id, number),
                               folder.log(task.id, number), task.cwd, "--"] + argv
@@ -220,11 +311,12 @@ public final class QueueScheduler {
                                         stdout: 2, stderr: 2, passing: lock.fd)
             let pidText = Array("\(pid)\n".utf8)
             _ = pidText.withUnsafeBytes { pwrite(lock.fd, $0.baseAddress, $0.count, 0) }
-            attempts[pid] = Attempt(id: task.id, number: number, slot: slot)
+            attempts[pid] = Attempt(id: task.id, number: number, slots: slots)
             timers.started(pid, now: Clock.monotonic(), timeout: settings.timeout)
             log.line("Start the process with \(task.label)")
         } catch {
-            pool.release(slot)
+            for slot in slots { pool.release(slot) }
+            if let index = state.position(of: task.id) { memory?.taskEnded(index) }
             try commit([.ended(id: task.id, attempt: number, exitCode: 127, signal: nil, status: .failed, time: Clock.wall())])
             removeKey(of: task.id)
             log.line("The process could not start (\(error)): \(task.command) [\(state.endedCount)/\(state.activeCount)]")
@@ -258,7 +350,9 @@ public final class QueueScheduler {
 
     /// An attempt's supervisor is gone: its exit record says how the task ended.
     private func settle(_ attempt: Attempt) throws(SystemError) {
-        if let slot = attempt.slot { pool.release(slot) }
+        for slot in attempt.slots { pool.release(slot) }
+        if let index = state.position(of: attempt.id) { memory?.taskEnded(index) }
+        memoryPolling?.taskEnded()
         let record = Supervisor.readRecord(folder.exitRecord(attempt.id, attempt.number))
         try finish(id: attempt.id, number: attempt.number, record: record, attempt: attempt)
     }
@@ -324,7 +418,8 @@ public final class QueueScheduler {
         var fds = [pollfd(fd: signals.fd, events: Int16(POLLIN), revents: 0), pollfd(fd: inotify, events: Int16(POLLIN), revents: 0)]
         for attempt in attempts.values { if let pidfd = attempt.pidfd { fds.append(pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)) } }
         let timeout = timers.pollTimeout(now: Clock.monotonic())
-        _ = poll(&fds, nfds_t(fds.count), timeout < 0 ? limit : limit < 0 ? timeout : min(timeout, limit))
+        let memoryWait = memoryPolling?.timeout(now: Clock.monotonic(), waitingOnMemory: waitingOnMemory)
+        _ = poll(&fds, nfds_t(fds.count), sooner(sooner(timeout, limit < 0 ? nil : limit), memoryWait))
         // Drain inotify: what changed is read from the journal itself.
         var buffer = [UInt8](repeating: 0, count: 4096)
         while read(inotify, &buffer, buffer.count) > 0 {}

@@ -33,6 +33,8 @@ public struct QueueState: Sendable {
     public private(set) var counts: [String: Int] = [:]
     /// Index into `entries` before which nothing is queued (keeps `nextQueued` cheap).
     private var queuedFrom = 0
+    /// The same per pool (0: GPU-pool tasks, 1: tasks whose resources ask for the CPU pool).
+    private var poolFrom = [0, 0]
     private var interned: Set<String> = []
 
     private mutating func intern(_ text: String) -> String {
@@ -102,7 +104,10 @@ public struct QueueState: Sendable {
         case .interrupted(let id, let attempt, let time):
             guard var entry = self[id], isCurrent(entry, attempt) else { return }
             set(id, &entry, to: entry.cancelRequested ? .cancelled(at: time) : .queued)
-            if let index = position[id] { queuedFrom = min(queuedFrom, index) }
+            if let index = position[id] {
+                queuedFrom = min(queuedFrom, index)
+                poolFrom = poolFrom.map { min($0, index) }
+            }
         case .cancelled(let id, let time):
             guard var entry = self[id] else { return }
             switch entry.phase {
@@ -132,6 +137,25 @@ public struct QueueState: Sendable {
             queuedFrom += 1
         }
         return nil
+    }
+
+    /// The task's index in `entries`.
+    public func position(of id: String) -> Int? { position[id] }
+
+    /// Where the queued tasks of one pool start (`cpuPool` nil: of both): every queued task
+    /// of that pool is at this index or after it in `entries`.
+    public mutating func queuedStart(cpuPool: Bool?) -> Int {
+        guard let cpuPool else {
+            _ = nextQueued()
+            return queuedFrom
+        }
+        let pool = cpuPool ? 1 : 0
+        while poolFrom[pool] < entries.count {
+            let entry = entries[poolFrom[pool]]
+            if entry.phase == .queued && entry.task.resources.wantsCPUPool == cpuPool { break }
+            poolFrom[pool] += 1
+        }
+        return poolFrom[pool]
     }
 
     /// The next `count` queued tasks in submission order, without moving the cursor.

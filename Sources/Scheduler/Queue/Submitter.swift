@@ -48,8 +48,13 @@ public enum Submitter {
             values.gpu = "{gpu}"
             argv = template.expand(values, keepingSlot: true)
         }
-        let command = spec.display(argv)
+        var command = spec.display(argv)
         argv[0] = spec.program.hasPrefix("/") ? spec.program : cwd + "/" + spec.program
+        // An MPI task: the launcher (found at submit, on the submitter's PATH) runs the runner.
+        if let launcher = spec.launcher {
+            command = displayCommand(launcher.words) + " " + command
+            argv = [launcher.program] + launcher.words.dropFirst() + argv
+        }
         let identity: String
         if let config = spec.config {
             identity = "config\0\(absolute(config.path, cwd))\0\(config.sha256)"
@@ -58,7 +63,8 @@ public enum Submitter {
             identity = "command\0\(cwd)\0\(spec.source ?? "")\0\(spec.label)"
         }
         return QueueTask(id: newID(), key: SHA256.hex(Array(identity.utf8)), label: spec.label, command: command, argv: argv, cwd: cwd,
-                             config: spec.config?.path, output: spec.config?.resultsFolder, submitted: Clock.wall())
+                             config: spec.config?.path, output: spec.config?.resultsFolder, submitted: Clock.wall(),
+                             resources: spec.resources)
     }
 
     static func absolute(_ path: String, _ cwd: String) -> String { path.hasPrefix("/") ? path : cwd + "/" + path }
