@@ -228,6 +228,36 @@ struct PlacementTests {
         #expect(done.filter { task in (4...6).contains { task.label.hasSuffix("t-\($0).yaml") } }.allSatisfy { $0.start >= big.end })
     }
 
+    @Test func aRestartedDaemonAdoptsATwoGPUTaskWithBothItsSlots() throws {
+        let project = try project(configs: ["t-1": "resources:\n  gpus: 2\n", "t-2": "n: 2\n"])
+        try submit(project)
+        let events = try FIFO(project.path("events"))
+        let gate = try FIFO(project.path("gate"))
+        let environment = ["EVENTS": events.path, "GATE": gate.path]
+        let first = try Launched(Binaries.multirun, ["daemon", "-d", "1", "1"], in: project, environment: environment)
+        let started = try events.lines(until: 1) { $0.hasPrefix("start") }
+        first.signal(SIGKILL)
+        _ = first.finish()
+        let second = try Launched(Binaries.multirun, ["daemon", "-d", "1", "1", "--exit-when-idle"], in: project, environment: environment)
+        #expect(eventually(timeout: 30) { ((try? project.read(".multirun/scheduler.log")) ?? "").contains("Adopted") })
+        gate.send(lines: 2)
+        let done = intervals(from: started + (try events.lines(until: 3) { _ in true }))
+        #expect(second.finish().status == 0)
+        let big = try #require(done.first { $0.label.hasSuffix("t-1.yaml") })
+        let small = try #require(done.first { $0.label.hasSuffix("t-2.yaml") })
+        #expect(big.device == "0,1")
+        #expect(small.start >= big.end, "the adopted 2-GPU task's slots were handed to another task")
+        // The scheduler's own order, which no timing can blur: t-2 started only after the
+        // adopted t-1's end was recorded.
+        let journal: [[String: Any]] = try project.read(".multirun/journal.jsonl").split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        func id(_ label: String) -> String? { journal.first { $0["label"] as? String == label }?["id"] as? String }
+        let bigEnded = journal.firstIndex { $0["e"] as? String == "ended" && $0["id"] as? String == id("configs/e/t-1.yaml") }
+        let smallStarted = journal.firstIndex { $0["e"] as? String == "started" && $0["id"] as? String == id("configs/e/t-2.yaml") }
+        #expect(bigEnded != nil && smallStarted != nil && smallStarted! > bigEnded!, "journal order: t-2 started before t-1 ended")
+    }
+
     @Test func theDaemonFailsATaskItCanNeverPlaceAndRunsTheRest() throws {
         let project = try project(configs: ["a": "resources:\n  gpus: 3\n", "b": "n: 2\n"])
         try submit(project)
