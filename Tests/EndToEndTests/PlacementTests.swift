@@ -117,6 +117,28 @@ struct PlacementTests {
         #expect(run.result.stdout.contains("[8/8]"))
     }
 
+    @Test func eightMixedGPUsNeverHoldTwoTasksOnOneSlot() throws {
+        var configs: [String: String] = [:]
+        for i in 1...16 { configs[String(format: "t-%02d", i)] = i % 3 == 0 ? "resources:\n  gpus: 3\n" : "n: \(i)\n" }
+        let project = try project(configs: configs, gpus: 8)
+        try project.fakeNvidiaSMI(gpus: 8, names: (0..<8).map { $0 < 4 ? "NVIDIA A100-SXM4-80GB" : "NVIDIA RTX A6000" })
+        // t-01, t-02, t-03 (3 GPUs), t-04, t-05 fill the 8 GPUs; t-06 (3 GPUs) waits first in line.
+        let run = try gatedRun(project, configs: 16, holding: 5, [])
+        #expect(run.result.status == 0, "\(run.result.stderr)")
+        #expect(Set(run.held.map(\.label)) == Set((1...5).map { String(format: "configs/e/t-%02d.yaml", $0) }))
+        #expect(run.done.count == 16)
+        for task in run.done {
+            let gpus = task.device.split(separator: ",")
+            #expect(Set(gpus).count == gpus.count, "a GPU twice in \(task.device)")
+        }
+        for gpu in 0..<8 {
+            let onGPU = run.done.filter { $0.device.split(separator: ",").contains(Substring(String(gpu))) }
+            #expect(maxConcurrency(onGPU) <= 1, "two tasks at once on GPU \(gpu)")
+        }
+        let threeGPU = run.done.filter { task in [3, 6, 9, 12, 15].contains { task.label.hasSuffix(String(format: "t-%02d.yaml", $0)) } }
+        #expect(threeGPU.count == 5 && threeGPU.allSatisfy { $0.device.split(separator: ",").count == 3 })
+    }
+
     @Test func cpuTasksUseTheirOwnPoolAndNeverAGPUSlot() throws {
         let cpu = "resources:\n  device: cpu\n"
         let project = try project(configs: ["c-1": cpu, "c-2": cpu, "g-1": "n: 1\n", "g-2": "n: 2\n"], gpus: 1)
