@@ -202,7 +202,7 @@ public final class QueueScheduler {
     // MARK: - Starting
 
     /// Slots for an attempt adopted after a restart, where it ran before: `device` is
-    /// `gpu0`, `gpu0+gpu2` or `cpu`. Nil-free: slots this scheduler lacks are not taken.
+    /// `gpu0`, `gpu0+gpu2` or `cpu`. Slots this scheduler does not have are left out.
     private func retake(device: String, slot: Int, task: QueueTask) -> [Slot] {
         if let exact = pool.acquire(number: slot) {
             if exact.device.description == device { return [exact] }
