@@ -57,10 +57,10 @@ struct DispatcherTests {
     }
 
     @Test func spreadsLoadAcrossDevices() {
-        var pool = SlotPool(capacities: [(.gpu(0), 2), (.gpu(1), 2)])
-        let devices = (0..<4).compactMap { _ in pool.acquire()?.device }
+        var d = Dispatcher(taskCount: 5, pool: SlotPool(capacities: [(.gpu(0), 2), (.gpu(1), 2)]))
+        let devices = (0..<4).compactMap { _ in d.nextLaunch()?.slots.first?.device }
         #expect(devices == [.gpu(0), .gpu(1), .gpu(0), .gpu(1)])
-        #expect(pool.acquire() == nil)
+        #expect(d.nextLaunch() == nil)
     }
 
     @Test func stopStartsNothingMoreAndListsTheRest() {
@@ -171,7 +171,7 @@ struct DispatcherTests {
     @Test func aPromiseLapsesAfterTheSettleTime() {
         var gate = MemoryGate(settle: 100)
         gate.record([0: .init(totalMiB: 1000, usedMiB: 0)], now: 0)
-        gate.promise(task: 0, gpus: [0], amountMiB: 600, now: 0)
+        gate.promise(task: 0, slots: [Slot(number: 0, device: .gpu(0))], amountMiB: 600, now: 0)
         #expect(gate.free(0, now: 50) == 400)
         #expect(gate.free(0, now: 150) == 1000, "the task never allocated: after settle the memory counts as free")
     }

@@ -55,12 +55,10 @@ public struct Dispatcher: Sendable {
         // The queue whose first task came first in the task order goes first.
         let cpuFirst = heads[1] < queues[1].count && (heads[0] == queues[0].count || queues[1][heads[1]] < queues[0][heads[0]])
         for queue in cpuFirst ? [1, 0] : [0, 1] {
-            switch Self.place(queues[queue][heads[queue]...], states: states, demands: demands, pool: &pool, memory: memory, now: now) {
+            switch Self.place(queues[queue][heads[queue]...], states: states, demands: demands, pool: &pool, memory: &memory, now: now) {
             case .launch(let task, let slots):
                 states[task] = .running(slots)
                 runningCount += 1
-                let gpus = slots.compactMap { if case .gpu(let position) = $0.device { return position }; return nil }
-                memory?.promise(task: task, gpus: gpus, amountMiB: demands[task].memoryMiB, now: now)
                 return (task, slots)
             case .wait(let onMemory):
                 if queue == 0 { waitingOnMemory = onMemory }
@@ -71,9 +69,9 @@ public struct Dispatcher: Sendable {
 
     /// Borrows `states` only for the decision, so recording the launch does not copy it.
     private static func place(_ queue: ArraySlice<Int>, states: [TaskState], demands: [Demand], pool: inout SlotPool,
-                              memory: MemoryGate?, now: UInt64) -> Placer.Decision {
+                              memory: inout MemoryGate?, now: UInt64) -> Placer.Decision {
         let waiting = queue.lazy.filter { states[$0] == .queued }.map { (key: $0, demand: demands[$0]) }
-        return Placer.next(waiting, pool: &pool, memory: memory, now: now)
+        return Placer.next(waiting, pool: &pool, memory: &memory, now: now)
     }
 
     /// Records the end of a running task, frees its slots, and returns its k.
@@ -98,10 +96,9 @@ public struct Dispatcher: Sendable {
     /// Whether a placement decision waits on memory that only a reading can tell: a GPU
     /// task that asks for memory is first in line and some GPU has a free slot.
     public var wantsMemoryReading: Bool {
-        guard !isStopping, memory != nil,
-              let head = queues[0][heads[0]...].first(where: { states[$0] == .queued }), demands[head].memoryMiB > 0
-        else { return false }
-        return pool.devices.contains { $0 != .cpu && pool.free(on: $0) > 0 }
+        guard !isStopping, memory != nil else { return false }
+        let head = queues[0][heads[0]...].first { states[$0] == .queued }
+        return MemoryGate.wantsReading(firstInLine: head.map { demands[$0] }, pool: pool)
     }
 
     /// Start nothing more; running tasks still end through `taskEnded`.

@@ -48,9 +48,17 @@ public struct MemoryGate: Sendable {
         }
     }
 
-    public mutating func promise(task: Int, gpus: [Int], amountMiB: Int, now: UInt64) {
+    /// Whether a placement waits on a reading: the first GPU task in line asks for memory
+    /// and some GPU has a free slot for it.
+    public static func wantsReading(firstInLine demand: Demand?, pool: SlotPool) -> Bool {
+        guard let demand, demand.memoryMiB > 0 else { return false }
+        return pool.hasFreeGPUSlot
+    }
+
+    /// Promises a task just placed on `slots` its memory on each of its GPUs.
+    public mutating func promise(task: Int, slots: [Slot], amountMiB: Int, now: UInt64) {
         guard amountMiB > 0 else { return }
-        for gpu in gpus {
+        for gpu in slots.compactMap(\.device.gpuPosition) {
             promises.append(Promise(task: task, gpu: gpu, amountMiB: amountMiB, usedAtLaunch: readings[gpu]?.usedMiB ?? 0, at: now))
         }
     }

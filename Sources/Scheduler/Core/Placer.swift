@@ -7,6 +7,7 @@
 /// Later GPU tasks may still start on GPUs that are not reserved (looking at most
 /// `lookahead` tasks ahead), but nothing new starts on a reserved GPU, so the first task
 /// in line starts at the latest once the tasks running on its GPUs now have ended.
+/// A launch takes its slots from the pool and promises its memory in the gate.
 public enum Placer {
     public static let lookahead = 64
 
@@ -18,7 +19,7 @@ public enum Placer {
     }
 
     /// `waiting`: the pool's queued tasks in order, as (key, demand); all GPU or all CPU.
-    public static func next<S: Sequence>(_ waiting: S, pool: inout SlotPool, memory: MemoryGate?, now: UInt64) -> Decision
+    public static func next<S: Sequence>(_ waiting: S, pool: inout SlotPool, memory: inout MemoryGate?, now: UInt64) -> Decision
     where S.Element == (key: Int, demand: Demand) {
         var reserved: Set<Int> = []
         var headSeen = false
@@ -34,6 +35,7 @@ public enum Placer {
             let open = gpus.filter { !reserved.contains($0.position) && $0.freeSlots > 0 && $0.fits }
             if open.count >= demand.gpus {
                 let slots = open.prefix(demand.gpus).compactMap { pool.take(on: .gpu($0.position)) }
+                memory?.promise(task: key, slots: slots, amountMiB: demand.memoryMiB, now: now)
                 return .launch(key: key, slots: slots)
             }
             if !headSeen {
@@ -56,10 +58,10 @@ public enum Placer {
     private static func ranked(pool: SlotPool, demand: Demand, memory: MemoryGate?, now: UInt64) -> [Candidate] {
         var candidates: [Candidate] = []
         for device in pool.devices {
-            guard case .gpu(let position) = device else { continue }
-            let free = memory?.free(position, now: now) ?? Int.max
-            let fits = demand.memoryMiB == 0 || (memory?.free(position, now: now)).map { $0 >= demand.memoryMiB } ?? false
-            candidates.append(Candidate(position: position, freeSlots: pool.free(on: device), freeMemory: free, fits: fits))
+            guard let position = device.gpuPosition else { continue }
+            let free = memory?.free(position, now: now)
+            let fits = demand.memoryMiB == 0 || free.map { $0 >= demand.memoryMiB } ?? false
+            candidates.append(Candidate(position: position, freeSlots: pool.free(on: device), freeMemory: free ?? Int.max, fits: fits))
         }
         return candidates.sorted { a, b in
             if a.fits != b.fits { return a.fits }

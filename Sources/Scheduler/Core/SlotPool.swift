@@ -9,6 +9,12 @@ public enum Device: Hashable, Sendable, CustomStringConvertible {
         case .cpu: return "cpu"
         }
     }
+
+    /// The GPU's position in the device list; nil for the CPU pool.
+    public var gpuPosition: Int? {
+        if case .gpu(let position) = self { return position }
+        return nil
+    }
 }
 
 /// One place a task can run. `number` is unique across the pool (0..<count) and is what
@@ -51,26 +57,11 @@ public struct SlotPool: Sendable {
 
     public func free(on device: Device) -> Int { capacity[device, default: 0] - busy[device, default: 0] }
 
+    public var hasFreeGPUSlot: Bool { deviceOrder.contains { $0 != .cpu && free(on: $0) > 0 } }
+
     /// Takes a free slot on `device`, if it has one.
     public mutating func take(on device: Device) -> Slot? {
         guard let index = slots.indices.first(where: { !taken[$0] && slots[$0].device == device }) else { return nil }
-        taken[index] = true
-        busy[device, default: 0] += 1
-        return slots[index]
-    }
-
-    /// Takes a free slot on the device with the most free slots (ties: the first device),
-    /// so load spreads across GPUs instead of stacking on GPU 0.
-    public mutating func acquire() -> Slot? {
-        var best: Device?
-        var bestFree = 0
-        for device in deviceOrder {
-            let free = capacity[device, default: 0] - busy[device, default: 0]
-            if free > bestFree { best = device; bestFree = free }
-        }
-        guard let device = best,
-              let index = slots.indices.first(where: { !taken[$0] && slots[$0].device == device })
-        else { return nil }
         taken[index] = true
         busy[device, default: 0] += 1
         return slots[index]

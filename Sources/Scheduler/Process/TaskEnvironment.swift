@@ -13,10 +13,7 @@ enum TaskEnvironment {
     /// or empty on the CPU (GPUs hidden).
     static func gpu(for slots: [Slot], ids: [String]?) -> String {
         guard let ids else { return "" }
-        return slots.compactMap { slot -> String? in
-            if case .gpu(let position) = slot.device { return ids[position] }
-            return nil
-        }.joined(separator: ",")
+        return slots.compactMap { $0.device.gpuPosition.map { ids[$0] } }.joined(separator: ",")
     }
 
     /// `gpu0`, `gpu0+gpu2`, or `cpu`: where a task ran, for summaries.
@@ -26,9 +23,9 @@ enum TaskEnvironment {
 
     /// The per-task variables. GPU tasks also get CUDA_DEVICE_ORDER=PCI_BUS_ID, so CUDA
     /// numbers GPUs as nvidia-smi does; CPU tasks get no GPU at all.
-    static func variables(slots: [Slot], ids: [String]?, config: String?, output: String?) -> [String] {
-        let gpu = gpu(for: slots, ids: ids)
-        var variables = ["CUDA_VISIBLE_DEVICES=\(gpu)", "MULTIRUN_SLOT=\(slots.first?.number ?? 0)", "MULTIRUN_GPU=\(gpu)"]
+    /// `gpu`: the task's CUDA_VISIBLE_DEVICES value (`gpu(for:ids:)`); `slot`: its first slot.
+    static func variables(gpu: String, slot: Slot, config: String?, output: String?) -> [String] {
+        var variables = ["CUDA_VISIBLE_DEVICES=\(gpu)", "MULTIRUN_SLOT=\(slot.number)", "MULTIRUN_GPU=\(gpu)"]
         if !gpu.isEmpty { variables.append("CUDA_DEVICE_ORDER=PCI_BUS_ID") }
         if let config { variables.append("MULTIRUN_CONFIG=\(config)") }
         if let output { variables.append("MULTIRUN_OUTPUT=\(output)") }

@@ -120,9 +120,10 @@ public final class TaskRunner {
 
     private func launch(_ task: Int, on slots: [Slot]) {
         let spec = tasks[task]
-        let argv = spec.argv(gpu: TaskEnvironment.gpu(for: slots, ids: settings.gpuIDs), slot: slots[0].number)
+        let gpu = TaskEnvironment.gpu(for: slots, ids: settings.gpuIDs)
+        let argv = spec.argv(gpu: gpu, slot: slots[0].number)
         let command = spec.display(argv)
-        let extra = TaskEnvironment.variables(slots: slots, ids: settings.gpuIDs, config: spec.config?.path, output: spec.config?.resultsFolder)
+        let extra = TaskEnvironment.variables(gpu: gpu, slot: slots[0], config: spec.config?.path, output: spec.config?.resultsFolder)
             + ["MULTIRUN_TASK=\(task + 1)/\(tasks.count)", "MULTIRUN_RUN_ID=\(settings.runID)"]
         let startWall = Clock.wall()
         let startMonotonic = Clock.monotonic()

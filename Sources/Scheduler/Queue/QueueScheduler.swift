@@ -231,12 +231,12 @@ public final class QueueScheduler {
                 try failImpossibleHead(cpuPool: cpuPool)
                 let start = state.queuedStart(cpuPool: cpuPool)
                 let decision = Self.place(state: state, from: start, cpuPool: cpuPool,
-                                          policy: settings.policy, pool: &pool, memory: memory, now: now)
+                                          policy: settings.policy, pool: &pool, memory: &memory, now: now)
                 guard case .launch(let index, let slots) = decision else {
                     if case .wait(let onMemory) = decision, cpuPool != true { waiting = onMemory }
                     break
                 }
-                try launch(state.entries[index].task, on: slots, memoryMiB: demand(of: state.entries[index].task)?.memoryMiB ?? 0, now: now)
+                try launch(state.entries[index].task, on: slots)
                 launched = true
             }
         }
@@ -246,17 +246,15 @@ public final class QueueScheduler {
 
     /// Borrows the state only for the decision, so the launch that follows does not copy it.
     private static func place(state: QueueState, from start: Int, cpuPool: Bool?, policy: DemandPolicy, pool: inout SlotPool,
-                              memory: MemoryGate?, now: UInt64) -> Placer.Decision {
+                              memory: inout MemoryGate?, now: UInt64) -> Placer.Decision {
         let entries = state.entries
         let waiting = (start..<entries.count).lazy
             .filter { entries[$0].phase == .queued && (cpuPool == nil || entries[$0].task.resources.wantsCPUPool == cpuPool) }
             // A task that can never fit here is failed when it comes first in line; until then
             // it waits behind others without reserving anything.
             .map { (key: $0, demand: (try? policy.demand(entries[$0].task.resources, config: "")) ?? .gpu(Int.max)) }
-        return Placer.next(waiting, pool: &pool, memory: memory, now: now)
+        return Placer.next(waiting, pool: &pool, memory: &memory, now: now)
     }
-
-    private func demand(of task: QueueTask) -> Demand? { try? settings.policy.demand(task.resources, config: task.label) }
 
     /// A first-in-line task whose resources this scheduler can never give (3 GPUs on a
     /// 2-GPU daemon, `device: cpu` without --cpu-slots) fails at once, saying why.
@@ -282,21 +280,17 @@ public final class QueueScheduler {
     private func wantsMemoryReading() -> Bool {
         guard memory != nil, settings.policy.gpuMode else { return false }
         let start = state.queuedStart(cpuPool: false)
-        guard start < state.entries.count, let demand = demand(of: state.entries[start].task), demand.memoryMiB > 0 else { return false }
-        return pool.devices.contains { $0 != .cpu && pool.free(on: $0) > 0 }
+        let head = start < state.entries.count ? state.entries[start].task : nil
+        return MemoryGate.wantsReading(firstInLine: head.flatMap { try? settings.policy.demand($0.resources, config: $0.label) }, pool: pool)
     }
 
-    private func launch(_ task: QueueTask, on slots: [Slot], memoryMiB: Int, now: UInt64) throws(SystemError) {
+    private func launch(_ task: QueueTask, on slots: [Slot]) throws(SystemError) {
         let number = (state[task.id]?.attempts ?? 0) + 1
         let slot = slots[0]
         try commit([.started(id: task.id, attempt: number, device: TaskEnvironment.deviceName(slots), slot: slot.number, pid: 0, time: Clock.wall())])
-        if let index = state.position(of: task.id) {
-            let gpus = slots.compactMap { if case .gpu(let position) = $0.device { return position }; return nil }
-            memory?.promise(task: index, gpus: gpus, amountMiB: memoryMiB, now: now)
-        }
         let gpu = TaskEnvironment.gpu(for: slots, ids: settings.gpuIDs)
         let argv = task.argv.map { $0.replacing("{gpu}", with: gpu).replacing("{slot}", with: String(slot.number)) }
-        let extra = TaskEnvironment.variables(slots: slots, ids: settings.gpuIDs, config: task.config, output: task.output)
+        let extra = TaskEnvironment.variables(gpu: gpu, slot: slot, config: task.config, output: task.output)
             + ["MULTIRUN_TASK=\(task.id)", "MULTIRUN_ATTEMPT=\(number)"]
         let supervisorArgv = [settings.supervisor, Supervisor.command, folder.exitRecord(task.id, number),
                               folder.log(task.id, number), task.cwd, "--"] + argv
