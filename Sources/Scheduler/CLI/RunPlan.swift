@@ -107,7 +107,7 @@ struct RunPlan {
         var number = 0
         for (lineIndex, raw) in lines.enumerated() {
             let line = raw.hasSuffix("\r") ? String(raw.dropLast()) : String(raw)
-            if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
+            if line.utf8.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { continue }
             number += 1
             let words: [String]
             if CommandLineWords.needsShell(line) {

@@ -79,10 +79,20 @@ public struct ConfigIdentity: Sendable, Equatable {
     }
 }
 
-/// argv as one line for people: words with blanks or quotes are single-quoted.
+/// argv as one line for people: words with blanks, quotes or other shell syntax are
+/// single-quoted. (Bytes: every byte of a non-ASCII character counts as safe.)
 public func displayCommand(_ argv: [String]) -> String {
     argv.map { word in
-        let safe = !word.isEmpty && word.allSatisfy { $0.isLetter || $0.isNumber || "-_./:=,+@%".contains($0) }
+        let safe = !word.isEmpty && word.utf8.allSatisfy(isSafeInDisplay)
         return safe ? word : "'" + word.replacing("'", with: "'\\''") + "'"
     }.joined(separator: " ")
+}
+
+private func isSafeInDisplay(_ byte: UInt8) -> Bool {
+    switch byte {
+    case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"), 0x80...:
+        return true
+    default:
+        return "-_./:=,+@%".utf8.contains(byte)
+    }
 }

@@ -18,12 +18,28 @@ public enum Clock {
 
     /// ISO 8601 in UTC with milliseconds, e.g. 2026-11-21T14:14:46.123Z.
     public static func iso8601(_ nanoseconds: Int64) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(24)
+        appendISO8601(nanoseconds, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Written digit by digit: every task record carries two of these.
+    static func appendISO8601(_ nanoseconds: Int64, to out: inout [UInt8]) {
         var seconds = time_t(nanoseconds / 1_000_000_000)
-        let millis = Int((nanoseconds % 1_000_000_000) / 1_000_000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        return "\(parts.tm_year + 1900)-\(pad(parts.tm_mon + 1))-\(pad(parts.tm_mday))T"
-            + "\(pad(parts.tm_hour)):\(pad(parts.tm_min)):\(pad(parts.tm_sec)).\(pad(millis, 3))Z"
+        func field(_ value: Int32, _ width: Int, then separator: Unicode.Scalar) {
+            DecimalText.append(Int64(value), width: width, to: &out)
+            out.append(UInt8(ascii: separator))
+        }
+        field(parts.tm_year + 1900, 4, then: "-")
+        field(parts.tm_mon + 1, 2, then: "-")
+        field(parts.tm_mday, 2, then: "T")
+        field(parts.tm_hour, 2, then: ":")
+        field(parts.tm_min, 2, then: ":")
+        field(parts.tm_sec, 2, then: ".")
+        field(Int32((nanoseconds % 1_000_000_000) / 1_000_000), 3, then: "Z")
     }
 
     /// A run id that sorts by time and is unique per process: 20261121-141446-12345.

@@ -122,5 +122,8 @@ public final class AppendOnlyFile {
     /// Appends `text` as is (whole lines, already newline-terminated), in one write.
     public func append(_ text: String) { FileIO.writeAll(fd, Array(text.utf8)) }
 
+    /// Appends `bytes` as is (whole lines, already newline-terminated), in one write.
+    public func append(_ bytes: [UInt8]) { FileIO.writeAll(fd, bytes) }
+
     public func sync() { fsync(fd) }
 }

@@ -32,7 +32,7 @@ public final class RunReporter {
     /// Logs and records an ended task; `k` is its place among ended tasks.
     public func ended(_ record: TaskRecord, spec: TaskSpec?, k: Int) {
         console.line(Self.endLine(record, k: k, of: taskCount))
-        journal.append(line: record.json.encoded())
+        journal.append(record.json.bytes(newline: true))
         records.append(record)
         if record.status == .succeeded, let config = spec?.config {
             do {
@@ -45,7 +45,7 @@ public final class RunReporter {
 
     /// Tasks that never ran get a row too, so the summary accounts for every selected task.
     public func notRun(_ record: TaskRecord) {
-        journal.append(line: record.json.encoded())
+        journal.append(record.json.bytes(newline: true))
         records.append(record)
     }
 
@@ -86,11 +86,11 @@ public final class RunReporter {
             ("counts", .object(TaskStatus.allCases.map { ($0.rawValue, .int(Int64(counts[$0, default: 0]))) })),
             ("tasks", .array(rows.map(\.json))),
         ])
-        var csv = TaskRecord.csvColumns.joined(separator: ",") + "\n"
-        for row in rows { csv += row.csvRow + "\n" }
+        var csv = Array((TaskRecord.csvColumns.joined(separator: ",") + "\n").utf8)
+        for row in rows { csv += row.csvLine() }
         var problems: [String] = []
-        do { try FileIO.writeAtomically(runFolder + "/summary.json", text: summary.encoded(pretty: true) + "\n") } catch { problems.append("\(error)") }
-        do { try FileIO.writeAtomically(runFolder + "/summary.csv", text: csv) } catch { problems.append("\(error)") }
+        do { try FileIO.writeAtomically(runFolder + "/summary.json", summary.bytes(pretty: true, newline: true)) } catch { problems.append("\(error)") }
+        do { try FileIO.writeAtomically(runFolder + "/summary.csv", csv) } catch { problems.append("\(error)") }
         for problem in problems { console.line("Warning: \(problem)") }
 
         let parts = [

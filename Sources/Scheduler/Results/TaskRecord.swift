@@ -47,19 +47,36 @@ public struct TaskRecord: Sendable {
         ])
     }
 
-    public var csvRow: String {
+    /// The summary.csv row, line break included, as bytes (a summary holds one per task).
+    func csvLine() -> [UInt8] {
         let fields: [String] = [
             String(number), config ?? "", command, device ?? "", slot.map(String.init) ?? "",
             pid.map(String.init) ?? "", startWall.map(Clock.iso8601) ?? "", endWall.map(Clock.iso8601) ?? "",
             duration.map { String(($0 * 1000).rounded() / 1000) } ?? "", exit.exitCode.map(String.init) ?? "",
             exit.signal.map(String.init) ?? "", status.rawValue, logPath ?? "", error ?? "",
         ]
-        return fields.map(Self.csvField).joined(separator: ",")
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        for (i, field) in fields.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            Self.appendCSVField(field, to: &out)
+        }
+        out.append(UInt8(ascii: "\n"))
+        return out
     }
 
     /// RFC 4180 quoting: fields with commas, quotes or line breaks are quoted, quotes doubled.
-    static func csvField(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacing("\"", with: "\"\"") + "\""
+    static func appendCSVField(_ text: String, to out: inout [UInt8]) {
+        let special: (UInt8) -> Bool = { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }
+        guard text.utf8.contains(where: special) else {
+            out.appendUTF8(text)
+            return
+        }
+        out.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "\"") { out.append(byte) }
+            out.append(byte)
+        }
+        out.append(UInt8(ascii: "\""))
     }
 }

@@ -1,0 +1,66 @@
+import Testing
+@testable import Scheduler
+
+/// The byte-level writers behind tasks.jsonl, summary.json, summary.csv and timestamps.
+struct EncodingTests {
+    static let awkward = [
+        "", "plain/path.yaml", "quote \" and backslash \\", "line\nbreak\r\ttab", "bell \u{07} and \u{1F}",
+        "été – 東京 🚀", "comma, \"quoted\"",
+    ]
+
+    @Test(arguments: awkward) func jsonStringsReadBackUnchanged(_ text: String) throws {
+        let line = JSON.object([("s", .string(text)), ("n", .int(-42))]).encoded()
+        #expect(!line.contains("\n"))
+        let value = try ConfigParser.parse(line, dialect: .json, source: "test")
+        guard case .map(let entries) = value else { Issue.record("not an object: \(line)"); return }
+        #expect(entries.first?.value.string == text)
+        #expect(entries.last?.value.int == -42)
+    }
+
+    @Test func jsonEscapesControlCharactersAsJSONRequires() {
+        #expect(JSON.string("a\"b\\c\nd\u{01}").encoded() == #""a\"b\\c\nd\u0001""#)
+    }
+
+    @Test func jsonIntegersAtTheEdges() {
+        #expect(JSON.array([.int(0), .int(7), .int(-1), .int(Int64.max), .int(Int64.min)]).encoded()
+            == "[0,7,-1,9223372036854775807,-9223372036854775808]")
+    }
+
+    @Test func prettyJSONIndentsByTwo() {
+        let value = JSON.object([("a", .array([.int(1), .null])), ("b", .object([])), ("c", .bool(true))])
+        #expect(value.encoded(pretty: true) == "{\n  \"a\": [\n    1,\n    null\n  ],\n  \"b\": {},\n  \"c\": true\n}")
+        #expect(value.bytes(newline: true) == Array(#"{"a":[1,null],"b":{},"c":true}"#.utf8) + [10])
+    }
+
+    @Test func timestampsAreISO8601UTCWithMilliseconds() {
+        #expect(Clock.iso8601(0) == "1970-01-01T00:00:00.000Z")
+        #expect(Clock.iso8601(1_790_000_000_123_456_789) == "2026-09-21T14:13:20.123Z")
+        #expect(Clock.iso8601(946_684_799_999_000_000) == "1999-12-31T23:59:59.999Z")
+    }
+
+    @Test func decimalTextPadsToWidth() {
+        var out: [UInt8] = []
+        DecimalText.append(7, width: 3, to: &out)
+        DecimalText.append(1234, width: 2, to: &out)
+        DecimalText.append(0, to: &out)
+        #expect(String(decoding: out, as: UTF8.self) == "00712340")
+    }
+
+    @Test func csvQuotesOnlyFieldsThatNeedIt() {
+        var record = TaskRecord(number: 3, config: "configs/a,b.yaml", command: #"echo "hi""#, status: .failed)
+        record.error = "line1\nline2"
+        let line = String(decoding: record.csvLine(), as: UTF8.self)
+        #expect(line == #"3,"configs/a,b.yaml","echo ""hi""",,,,,,,,,failed,,"line1"# + "\nline2\"\n")
+    }
+
+    @Test func splittingKeepsNonASCIIWordsWhole() throws {
+        #expect(try CommandLineWords.split("run 'été 東京' x\\ 🚀 \"a\\$b\\q\"") == ["run", "été 東京", "x 🚀", "a$b\\q"])
+        #expect(!CommandLineWords.needsShell("python été.py -c 東京.yaml"))
+        #expect(CommandLineWords.needsShell("FOO=1 python x.py"))
+        #expect(!CommandLineWords.needsShell("python x.py --lr=1"))
+    }
+
+    @Test func displayQuotesWordsWithShellSyntax() {
+        #expect(displayCommand(["runone", "-c", "configs/été.yaml", "a b", "it's", ""]) == #"runone -c configs/été.yaml 'a b' 'it'\''s' ''"#)
+    }
+}
