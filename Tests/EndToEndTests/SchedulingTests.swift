@@ -137,6 +137,24 @@ struct CommandsModeTests {
         #expect(result.stdout.contains("[3/3]"))
     }
 
+    /// The next task is spawned before the last one is written up, but the terminal must
+    /// still read in order: on one slot, each finish line comes before the next start line.
+    @Test func oneSlotLogReadsInOrder() throws {
+        let project = try Project()
+        try project.write("cmds.txt", "touch a\nfalse\ntouch c\n")
+        let result = try multirun(["--commands", "cmds.txt", "-gpu", "false", "-d", "1", "-check", "false"], in: project)
+        #expect(result.status == 1)
+        let lines = result.stdout.split(separator: "\n").map(String.init).dropLast()
+        #expect(lines.count == 6)
+        for (i, line) in lines.enumerated() {
+            #expect(line.hasPrefix(i % 2 == 0 ? "Start the process with " : "The process f"), "line \(i + 1): \(line)")
+        }
+        #expect(lines.last?.hasSuffix("touch c [3/3]") == true)
+        #expect(lines[3].hasPrefix("The process failed with exit code 1") && lines[3].hasSuffix("false [2/3]"))
+        let run = try #require(project.runFolders().last)
+        #expect(try project.read("results/runs/\(run)/tasks.jsonl").split(separator: "\n").count == 3)
+    }
+
     @Test func commandsFromStandardInput() throws {
         let project = try Project()
         let result = try runFeeding("touch one\ntouch two\n", to: Binaries.multirun,

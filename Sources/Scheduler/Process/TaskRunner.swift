@@ -48,6 +48,11 @@ public final class TaskRunner {
     /// happens while tasks run instead of between one task's end and the next one's start.
     private var preparedLogs: [Int: Int32] = [:]
     private var stopSignal: Int32?
+    /// What happened since the loop last woke, reported once the free slots are filled:
+    /// the next task starts before we spend time writing about the last one (its JSON line,
+    /// and in config mode its fsynced completion marker). The terminal still reads in order.
+    private var endedSinceWake: [(record: TaskRecord, spec: TaskSpec, k: Int)] = []
+    private var startedSinceWake: [TaskSpec] = []
     /// When the free-memory gate reads nvidia-smi; nil when no task asks for memory.
     private let memoryPolling: MemoryPolling?
 
@@ -73,6 +78,7 @@ public final class TaskRunner {
         // A Ctrl-C while the plan was being made stops the run before anything starts.
         for signal in signals.drain() where signal != SIGCHLD { stop(on: signal) }
         launchWhatFits()
+        report()
         prepareLogs()
         while !dispatcher.isDone {
             waitForEvents()
@@ -80,6 +86,7 @@ public final class TaskRunner {
             reap()
             for pid in timers.fire(now: Clock.monotonic()) { running[pid]?.timedOut = true }
             launchWhatFits()
+            report()
             prepareLogs()
         }
         for task in dispatcher.notStarted {
@@ -134,7 +141,7 @@ public final class TaskRunner {
             let pid = try spawner.spawn(path: spec.executable, argv: argv, environment: environment, stdout: logFD, stderr: logFD)
             running[pid] = Running(task: task, slots: slots, command: command, startMonotonic: startMonotonic, startWall: startWall)
             timers.started(pid, now: startMonotonic, timeout: settings.timeout)
-            reporter.started(spec)
+            startedSinceWake.append(spec)
         } catch {
             var record = TaskRecord(number: task + 1, config: spec.config?.path, command: command, status: .failed)
             record.device = TaskEnvironment.deviceName(slots)
@@ -145,9 +152,16 @@ public final class TaskRunner {
             record.exit = TaskExit(exitCode: 127)
             record.logPath = spec.logPath
             record.error = "\(error)"
-            let k = dispatcher.taskEnded(task, status: .failed)
-            reporter.ended(record, spec: spec, k: k)
+            endedSinceWake.append((record, spec, dispatcher.taskEnded(task, status: .failed)))
         }
+    }
+
+    /// Logs and records what ended and started since the loop woke, in that order.
+    private func report() {
+        for (record, spec, k) in endedSinceWake { reporter.ended(record, spec: spec, k: k) }
+        for spec in startedSinceWake { reporter.started(spec) }
+        endedSinceWake.removeAll(keepingCapacity: true)
+        startedSinceWake.removeAll(keepingCapacity: true)
     }
 
     /// Opens the logs of the next tasks (one per slot) before the loop sleeps.
@@ -201,7 +215,7 @@ public final class TaskRunner {
         record.logPath = spec.logPath
         let k = dispatcher.taskEnded(entry.task, status: status)
         memoryPolling?.taskEnded()
-        reporter.ended(record, spec: spec, k: k)
+        endedSinceWake.append((record, spec, k))
     }
 
     // MARK: - Stopping
