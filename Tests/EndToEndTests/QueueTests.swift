@@ -53,6 +53,19 @@ struct QueueTests {
         try Launched(Binaries.multirun, ["daemon", "-gpu", "false"] + extra, in: project, environment: environment)
     }
 
+    /// Ids are 1, 2, 3, … across submits and never reused, even when `next-id` is lost: a
+    /// reused id would make the fold drop the second task as a replay.
+    @Test func taskIDsCountUpAndAreNeverReused() throws {
+        let project = try project(configs: 6)
+        #expect(try submit(project, "q/t-0[1-3]").contains("Queued 3 configs/q/t-03.yaml"))
+        try FileManager.default.removeItem(atPath: project.path(".multirun/next-id"))
+        #expect(try submit(project, "q/t-0[4-5]").contains("Queued 5 configs/q/t-05.yaml"))
+        #expect(try submit(project, "q/t-06").contains("Queued 6 configs/q/t-06.yaml"))
+        let tasks = try status(project).tasks
+        #expect(tasks.compactMap { $0["id"] as? String } == ["1", "2", "3", "4", "5", "6"])
+        #expect(try status(project).counts["queued"] == 6)
+    }
+
     @Test func submitWithoutSchedulerThenExitWhenIdleRunsEverything() throws {
         let project = try project(configs: 5)
         let events = try FIFO(project.path("events"))

@@ -8,6 +8,7 @@ import Glibc
 ///       journal.jsonl       append-only events: the single source of truth
 ///       keys.idx            +KEY ID / -KEY ID lines: keys of queued, running, completed tasks
 ///       submit.lock         serialises submits (read the key index, append)
+///       next-id             the next task id (ids are 1, 2, 3, … in submission order)
 ///       run/<id>-<n>.lock   flock'd by the supervisor of attempt n while it lives
 ///       exits/<id>-<n>.json written by that supervisor when its task ends
 ///       logs/<id>-<n>.log   the task's stdout and stderr
@@ -28,6 +29,7 @@ public struct QueueFolder: Sendable {
     public var schedulerLock: String { path + "/scheduler.lock" }
     public var schedulerLog: String { path + "/scheduler.log" }
     public var statusSnapshot: String { path + "/cache/status.json" }
+    public var nextID: String { path + "/next-id" }
     public func runLock(_ id: String, _ attempt: Int) -> String { "\(path)/run/\(id)-\(attempt).lock" }
     public func exitRecord(_ id: String, _ attempt: Int) -> String { "\(path)/exits/\(id)-\(attempt).json" }
     public func log(_ id: String, _ attempt: Int) -> String { "\(path)/logs/\(id)-\(attempt).log" }

@@ -32,6 +32,8 @@ public enum Submitter {
         for record in plan.skipped {
             outcome.skipped.append((record.config ?? record.command, "completed in an earlier one-shot run (pass -w to run it again)"))
         }
+        let first = try TaskIDs.reserve(outcome.added.count, in: folder)
+        for i in outcome.added.indices { outcome.added[i].id = String(first + i) }
         // Journal first (the truth), then keys; a crash in between is healed by the scheduler.
         try Journal(folder: folder).append(outcome.added.map { .submitted($0) })
         try index.add(outcome.added.map { ($0.key, $0.id) })
@@ -39,6 +41,7 @@ public enum Submitter {
     }
 
     /// A queue task for a planned task: absolute paths, placeholders for launch-time values.
+    /// Its id is given once it is known to be added (`TaskIDs`).
     static func queueTask(for spec: TaskSpec, cwd: String) -> QueueTask {
         var argv: [String]
         switch spec.command {
@@ -62,20 +65,12 @@ public enum Submitter {
             // The same line of the same file is the same task; two equal lines are two tasks.
             identity = "command\0\(cwd)\0\(spec.source ?? "")\0\(spec.label)"
         }
-        return QueueTask(id: newID(), key: SHA256.hex(Array(identity.utf8)), label: spec.label, command: command, argv: argv, cwd: cwd,
+        return QueueTask(id: "", key: SHA256.hex(Array(identity.utf8)), label: spec.label, command: command, argv: argv, cwd: cwd,
                              config: spec.config?.path, output: spec.config?.resultsFolder, submitted: Clock.wall(),
                              resources: spec.resources)
     }
 
     static func absolute(_ path: String, _ cwd: String) -> String { path.hasPrefix("/") ? path : cwd + "/" + path }
-
-    /// Short random ids (t + 8 hex digits) that people can type into `cancel`.
-    static func newID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let value = generator.next() & 0xFFFF_FFFF
-        let hex = String(value, radix: 16)
-        return "t" + String(repeating: "0", count: 8 - hex.count) + hex
-    }
 
     static func currentDirectory() -> String {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
