@@ -171,7 +171,7 @@ CREATE_AFTER=$(probe_create "$WORK/probe-after")
         echo "| 100,000 configs selected ≤ 1 s | $sel s $(check "$sel" 1) |"
         echo "| 10,000 submits into 100,000 ≤ 1 s | $sub s $(check "$sub" 1) |"
         echo "| status ≤ 100 ms (scheduler running; it keeps a snapshot) | $st s $(check "$st" 0.1) |"
-        echo "| status with no scheduler, first call (folds the journal) | $st1 s $(check "$st1" 0.1) |"
+        echo "| status with no scheduler, first call after the submits | $st1 s $(check "$st1" 0.1) |"
         echo "| RSS ≤ 64 MB with 100,000 queued | $rss MB $(check "$rss" 64) |"
         echo
     fi

@@ -3,8 +3,9 @@
 #   selecting N config files (default 100,000) by regex (the whole plan: walk, match,
 #   read and hash each config, check its resume marker);
 #   submit 10,000 tasks into a queue that already holds N; status (text and --json) on it:
-#   with no scheduler running (the first call folds the journal and keeps a snapshot, the
-#   second reads that) and while a scheduler runs (it keeps the snapshot current);
+#   with no scheduler running (submits carry the status snapshot forward; a `status` that
+#   finds it stale folds the journal and keeps the result) and while a scheduler runs (it
+#   keeps the snapshot current);
 #   the scheduler's memory (RSS) with N tasks queued;
 #   wakeups of a scheduler whose slots all run long tasks (context switches in 3 s).
 # Builds multirun in release mode and works in a temporary folder. Prints one line per

@@ -126,6 +126,33 @@ struct QueueStateTests {
         #expect(StatusSummary.readSnapshot(folder) == nil, "another file of the same size is another journal")
     }
 
+    /// Submits keep the snapshot equal to a fold of the journal, so `status` never folds
+    /// while cron feeds a queue with no scheduler; a snapshot they cannot vouch for is left.
+    @Test func submitsCarryTheSnapshotForward() throws {
+        let folder = QueueFolder(path: NSTemporaryDirectory() + "advance-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try folder.prepare()
+        defer { try? FileManager.default.removeItem(atPath: folder.path) }
+        let journal = Journal(folder: folder)
+        func submit(_ ids: [String]) throws {
+            let tasks = ids.map(task)
+            let span = try #require(try journal.append(tasks.map { .submitted($0) }))
+            StatusSummary.advanceSnapshot(folder, submitted: tasks, from: span.before, to: span.after)
+        }
+        func folded() throws -> StatusSummary {
+            var state = QueueState()
+            try journal.readAll { state.apply($0) }
+            return StatusSummary(state)
+        }
+        try submit(["a", "b", "c"])
+        #expect(StatusSummary.readSnapshot(folder) == (try folded()), "a new journal starts a snapshot")
+        try submit((1...12).map { "n\($0)" })
+        #expect(StatusSummary.readSnapshot(folder) == (try folded()), "only the head of the queue is listed")
+        #expect(StatusSummary.readSnapshot(folder)?.queued.count == StatusSummary.listed)
+        try journal.append([.started(id: "a", attempt: 1, device: "cpu", slot: 0, pid: 7, time: 1)])
+        try submit(["z"])
+        #expect(StatusSummary.readSnapshot(folder) == nil, "the snapshot missed an event: status must fold")
+    }
+
     @Test func compactionRewritesTheJournalAndKeepsLateAppends() throws {
         let folder = QueueFolder(path: NSTemporaryDirectory() + "compact-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         try folder.prepare()

@@ -30,18 +30,31 @@ public final class Journal {
     public var mark: Mark { Mark(inode: UInt64(inode), size: offset - partial.count) }
 
     /// Appends events as whole lines in one write, fsynced before returning: the caller
-    /// acts on an event only once it is durable.
-    public func append(_ events: [QueueEvent], sync: Bool = true) throws(SystemError) {
-        guard !events.isEmpty else { return }
+    /// acts on an event only once it is durable. Returns the journal just before and just
+    /// after the write when nobody else appended in between (so these events are exactly
+    /// the bytes between the two), else nil.
+    @discardableResult
+    public func append(_ events: [QueueEvent], sync: Bool = true) throws(SystemError) -> (before: Mark, after: Mark)? {
+        guard !events.isEmpty else { return nil }
         var text = ""
         for event in events { text += event.line + "\n" }
-        guard let lock = try FileLock(path: folder.journalLock, mode: .shared, wait: true) else { return }
+        let bytes = Array(text.utf8)
+        guard let lock = try FileLock(path: folder.journalLock, mode: .shared, wait: true) else { return nil }
         defer { _ = lock }
         let fd = open(folder.journal, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw SystemError("cannot open \(folder.journal)", errno: errno) }
         defer { close(fd) }
-        guard FileIO.writeAll(fd, Array(text.utf8)) else { throw SystemError("cannot append to \(folder.journal)", errno: errno) }
+        let before = Self.mark(of: fd)
+        guard FileIO.writeAll(fd, bytes) else { throw SystemError("cannot append to \(folder.journal)", errno: errno) }
         if sync && fsync(fd) != 0 { throw SystemError("cannot sync \(folder.journal)", errno: errno) }
+        guard let before, let after = Self.mark(of: fd), after.size - before.size == bytes.count else { return nil }
+        return (before, after)
+    }
+
+    private static func mark(of fd: Int32) -> Mark? {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return nil }
+        return Mark(inode: UInt64(info.st_ino), size: Int(info.st_size))
     }
 
     /// Every event in the journal. A torn last line (a crash mid-write) is skipped.

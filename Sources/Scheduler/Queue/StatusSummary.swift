@@ -49,12 +49,29 @@ public struct StatusSummary: Equatable, Sendable {
     /// The snapshot, if it was folded from exactly the journal as it is now (same file,
     /// same length: the journal only grows, and a compaction swaps in a new file).
     public static func readSnapshot(_ folder: QueueFolder) -> StatusSummary? {
+        Journal.Mark.current(folder).flatMap { snapshot(folder, taggedWith: $0) }
+    }
+
+    private static func snapshot(_ folder: QueueFolder, taggedWith mark: Journal.Mark) -> StatusSummary? {
         guard let text = try? FileIO.readText(folder.statusSnapshot),
               let value = try? ConfigParser.parse(text, dialect: .json, source: folder.statusSnapshot),
-              let mark = Journal.Mark.current(folder),
               value["journal_inode"]?.int == Int(truncatingIfNeeded: mark.inode), value["journal_size"]?.int == mark.size
         else { return nil }
         return StatusSummary(snapshot: value)
+    }
+
+    /// After a submit appended `tasks` as exactly the journal bytes from `before` to `after`:
+    /// carries a snapshot that was current at `before` (or none, for a new journal) forward,
+    /// so `status` stays one small read while submits feed a queue no scheduler runs yet.
+    /// New tasks queue behind every queued one, so they join the listed head only when it
+    /// is short. Any other snapshot is left for `status` to replace.
+    static func advanceSnapshot(_ folder: QueueFolder, submitted tasks: [QueueTask], from before: Journal.Mark, to after: Journal.Mark) {
+        guard var summary = before.size == 0 ? StatusSummary(QueueState()) : snapshot(folder, taggedWith: before) else { return }
+        summary.counts["queued", default: 0] += tasks.count
+        for task in tasks.prefix(max(0, listed - summary.queued.count)) {
+            summary.queued.append(Queued(id: task.id, label: task.label))
+        }
+        summary.writeSnapshot(folder, mark: after)
     }
 
     /// Writes the snapshot for the journal prefix `mark`. A cache: atomic, not fsynced, and

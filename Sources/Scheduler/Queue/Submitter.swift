@@ -35,8 +35,9 @@ public enum Submitter {
         let first = try TaskIDs.reserve(outcome.added.count, in: folder)
         for i in outcome.added.indices { outcome.added[i].id = String(first + i) }
         // Journal first (the truth), then keys; a crash in between is healed by the scheduler.
-        try Journal(folder: folder).append(outcome.added.map { .submitted($0) })
+        let span = try Journal(folder: folder).append(outcome.added.map { .submitted($0) })
         try index.add(outcome.added.map { ($0.key, $0.id) })
+        if let span { StatusSummary.advanceSnapshot(folder, submitted: outcome.added, from: span.before, to: span.after) }
         return outcome
     }
 
