@@ -8,6 +8,13 @@ struct QueueStateTests {
                   argv: ["/bin/true"], cwd: "/", config: nil, output: nil, submitted: 1)
     }
 
+    /// A new queue folder under the temporary folder; the caller removes it.
+    func scratchQueue(_ name: String) throws -> QueueFolder {
+        let folder = QueueFolder(path: NSTemporaryDirectory() + "\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try folder.prepare()
+        return folder
+    }
+
     func fold(_ events: [QueueEvent]) -> QueueState {
         var state = QueueState()
         for event in events { state.apply(event) }
@@ -73,18 +80,17 @@ struct QueueStateTests {
     }
 
     @Test func journalSkipsATornLastLineAndReadsItOnceComplete() throws {
-        let folder = QueueFolder(path: NSTemporaryDirectory() + "journal-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        try folder.prepare()
+        let folder = try scratchQueue("journal")
         defer { try? FileManager.default.removeItem(atPath: folder.path) }
         let journal = Journal(folder: folder)
         try journal.append([.submitted(task("a")), .submitted(task("b"))])
-        let full = QueueEvent.submitted(task("c")).line
+        let full = QueueEvent.lines([.submitted(task("c"))])
         let handle = try #require(FileHandle(forWritingAtPath: folder.journal))
         handle.seekToEndOfFile()
-        handle.write(Data(full.prefix(20).utf8))
+        handle.write(Data(full.prefix(20)))
         #expect(try journal.readAll().count == 2, "the torn third line is not an event")
         #expect(try journal.readNew().count == 0)
-        handle.write(Data((full.dropFirst(20) + "\n").utf8))
+        handle.write(Data(full.dropFirst(20)))
         try handle.close()
         #expect(try journal.readNew() == [.submitted(task("c"))])
     }
@@ -107,16 +113,13 @@ struct QueueStateTests {
     }
 
     @Test func statusSnapshotHoldsOnlyForTheJournalItWasFoldedFrom() throws {
-        let folder = QueueFolder(path: NSTemporaryDirectory() + "snapshot-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        try folder.prepare()
+        let folder = try scratchQueue("snapshot")
         defer { try? FileManager.default.removeItem(atPath: folder.path) }
         let journal = Journal(folder: folder)
         try journal.append([.submitted(task("a")), .submitted(task("b")),
                             .started(id: "a", attempt: 1, device: "cpu", slot: 0, pid: 7, time: 1),
                             .ended(id: "a", attempt: 1, exitCode: nil, signal: 9, status: .failed, time: 2)])
-        var state = QueueState()
-        try journal.readAll { state.apply($0) }
-        let summary = StatusSummary(state)
+        let summary = StatusSummary(fold(try journal.readAll()))
         summary.writeSnapshot(folder, mark: journal.mark)
         #expect(StatusSummary.readSnapshot(folder) == summary, "a round trip keeps every field")
         try journal.append([.submitted(task("c"))])
@@ -129,8 +132,7 @@ struct QueueStateTests {
     /// Submits keep the snapshot equal to a fold of the journal, so `status` never folds
     /// while cron feeds a queue with no scheduler; a snapshot they cannot vouch for is left.
     @Test func submitsCarryTheSnapshotForward() throws {
-        let folder = QueueFolder(path: NSTemporaryDirectory() + "advance-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        try folder.prepare()
+        let folder = try scratchQueue("advance")
         defer { try? FileManager.default.removeItem(atPath: folder.path) }
         let journal = Journal(folder: folder)
         func submit(_ ids: [String]) throws {
@@ -138,11 +140,7 @@ struct QueueStateTests {
             let span = try #require(try journal.append(tasks.map { .submitted($0) }))
             StatusSummary.advanceSnapshot(folder, submitted: tasks, from: span.before, to: span.after)
         }
-        func folded() throws -> StatusSummary {
-            var state = QueueState()
-            try journal.readAll { state.apply($0) }
-            return StatusSummary(state)
-        }
+        func folded() throws -> StatusSummary { StatusSummary(fold(try journal.readAll())) }
         try submit(["a", "b", "c"])
         #expect(StatusSummary.readSnapshot(folder) == (try folded()), "a new journal starts a snapshot")
         try submit((1...12).map { "n\($0)" })
@@ -154,8 +152,7 @@ struct QueueStateTests {
     }
 
     @Test func compactionRewritesTheJournalAndKeepsLateAppends() throws {
-        let folder = QueueFolder(path: NSTemporaryDirectory() + "compact-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        try folder.prepare()
+        let folder = try scratchQueue("compact")
         defer { try? FileManager.default.removeItem(atPath: folder.path) }
         let journal = Journal(folder: folder)
         var events: [QueueEvent] = []

@@ -40,9 +40,7 @@ enum QueueCommands {
         } catch {
             throw UsageError("cannot lock the queue folder: \(error)")
         }
-        let pid = Array("\(getpid())\n".utf8)
-        _ = ftruncate(lock.fd, 0)
-        _ = pid.withUnsafeBytes { pwrite(lock.fd, $0.baseAddress, $0.count, 0) }
+        FileLock.record(pid: getpid(), in: lock.fd)
         guard let own = ExecutableLookup.ownPath() else { throw UsageError("cannot find the multirun binary (/proc/self/exe)") }
         let log = SchedulerLog(path: folder.schedulerLog, echo: isatty(2) == 1)
         do {
@@ -64,8 +62,7 @@ enum QueueCommands {
     }
 
     static func schedulerPID(_ folder: QueueFolder) -> Int32? {
-        guard FileLock.isHeld(folder.schedulerLock), let text = try? FileIO.readText(folder.schedulerLock) else { return nil }
-        return Int32(text.trimming(" \n"))
+        FileLock.isHeld(folder.schedulerLock) ? FileLock.recordedPID(folder.schedulerLock) : nil
     }
 
     // MARK: - submit
@@ -212,7 +209,7 @@ enum QueueCommands {
             case .running(let attempt, _, _, _, _):
                 Console.standardOutput.line("Stopping \(id) \(entry.task.label)")
                 // Without a scheduler, nobody else will signal it.
-                if !schedulerRuns, let text = try? FileIO.readText(folder.runLock(id, attempt)), let pid = pid_t(text.trimming(" \n")) {
+                if !schedulerRuns, let pid = FileLock.recordedPID(folder.runLock(id, attempt)) {
                     stopping.append((pid, folder.runLock(id, attempt)))
                 }
             default: break

@@ -23,7 +23,7 @@ public struct DemandPolicy: Sendable {
 
     /// What a task with `resources` holds while it runs; `config` names it in errors.
     public func demand(_ resources: TaskResources, config: String) throws(UsageError) -> Demand {
-        if resources.cpu || resources.mpiProcesses != nil || !gpuMode {
+        if resources.wantsCPUPool || !gpuMode {
             let need = resources.mpiProcesses ?? 1
             let key = resources.mpiProcesses != nil ? "mpi" : "device cpu"
             if !gpuMode, let gpus = resources.gpus {

@@ -25,8 +25,6 @@ public struct MemoryGate: Sendable {
     /// How long a promise lasts when the task never allocates all of it (nanoseconds).
     public let settle: UInt64
     public private(set) var readings: [Int: Reading] = [:]
-    /// When the last reading was taken (monotonic ns); nil before the first.
-    public private(set) var readAt: UInt64?
     private var promises: [Promise] = []
 
     public init(settle: UInt64 = 60_000_000_000) { self.settle = settle }
@@ -41,7 +39,6 @@ public struct MemoryGate: Sendable {
     /// A fresh nvidia-smi reading; promises the tasks have since made good are dropped.
     public mutating func record(_ readings: [Int: Reading], now: UInt64) {
         self.readings = readings
-        readAt = now
         promises.removeAll { promise in
             guard now < promise.at + settle, let used = readings[promise.gpu]?.usedMiB else { return true }
             return used - promise.usedAtLaunch >= promise.amountMiB

@@ -31,6 +31,9 @@ public enum Placer {
                 let slots = (0..<demand.cpuSlots).compactMap { _ in pool.take(on: .cpu) }
                 return .launch(key: key, slots: slots)
             }
+            // Every GPU slot busy: nothing can start or needs a reading, so skip the scan
+            // (the loops ask again after every launch, and a daemon's queue is long).
+            guard pool.hasFreeGPUSlot else { return .wait(onMemory: false) }
             let gpus = ranked(pool: pool, demand: demand, memory: memory, now: now)
             let open = gpus.filter { !reserved.contains($0.position) && $0.freeSlots > 0 && $0.fits }
             if open.count >= demand.gpus {

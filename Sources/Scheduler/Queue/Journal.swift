@@ -36,9 +36,7 @@ public final class Journal {
     @discardableResult
     public func append(_ events: [QueueEvent], sync: Bool = true) throws(SystemError) -> (before: Mark, after: Mark)? {
         guard !events.isEmpty else { return nil }
-        var text = ""
-        for event in events { text += event.line + "\n" }
-        let bytes = Array(text.utf8)
+        let bytes = QueueEvent.lines(events)
         guard let lock = try FileLock(path: folder.journalLock, mode: .shared, wait: true) else { return nil }
         defer { _ = lock }
         let fd = open(folder.journal, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
@@ -125,9 +123,7 @@ public final class Journal {
         // Appends that landed since our last read are folded in by the caller next time;
         // carry them over so they are not lost with the old file.
         let late = try readNew()
-        var text = ""
-        for event in events + late { text += event.line + "\n" }
-        try FileIO.writeAtomically(folder.journal, Array(text.utf8))
+        try FileIO.writeAtomically(folder.journal, QueueEvent.lines(events + late))
         var info = stat()
         if stat(folder.journal, &info) == 0 {
             inode = info.st_ino

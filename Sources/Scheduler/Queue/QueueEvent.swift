@@ -39,7 +39,12 @@ public enum QueueEvent: Equatable, Sendable {
         }
     }
 
-    public var line: String { json.encoded() }
+    /// The journal's text for `events`: one JSON line each, as bytes ready to write.
+    public static func lines(_ events: [QueueEvent]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for event in events { bytes += event.json.bytes(newline: true) }
+        return bytes
+    }
 
     /// Reads one journal line; nil for a line that is not a complete event (a torn write).
     /// `light` skips what only a scheduler needs (argv, folder, output), for `status`.

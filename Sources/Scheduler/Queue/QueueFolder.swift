@@ -85,6 +85,20 @@ public final class FileLock {
 
     deinit { close(fd) }
 
+    /// Makes `pid` the whole content of the lock file open on `fd`: whoever finds the lock
+    /// held learns who holds it (the scheduler's pid, or an attempt's supervisor).
+    public static func record(pid: pid_t, in fd: Int32) {
+        let text = Array("\(pid)\n".utf8)
+        _ = ftruncate(fd, 0)
+        _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+    }
+
+    /// The pid recorded in the lock file at `path`, if any.
+    public static func recordedPID(_ path: String) -> pid_t? {
+        guard let text = try? FileIO.readText(path) else { return nil }
+        return pid_t(text.trimming(" \n"))
+    }
+
     /// True if some process holds a lock on `path` (we could not take it at once).
     public static func isHeld(_ path: String) -> Bool {
         guard FileIO.exists(path) else { return false }

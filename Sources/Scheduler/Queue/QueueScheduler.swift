@@ -119,7 +119,7 @@ public final class QueueScheduler {
                 try finish(id: id, number: number, record: record, attempt: nil)
                 continue
             }
-            if FileLock.isHeld(folder.runLock(id, number)), let pid = readPID(folder.runLock(id, number)) {
+            if FileLock.isHeld(folder.runLock(id, number)), let pid = FileLock.recordedPID(folder.runLock(id, number)) {
                 let pidfd = csystem_pidfd_open(pid)
                 // Still held once the pidfd is open: the pid is the supervisor's, not a reuse.
                 if pidfd >= 0 && !FileLock.isHeld(folder.runLock(id, number)) { close(pidfd) }
@@ -154,11 +154,6 @@ public final class QueueScheduler {
             case .ended, .cancelled: return false
             }
         }.map { ($0.task.key, $0.task.id) })
-    }
-
-    private func readPID(_ path: String) -> pid_t? {
-        guard let text = try? FileIO.readText(path) else { return nil }
-        return pid_t(text.trimming(" \n"))
     }
 
     // MARK: - Journal
@@ -303,8 +298,7 @@ public final class QueueScheduler {
             let pid = try spawner.spawn(path: settings.supervisor, argv: supervisorArgv,
                                         environment: CStringArray(baseEnvironment, adding: extra),
                                         stdout: 2, stderr: 2, passing: lock.fd)
-            let pidText = Array("\(pid)\n".utf8)
-            _ = pidText.withUnsafeBytes { pwrite(lock.fd, $0.baseAddress, $0.count, 0) }
+            FileLock.record(pid: pid, in: lock.fd)
             attempts[pid] = Attempt(id: task.id, number: number, slots: slots)
             timers.started(pid, now: Clock.monotonic(), timeout: settings.timeout)
             log.line("Start the process with \(task.label)")

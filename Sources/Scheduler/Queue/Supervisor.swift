@@ -22,9 +22,7 @@ public enum Supervisor {
         let argv = Array(arguments[4...])
         let lockFD: Int32 = 3
         // Our pid in the lock file: a restarted scheduler opens a pidfd on it.
-        let pidText = Array("\(getpid())\n".utf8)
-        _ = ftruncate(lockFD, 0)
-        _ = pidText.withUnsafeBytes { pwrite(lockFD, $0.baseAddress, $0.count, 0) }
+        FileLock.record(pid: getpid(), in: lockFD)
 
         var mask = sigset_t()
         sigemptyset(&mask)
@@ -69,7 +67,7 @@ public enum Supervisor {
             ("exit_code", .optional(exit.exitCode)), ("signal", .optional(exit.signal)),
             ("start", .int(started)), ("end", .int(end)), ("error", .optional(error)),
         ])
-        try? FileIO.writeAtomically(path, text: body.encoded() + "\n")
+        try? FileIO.writeAtomically(path, body.bytes(newline: true))
         return exit
     }
 

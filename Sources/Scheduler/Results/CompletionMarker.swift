@@ -31,6 +31,6 @@ public enum CompletionMarker {
             ("command", .string(record.command)),
         ])
         try FileIO.makeDirectories(config.resultsFolder)
-        try FileIO.writeAtomically(path(in: config.resultsFolder), text: body.encoded(pretty: true) + "\n")
+        try FileIO.writeAtomically(path(in: config.resultsFolder), body.bytes(pretty: true, newline: true))
     }
 }

@@ -274,6 +274,6 @@ struct RunMetadata {
             ("exit_code", .optional(exit?.exitCode)),
             ("signal", .optional(exit?.signal)),
         ] + extra)
-        try FileIO.writeAtomically(path, text: body.encoded(pretty: true) + "\n")
+        try FileIO.writeAtomically(path, body.bytes(pretty: true, newline: true))
     }
 }
