@@ -12,14 +12,17 @@ int csystem_signalfd(const sigset_t *mask) {
     return signalfd(-1, mask, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
-int csystem_signalfd_read(int fd) {
-    struct signalfd_siginfo info;
+int csystem_signalfd_read(int fd, int *signals, int capacity) {
+    struct signalfd_siginfo info[8];
+    if (capacity > 8) capacity = 8;
     for (;;) {
-        ssize_t n = read(fd, &info, sizeof info);
-        if (n == (ssize_t)sizeof info) return (int)info.ssi_signo;
+        ssize_t n = read(fd, info, sizeof info[0] * (size_t)capacity);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && errno == EAGAIN) return 0;
-        return -1;
+        if (n < 0) return -1;
+        int count = (int)(n / (ssize_t)sizeof info[0]);
+        for (int i = 0; i < count; i++) signals[i] = (int)info[i].ssi_signo;
+        return count;
     }
 }
 

@@ -155,6 +155,28 @@ struct CommandsModeTests {
         #expect(try project.read("results/runs/\(run)/tasks.jsonl").split(separator: "\n").count == 3)
     }
 
+    /// Tasks start with no signal blocked or ignored, even when whoever started multirun
+    /// ignored some (nohup's SIGHUP) and multirun itself ignores SIGPIPE. (glibc's
+    /// posix_spawn leaves its own two internal signals, 32 and 33, ignored in every child
+    /// whatever it is asked; glibc programs take them back at start.)
+    @Test func tasksStartWithDefaultSignals() throws {
+        let project = try Project()
+        try project.write("cmds.txt", "grep Sig /proc/self/status\n")
+        let launched = try Launched("/bin/sh", ["-c", "trap '' HUP USR1; exec \"$0\" \"$@\"", Binaries.multirun,
+                                                "--commands", "cmds.txt", "-gpu", "false", "-d", "1", "-check", "false"], in: project)
+        let result = launched.finish()
+        #expect(result.status == 0, "\(result.stderr)")
+        let run = try #require(project.runFolders().last)
+        let status = try project.read("results/runs/\(run)/logs/task-1.log")
+        func mask(_ name: String) -> UInt64? {
+            let line = status.split(separator: "\n").first { $0.hasPrefix(name + ":") }
+            return line.flatMap { UInt64($0.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces), radix: 16) }
+        }
+        #expect(mask("SigBlk") == 0, "\(status)")
+        // Bits 0-30 are signals 1-31, which hold SIGHUP, SIGUSR1 and SIGPIPE.
+        #expect(mask("SigIgn").map { $0 & 0x7fff_ffff } == 0, "\(status)")
+    }
+
     @Test func commandsFromStandardInput() throws {
         let project = try Project()
         let result = try runFeeding("touch one\ntouch two\n", to: Binaries.multirun,

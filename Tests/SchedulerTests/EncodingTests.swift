@@ -32,6 +32,42 @@ struct EncodingTests {
         #expect(value.bytes(newline: true) == Array(#"{"a":[1,null],"b":{},"c":true}"#.utf8) + [10])
     }
 
+    @Test func writerStreamsWhatTheTreeWouldEncode() {
+        var writer = JSONWriter(pretty: true)
+        writer.beginObject()
+        writer.key("rows")
+        writer.beginArray()
+        writer.int(1)
+        writer.beginObject()
+        writer.key("t"); writer.timestamp(0)
+        writer.key("d"); writer.double(.nan)
+        writer.endObject()
+        writer.beginArray()
+        writer.endArray()
+        writer.endArray()
+        writer.key("s"); writer.string(nil)
+        writer.endObject()
+        let tree = JSON.object([
+            ("rows", .array([.int(1), .object([("t", .string("1970-01-01T00:00:00.000Z")), ("d", .null)]), .array([])])),
+            ("s", .null),
+        ])
+        #expect(String(decoding: writer.bytes, as: UTF8.self) == tree.encoded(pretty: true))
+    }
+
+    @Test func taskRecordLineHoldsEveryField() throws {
+        var record = TaskRecord(number: 2, config: nil, command: "echo \"hi\"", status: .failed)
+        record.device = "gpu1"
+        record.slot = 0
+        record.startWall = 0
+        record.duration = 1.23456
+        record.exit = TaskExit(exitCode: 3)
+        let line = record.jsonLine()
+        #expect(line.last == 10)
+        #expect(String(decoding: line, as: UTF8.self) == #"{"task":2,"config":null,"command":"echo \"hi\"","device":"gpu1","slot":0,"pid":null,"#
+            + #""start":"1970-01-01T00:00:00.000Z","end":null,"duration_s":1.235,"exit_code":3,"signal":null,"status":"failed","log":null,"error":null}"#
+            + "\n")
+    }
+
     @Test func timestampsAreISO8601UTCWithMilliseconds() {
         #expect(Clock.iso8601(0) == "1970-01-01T00:00:00.000Z")
         #expect(Clock.iso8601(1_790_000_000_123_456_789) == "2026-09-21T14:13:20.123Z")

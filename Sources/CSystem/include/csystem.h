@@ -11,9 +11,9 @@
 /// signalfd(2) with SFD_CLOEXEC | SFD_NONBLOCK.
 int csystem_signalfd(const sigset_t *mask);
 
-/// Reads one pending signal from a signalfd; returns its number, 0 when none
-/// is pending, or -1 with errno set.
-int csystem_signalfd_read(int fd);
+/// Reads the pending signals from a signalfd, up to `capacity` of them in one read, into
+/// `signals`; returns how many, 0 when none is pending, or -1 with errno set.
+int csystem_signalfd_read(int fd, int *signals, int capacity);
 
 /// prctl(PR_SET_CHILD_SUBREAPER, 1): orphaned descendants are re-parented to
 /// us, so we can reap and kill what tasks leave behind.

@@ -3,12 +3,22 @@
 public enum CommandLineWords {
     /// True when the line can only be run correctly by /bin/sh.
     public static func needsShell(_ line: String) -> Bool {
-        // Bytes, not Characters: every character that matters is ASCII, and a commands file
-        // may hold 100,000 lines.
-        if line.utf8.contains(where: isShellSyntax) { return true }
+        var line = line
+        return line.withUTF8 { needsShell($0) }
+    }
+
+    /// The same for a line's UTF-8 bytes. Bytes, not Characters: every character that
+    /// matters is ASCII, and a commands file may hold 100,000 lines.
+    static func needsShell(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        if line.contains(where: isShellSyntax) { return true }
         // A leading VAR=value word is an assignment, which only a shell understands.
-        let first = line.utf8.drop(while: isBlank).prefix(while: { !isBlank($0) })
-        if let eq = first.firstIndex(of: UInt8(ascii: "=")), eq != first.startIndex { return true }
+        var index = 0
+        while index < line.count && isBlank(line[index]) { index += 1 }
+        let wordStart = index
+        while index < line.count && !isBlank(line[index]) {
+            if line[index] == UInt8(ascii: "=") { return index != wordStart }
+            index += 1
+        }
         return false
     }
 
@@ -31,35 +41,58 @@ public enum CommandLineWords {
     /// Words separated by blanks, honouring '...' and "..." quotes and backslash escapes
     /// (no expansions). Used for `--runner` templates and plain `--commands` lines.
     public static func split(_ line: String) throws(UsageError) -> [String] {
-        // Bytes: quotes, blanks and backslashes are ASCII, and no byte of a multi-byte
-        // UTF-8 character is.
+        var line = line
+        // withUTF8's body cannot throw a typed error: carry it out as a value.
+        let result: Result<[String], UsageError> = line.withUTF8 { bytes in
+            do throws(UsageError) { return .success(try split(bytes)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    /// The same for a line's UTF-8 bytes: quotes, blanks and backslashes are ASCII, and no
+    /// byte of a multi-byte UTF-8 character is.
+    static func split(_ line: UnsafeBufferPointer<UInt8>) throws(UsageError) -> [String] {
+        // Most lines quote and escape nothing: their words are just the runs between blanks.
+        if !line.contains(where: { $0 == UInt8(ascii: "'") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            return line.split(whereSeparator: { isBlank($0) || $0 == UInt8(ascii: "\n") }).map {
+                String(decoding: UnsafeBufferPointer(rebasing: $0), as: UTF8.self)
+            }
+        }
         var words: [String] = []
         var current: [UInt8] = []
         var inWord = false
-        var iterator = line.utf8.makeIterator()
+        var index = 0
+        func next() -> UInt8? {
+            guard index < line.count else { return nil }
+            defer { index += 1 }
+            return line[index]
+        }
         func endWord() {
             if inWord { words.append(String(decoding: current, as: UTF8.self)) }
             current.removeAll(keepingCapacity: true)
             inWord = false
         }
-        while let byte = iterator.next() {
+        func unclosed(_ quote: String) -> UsageError {
+            UsageError("unclosed \(quote) quote in: \(String(decoding: line, as: UTF8.self))")
+        }
+        while let byte = next() {
             switch byte {
             case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"):
                 endWord()
             case UInt8(ascii: "'"):
                 inWord = true
                 var closed = false
-                while let b = iterator.next() {
+                while let b = next() {
                     if b == UInt8(ascii: "'") { closed = true; break }
                     current.append(b)
                 }
-                if !closed { throw UsageError("unclosed ' quote in: \(line)") }
+                if !closed { throw unclosed("'") }
             case UInt8(ascii: "\""):
                 inWord = true
                 var closed = false
-                while let b = iterator.next() {
+                while let b = next() {
                     if b == UInt8(ascii: "\"") { closed = true; break }
-                    if b == UInt8(ascii: "\\"), let escaped = iterator.next() {
+                    if b == UInt8(ascii: "\\"), let escaped = next() {
                         // Inside double quotes a backslash escapes only these four.
                         if !"\"\\$`".utf8.contains(escaped) { current.append(b) }
                         current.append(escaped)
@@ -67,10 +100,10 @@ public enum CommandLineWords {
                     }
                     current.append(b)
                 }
-                if !closed { throw UsageError("unclosed \" quote in: \(line)") }
+                if !closed { throw unclosed("\"") }
             case UInt8(ascii: "\\"):
                 inWord = true
-                if let escaped = iterator.next() { current.append(escaped) }
+                if let escaped = next() { current.append(escaped) }
             default:
                 inWord = true
                 current.append(byte)

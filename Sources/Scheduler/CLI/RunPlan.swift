@@ -102,22 +102,32 @@ struct RunPlan {
         var plan = RunPlan()
         plan.runnerName = "these commands"
         var programs: [String: String] = [:]
-        // Split as bytes: the time to read 100,000 lines is time before the first task starts.
-        let lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-        let width = String(lines.count).count
+        // Lines are scanned as bytes, in place: the time to read 100,000 lines is time
+        // before the first task starts.
+        let lineCount = bytes.reduce(into: 1) { count, byte in if byte == UInt8(ascii: "\n") { count += 1 } }
+        let width = String(lineCount).utf8.count
+        let logPrefix = Array("\(runFolder)/logs/task-".utf8)
+        let sourcePrefix = Array("\(file):".utf8)
         var number = 0
-        for (lineIndex, raw) in lines.enumerated() {
-            let line = String(decoding: raw.last == UInt8(ascii: "\r") ? raw.dropLast() : raw, as: UTF8.self)
-            if line.utf8.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { continue }
-            number += 1
-            let words: [String]
-            if CommandLineWords.needsShell(line) {
-                words = ["/bin/sh", "-c", line]
-            } else {
-                words = try CommandLineWords.split(line)
+        var lineStart = 0
+        var lineIndex = 0
+        var lastProgram: (name: String, path: String)?
+        while lineStart <= bytes.count {
+            let newline = bytes[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+            var lineEnd = newline
+            if lineEnd > lineStart && bytes[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
+            defer {
+                lineStart = newline + 1
+                lineIndex += 1
             }
+            let line = bytes[lineStart..<lineEnd]
+            if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { continue }
+            number += 1
+            let (text, words) = try Self.words(of: line)
             let program: String
-            if let known = programs[words[0]] {
+            if let lastProgram, lastProgram.name == words[0] {
+                program = lastProgram.path
+            } else if let known = programs[words[0]] {
                 program = known
             } else if let found = ExecutableLookup.resolve(words[0]) {
                 program = found
@@ -125,13 +135,30 @@ struct RunPlan {
             } else {
                 throw UsageError("--commands \(file) line \(lineIndex + 1): program '\(words[0])' not found\(words[0].contains("/") ? "" : " on PATH"); fix the line or install it")
             }
-            let padded = String(repeating: "0", count: max(0, width - String(number).count)) + String(number)
-            plan.tasks.append(TaskSpec(label: line, program: program, command: .words(words), config: nil,
-                                       logPath: "\(runFolder)/logs/task-\(padded).log", source: "\(file):\(lineIndex + 1)", demand: demand))
+            lastProgram = (words[0], program)
+            var log = logPrefix
+            DecimalText.append(Int64(number), width: width, to: &log)
+            log += ".log".utf8
+            var source = sourcePrefix
+            DecimalText.append(Int64(lineIndex + 1), to: &source)
+            plan.tasks.append(TaskSpec(label: text, program: program, command: .words(words), config: nil,
+                                       logPath: String(decoding: log, as: UTF8.self), source: String(decoding: source, as: UTF8.self),
+                                       demand: demand))
         }
         if plan.tasks.isEmpty {
             throw UsageError("--commands \(file) has no commands (every line is empty)")
         }
         return plan
+    }
+
+    /// A commands line as text, and its argv: split, or `/bin/sh -c LINE` when only a
+    /// shell can run it.
+    private static func words(of line: ArraySlice<UInt8>) throws(UsageError) -> (text: String, words: [String]) {
+        let result: Result<(String, [String]), UsageError> = line.withUnsafeBufferPointer { bytes in
+            let text = String(decoding: bytes, as: UTF8.self)
+            if CommandLineWords.needsShell(bytes) { return .success((text, ["/bin/sh", "-c", text])) }
+            do throws(UsageError) { return .success((text, try CommandLineWords.split(bytes))) } catch { return .failure(error) }
+        }
+        return try result.get()
     }
 }

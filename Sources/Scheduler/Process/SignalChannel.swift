@@ -38,12 +38,17 @@ public final class SignalChannel {
     deinit { close(fd) }
 
     /// Every signal that arrived since the last call (SIGCHLD coalesces: reap in a loop).
+    /// One read takes up to 8; only a full one is followed by another.
     public func drain() -> [Int32] {
         var signals: [Int32] = []
+        var batch = (Int32(0), Int32(0), Int32(0), Int32(0), Int32(0), Int32(0), Int32(0), Int32(0))
         while true {
-            let signal = csystem_signalfd_read(fd)
-            if signal <= 0 { break }
-            signals.append(Int32(signal))
+            let count = withUnsafeMutableBytes(of: &batch) { raw in
+                csystem_signalfd_read(fd, raw.baseAddress!.assumingMemoryBound(to: Int32.self), 8)
+            }
+            if count <= 0 { break }
+            withUnsafeBytes(of: batch) { raw in signals += raw.bindMemory(to: Int32.self).prefix(Int(count)) }
+            if count < 8 { break }
         }
         return signals
     }

@@ -6,6 +6,17 @@ import Glibc
 public final class Spawner {
     private let devNull: Int32
     private var attributes = posix_spawnattr_t()
+    /// File actions by descriptor layout, built once each: glibc checks every action's
+    /// descriptors against the open-files limit (a getrlimit each, 7 a spawn), and a run
+    /// reuses a handful of layouts (its log descriptors are the lowest free numbers).
+    private var actionsByLayout: [Layout: UnsafeMutablePointer<posix_spawn_file_actions_t>] = [:]
+    private static let maxLayouts = 32
+
+    private struct Layout: Hashable {
+        let stdout: Int32
+        let stderr: Int32
+        let extra: Int32?
+    }
 
     /// `newSession`: the child leads a new session and process group (tasks); otherwise it
     /// stays in ours (runone's command, which multirun signals as part of runone's group).
@@ -14,7 +25,9 @@ public final class Spawner {
         guard devNull >= 0 else { throw SystemError("open /dev/null", errno: errno) }
         posix_spawnattr_init(&attributes)
         // The parent blocks its handled signals and ignores SIGPIPE; children must start
-        // with an empty mask and default dispositions.
+        // with an empty mask and default dispositions. (Naming every signal is also the
+        // cheapest for glibc: one sigaction each in the child, where any signal left out
+        // costs a query and then a reset.)
         var empty = sigset_t()
         sigemptyset(&empty)
         posix_spawnattr_setsigmask(&attributes, &empty)
@@ -29,57 +42,165 @@ public final class Spawner {
     }
 
     deinit {
+        for actions in actionsByLayout.values {
+            posix_spawn_file_actions_destroy(actions)
+            actions.deallocate()
+        }
         posix_spawnattr_destroy(&attributes)
         close(devNull)
     }
 
-    /// Spawns `path` with `argv` (argv[0] as the user wrote it) and `environment`.
+    /// Spawns `path` with `argv` (argv[0] as the user wrote it) and `environment`
+    /// (`NAME=value` entries). See `spawn(path:strings:stdout:stderr:passing:)`.
+    public func spawn(path: String, argv: [String], environment: [String], stdout: Int32, stderr: Int32,
+                      passing extra: Int32? = nil) throws(SystemError) -> pid_t {
+        var strings = ExecStrings()
+        for word in argv { strings.argument(word) }
+        for entry in environment { strings.variable(entry) }
+        return try spawn(path: path, strings: &strings, stdout: stdout, stderr: stderr, passing: extra)
+    }
+
+    /// Spawns `path` with the argv and environment in `strings`.
     /// Returns the pid, which is also the process group id (the child leads a new session).
     /// `passing` becomes the child's descriptor 3 (a supervisor's run lock).
-    public func spawn(path: String, argv: [String], environment: CStringArray, stdout: Int32, stderr: Int32,
+    public func spawn(path: String, strings: inout ExecStrings, stdout: Int32, stderr: Int32,
                       passing extra: Int32? = nil) throws(SystemError) -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, devNull, 0)
-        posix_spawn_file_actions_adddup2(&actions, stdout, 1)
-        posix_spawn_file_actions_adddup2(&actions, stderr, 2)
-        // Tasks get stdin, stdout and stderr only: no descriptor inherited from whoever
-        // started multirun (a cron pipe, a terminal multiplexer) stays open in a task.
-        if let extra { posix_spawn_file_actions_adddup2(&actions, extra, 3) }
-        csystem_spawn_close_from(&actions, extra == nil ? 3 : 4)
-        let arguments = CStringArray(argv)
+        let layout = Layout(stdout: stdout, stderr: stderr, extra: extra)
+        let actions: UnsafeMutablePointer<posix_spawn_file_actions_t>
+        if let known = actionsByLayout[layout] {
+            actions = known
+        } else {
+            actions = makeActions(layout)
+            if actionsByLayout.count < Self.maxLayouts { actionsByLayout[layout] = actions }
+        }
+        defer {
+            if actionsByLayout[layout] != actions {
+                posix_spawn_file_actions_destroy(actions)
+                actions.deallocate()
+            }
+        }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, path, &actions, &attributes, arguments.pointers, environment.pointers)
+        let result = strings.withPointers { argv, envp in posix_spawn(&pid, path, actions, &attributes, argv, envp) }
         guard result == 0 else { throw SystemError("cannot start \(path)", errno: result) }
         return pid
     }
+
+    private func makeActions(_ layout: Layout) -> UnsafeMutablePointer<posix_spawn_file_actions_t> {
+        let actions = UnsafeMutablePointer<posix_spawn_file_actions_t>.allocate(capacity: 1)
+        posix_spawn_file_actions_init(actions)
+        posix_spawn_file_actions_adddup2(actions, devNull, 0)
+        posix_spawn_file_actions_adddup2(actions, layout.stdout, 1)
+        posix_spawn_file_actions_adddup2(actions, layout.stderr, 2)
+        // Tasks get stdin, stdout and stderr only: no descriptor inherited from whoever
+        // started multirun (a cron pipe, a terminal multiplexer) stays open in a task.
+        if let extra = layout.extra { posix_spawn_file_actions_adddup2(actions, extra, 3) }
+        csystem_spawn_close_from(actions, layout.extra == nil ? 3 : 4)
+        return actions
+    }
 }
 
-/// A NULL-terminated array of C strings that owns its memory (for argv and envp).
+/// A NULL-terminated array of C strings that owns its memory: the parent's environment,
+/// copied once for a whole run.
 public final class CStringArray {
-    public private(set) var pointers: [UnsafeMutablePointer<CChar>?]
-    /// Strings shared with (and kept alive through) another array, not freed here.
-    private let prefix: CStringArray?
-    private let ownedFrom: Int
+    public let pointers: [UnsafeMutablePointer<CChar>?]
 
     public init(_ strings: [String]) {
-        pointers = strings.map { strdup($0) }
-        pointers.append(nil)
-        prefix = nil
-        ownedFrom = 0
+        pointers = strings.map { strdup($0) } + [nil]
     }
 
-    /// `prefix`'s strings followed by `extra`, copying only `extra`: per-task environment
-    /// variables on top of the parent's, without duplicating the parent's for every task.
-    public init(_ prefix: CStringArray, adding extra: [String]) {
-        pointers = prefix.pointers.dropLast() + extra.map { strdup($0) }
-        pointers.append(nil)
-        self.prefix = prefix
-        ownedFrom = prefix.pointers.count - 1
+    deinit { for pointer in pointers { free(pointer) } }
+}
+
+/// What a child is started with, its argv and then its own environment variables, as
+/// NUL-terminated strings in one byte buffer, plus the pointer arrays posix_spawn takes.
+/// A loop reuses one from launch to launch (`reset()`): filling it makes no allocation per
+/// string, and it is filled on the path between one task's end and the next one's start.
+public struct ExecStrings {
+    /// The parent's variables, passed before ours (which replace nothing: the caller
+    /// filtered out the names it sets).
+    private let inherited: CStringArray?
+    private var bytes: [UInt8] = []
+    private var argumentStarts: [Int] = []
+    private var variableStarts: [Int] = []
+    private var argvPointers: [UnsafeMutablePointer<CChar>?] = []
+    private var envPointers: [UnsafeMutablePointer<CChar>?] = []
+
+    public init(inheriting inherited: CStringArray? = nil) {
+        self.inherited = inherited
     }
 
-    deinit { for pointer in pointers[ownedFrom...] { free(pointer) } }
+    public mutating func reset() {
+        bytes.removeAll(keepingCapacity: true)
+        argumentStarts.removeAll(keepingCapacity: true)
+        variableStarts.removeAll(keepingCapacity: true)
+    }
+
+    public mutating func argument(_ word: String) {
+        argumentStarts.append(bytes.count)
+        bytes.appendUTF8(word)
+        bytes.append(0)
+    }
+
+    /// A whole `NAME=value` entry.
+    public mutating func variable(_ entry: String) {
+        variableStarts.append(bytes.count)
+        bytes.appendUTF8(entry)
+        bytes.append(0)
+    }
+
+    public mutating func variable(_ name: String, _ value: String) {
+        variableStarts.append(bytes.count)
+        bytes.appendUTF8(name)
+        bytes.append(UInt8(ascii: "="))
+        bytes.appendUTF8(value)
+        bytes.append(0)
+    }
+
+    public mutating func variable(_ name: String, _ value: Int) {
+        variableStarts.append(bytes.count)
+        bytes.appendUTF8(name)
+        bytes.append(UInt8(ascii: "="))
+        DecimalText.append(Int64(value), to: &bytes)
+        bytes.append(0)
+    }
+
+    /// `NAME=k/n`, as MULTIRUN_TASK reads.
+    public mutating func variable(_ name: String, _ k: Int, of n: Int) {
+        variable(name, k)
+        bytes.removeLast()
+        bytes.append(UInt8(ascii: "/"))
+        DecimalText.append(Int64(n), to: &bytes)
+        bytes.append(0)
+    }
+
+    /// The argv and envp arrays, valid only inside `body`.
+    mutating func withPointers<R>(_ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>, UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+        // Taken out of self and put back, so their capacity is reused.
+        var argv: [UnsafeMutablePointer<CChar>?] = []
+        var envp: [UnsafeMutablePointer<CChar>?] = []
+        swap(&argv, &argvPointers)
+        swap(&envp, &envPointers)
+        defer {
+            swap(&argv, &argvPointers)
+            swap(&envp, &envPointers)
+        }
+        argv.removeAll(keepingCapacity: true)
+        envp.removeAll(keepingCapacity: true)
+        if let inherited { envp.append(contentsOf: inherited.pointers.dropLast()) }
+        return bytes.withUnsafeBytes { raw in
+            if let base = raw.baseAddress {
+                // posix_spawn's arrays are of char *, but it only reads the strings.
+                let text = UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: CChar.self))
+                for start in argumentStarts { argv.append(text + start) }
+                for start in variableStarts { envp.append(text + start) }
+            }
+            argv.append(nil)
+            envp.append(nil)
+            return argv.withUnsafeBufferPointer { argv in
+                envp.withUnsafeBufferPointer { envp in body(argv.baseAddress!, envp.baseAddress!) }
+            }
+        }
+    }
 }
 
 /// Runs a short helper program (nvidia-smi) to completion and captures what it prints.
@@ -101,7 +222,7 @@ public enum ProcessCapture {
         let pid: pid_t
         do {
             pid = try spawner.spawn(path: program, argv: [program] + arguments,
-                                    environment: CStringArray(Environment.entries()), stdout: outPipe[1], stderr: errPipe[1])
+                                    environment: Environment.entries(), stdout: outPipe[1], stderr: errPipe[1])
         } catch {
             for fd in outPipe + errPipe { close(fd) }
             throw error

@@ -21,14 +21,16 @@ enum TaskEnvironment {
         slots.first?.device == .cpu ? "cpu" : slots.map(\.device.description).joined(separator: "+")
     }
 
-    /// The per-task variables. GPU tasks also get CUDA_DEVICE_ORDER=PCI_BUS_ID, so CUDA
-    /// numbers GPUs as nvidia-smi does; CPU tasks get no GPU at all.
-    /// `gpu`: the task's CUDA_VISIBLE_DEVICES value (`gpu(for:ids:)`); `slot`: its first slot.
-    static func variables(gpu: String, slot: Slot, config: String?, output: String?) -> [String] {
-        var variables = ["CUDA_VISIBLE_DEVICES=\(gpu)", "MULTIRUN_SLOT=\(slot.number)", "MULTIRUN_GPU=\(gpu)"]
-        if !gpu.isEmpty { variables.append("CUDA_DEVICE_ORDER=PCI_BUS_ID") }
-        if let config { variables.append("MULTIRUN_CONFIG=\(config)") }
-        if let output { variables.append("MULTIRUN_OUTPUT=\(output)") }
-        return variables
+    /// The per-task variables, added to `strings`. GPU tasks also get
+    /// CUDA_DEVICE_ORDER=PCI_BUS_ID, so CUDA numbers GPUs as nvidia-smi does; CPU tasks get
+    /// no GPU at all. `gpu`: the task's CUDA_VISIBLE_DEVICES value (`gpu(for:ids:)`);
+    /// `slot`: its first slot.
+    static func add(gpu: String, slot: Slot, config: String?, output: String?, to strings: inout ExecStrings) {
+        strings.variable("CUDA_VISIBLE_DEVICES", gpu)
+        strings.variable("MULTIRUN_SLOT", slot.number)
+        strings.variable("MULTIRUN_GPU", gpu)
+        if !gpu.isEmpty { strings.variable("CUDA_DEVICE_ORDER", "PCI_BUS_ID") }
+        if let config { strings.variable("MULTIRUN_CONFIG", config) }
+        if let output { strings.variable("MULTIRUN_OUTPUT", output) }
     }
 }

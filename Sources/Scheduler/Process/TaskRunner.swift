@@ -33,17 +33,31 @@ public final class TaskRunner {
         var interrupted = false
     }
 
+    /// A reaped task whose record is written up after the free slots are filled.
+    private struct Reaped {
+        let entry: Running
+        let pid: pid_t
+        let exit: TaskExit
+        let status: TaskStatus
+        let endWall: Int64
+        let endMonotonic: UInt64
+        let k: Int
+    }
+
     private let tasks: [TaskSpec]
     private let settings: Settings
     private let reporter: RunReporter
     private let signals: SignalChannel
     private let spawner: Spawner
-    /// The parent's environment less what we set per task, copied once for the whole run.
-    private let baseEnvironment: CStringArray
+    /// The next child's argv and environment (the parent's, less what we set per task,
+    /// copied once for the whole run), refilled for every launch.
+    private var exec: ExecStrings
     private var dispatcher: Dispatcher
     private var running: [pid_t: Running] = [:]
     private var timers: ProcessGroupTimers
     private var createdFolders: Set<String> = []
+    /// The folder of the last log opened: most logs share it, and comparing beats hashing.
+    private var lastFolder = ""
     /// Log files opened ahead for the next tasks, so creating a file (slow on some disks)
     /// happens while tasks run instead of between one task's end and the next one's start.
     private var preparedLogs: [Int: Int32] = [:]
@@ -51,6 +65,7 @@ public final class TaskRunner {
     /// What happened since the loop last woke, reported once the free slots are filled:
     /// the next task starts before we spend time writing about the last one (its JSON line,
     /// and in config mode its fsynced completion marker). The terminal still reads in order.
+    private var reapedSinceWake: [Reaped] = []
     private var endedSinceWake: [(record: TaskRecord, spec: TaskSpec, k: Int)] = []
     private var startedSinceWake: [TaskSpec] = []
     /// When the free-memory gate reads nvidia-smi; nil when no task asks for memory.
@@ -68,7 +83,7 @@ public final class TaskRunner {
         self.memoryPolling = settings.memoryProbe.map(MemoryPolling.init)
         self.timers = ProcessGroupTimers(grace: settings.grace)
         // What we set per task replaces anything inherited under the same name.
-        self.baseEnvironment = TaskEnvironment.inherited()
+        self.exec = ExecStrings(inheriting: TaskEnvironment.inherited())
     }
 
     /// Runs every task (or until a stop signal), then reaps everything left. Returns the
@@ -125,25 +140,27 @@ public final class TaskRunner {
         memoryPolling?.placed(launched: launched, waitingOnMemory: dispatcher.waitingOnMemory, afterReading: readings != nil)
     }
 
+    /// Only what the spawn needs comes before it: the rest waits until the child runs.
     private func launch(_ task: Int, on slots: [Slot]) {
         let spec = tasks[task]
         let gpu = TaskEnvironment.gpu(for: slots, ids: settings.gpuIDs)
         let argv = spec.argv(gpu: gpu, slot: slots[0].number)
-        let command = spec.display(argv)
-        let extra = TaskEnvironment.variables(gpu: gpu, slot: slots[0], config: spec.config?.path, output: spec.config?.resultsFolder)
-            + ["MULTIRUN_TASK=\(task + 1)/\(tasks.count)", "MULTIRUN_RUN_ID=\(settings.runID)"]
+        exec.reset()
+        for word in argv { exec.argument(word) }
+        TaskEnvironment.add(gpu: gpu, slot: slots[0], config: spec.config?.path, output: spec.config?.resultsFolder, to: &exec)
+        exec.variable("MULTIRUN_TASK", task + 1, of: tasks.count)
+        exec.variable("MULTIRUN_RUN_ID", settings.runID)
         let startWall = Clock.wall()
         let startMonotonic = Clock.monotonic()
         do {
             let logFD = try preparedLogs.removeValue(forKey: task) ?? openLog(spec.logPath)
             defer { close(logFD) }
-            let environment = CStringArray(baseEnvironment, adding: extra)
-            let pid = try spawner.spawn(path: spec.executable, argv: argv, environment: environment, stdout: logFD, stderr: logFD)
-            running[pid] = Running(task: task, slots: slots, command: command, startMonotonic: startMonotonic, startWall: startWall)
+            let pid = try spawner.spawn(path: spec.executable, strings: &exec, stdout: logFD, stderr: logFD)
+            running[pid] = Running(task: task, slots: slots, command: spec.display(argv), startMonotonic: startMonotonic, startWall: startWall)
             timers.started(pid, now: startMonotonic, timeout: settings.timeout)
             startedSinceWake.append(spec)
         } catch {
-            var record = TaskRecord(number: task + 1, config: spec.config?.path, command: command, status: .failed)
+            var record = TaskRecord(number: task + 1, config: spec.config?.path, command: spec.display(argv), status: .failed)
             record.device = TaskEnvironment.deviceName(slots)
             record.slot = slots[0].number
             record.startWall = startWall
@@ -156,10 +173,13 @@ public final class TaskRunner {
         }
     }
 
-    /// Logs and records what ended and started since the loop woke, in that order.
+    /// Logs and records what ended and started since the loop woke, in that order (reaped
+    /// tasks took their k before any launch that failed).
     private func report() {
+        for reaped in reapedSinceWake { reporter.ended(record(reaped), spec: tasks[reaped.entry.task], k: reaped.k) }
         for (record, spec, k) in endedSinceWake { reporter.ended(record, spec: spec, k: k) }
         for spec in startedSinceWake { reporter.started(spec) }
+        reapedSinceWake.removeAll(keepingCapacity: true)
         endedSinceWake.removeAll(keepingCapacity: true)
         startedSinceWake.removeAll(keepingCapacity: true)
     }
@@ -173,12 +193,13 @@ public final class TaskRunner {
     }
 
     private func openLog(_ path: String) throws(SystemError) -> Int32 {
-        if let slash = path.lastIndex(of: "/") {
+        if let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) {
             let folder = String(path[..<slash])
-            if !createdFolders.contains(folder) {
+            if folder != lastFolder && !createdFolders.contains(folder) {
                 try FileIO.makeDirectories(folder)
                 createdFolders.insert(folder)
             }
+            lastFolder = folder
         }
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SystemError("cannot open log \(path)", errno: errno) }
@@ -201,21 +222,28 @@ public final class TaskRunner {
         }
     }
 
+    /// Frees the task's slots at once; its record waits for `report()`.
     private func finish(_ entry: Running, pid: pid_t, exit: TaskExit) {
-        let spec = tasks[entry.task]
         let status = exit.status(timedOut: entry.timedOut, interrupted: entry.interrupted)
-        var record = TaskRecord(number: entry.task + 1, config: spec.config?.path, command: entry.command, status: status)
-        record.device = TaskEnvironment.deviceName(entry.slots)
-        record.slot = entry.slots[0].number
-        record.pid = pid
-        record.startWall = entry.startWall
-        record.endWall = Clock.wall()
-        record.duration = Double(Clock.monotonic() - entry.startMonotonic) / 1e9
-        record.exit = exit
-        record.logPath = spec.logPath
         let k = dispatcher.taskEnded(entry.task, status: status)
         memoryPolling?.taskEnded()
-        endedSinceWake.append((record, spec, k))
+        reapedSinceWake.append(Reaped(entry: entry, pid: pid, exit: exit, status: status, endWall: Clock.wall(),
+                                      endMonotonic: Clock.monotonic(), k: k))
+    }
+
+    private func record(_ reaped: Reaped) -> TaskRecord {
+        let entry = reaped.entry
+        let spec = tasks[entry.task]
+        var record = TaskRecord(number: entry.task + 1, config: spec.config?.path, command: entry.command, status: reaped.status)
+        record.device = TaskEnvironment.deviceName(entry.slots)
+        record.slot = entry.slots[0].number
+        record.pid = reaped.pid
+        record.startWall = entry.startWall
+        record.endWall = reaped.endWall
+        record.duration = Double(reaped.endMonotonic - entry.startMonotonic) / 1e9
+        record.exit = reaped.exit
+        record.logPath = spec.logPath
+        return record
     }
 
     // MARK: - Stopping

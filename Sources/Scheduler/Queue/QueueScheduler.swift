@@ -285,19 +285,19 @@ public final class QueueScheduler {
         try commit([.started(id: task.id, attempt: number, device: TaskEnvironment.deviceName(slots), slot: slot.number, pid: 0, time: Clock.wall())])
         let gpu = TaskEnvironment.gpu(for: slots, ids: settings.gpuIDs)
         let argv = task.argv.map { $0.replacing("{gpu}", with: gpu).replacing("{slot}", with: String(slot.number)) }
-        let extra = TaskEnvironment.variables(gpu: gpu, slot: slot, config: task.config, output: task.output)
-            + ["MULTIRUN_TASK=\(task.id)", "MULTIRUN_ATTEMPT=\(number)"]
-        let supervisorArgv = [settings.supervisor, Supervisor.command, folder.exitRecord(task.id, number),
-                              folder.log(task.id, number), task.cwd, "--"] + argv
+        var strings = ExecStrings(inheriting: baseEnvironment)
+        for word in [settings.supervisor, Supervisor.command, folder.exitRecord(task.id, number),
+                     folder.log(task.id, number), task.cwd, "--"] + argv { strings.argument(word) }
+        TaskEnvironment.add(gpu: gpu, slot: slot, config: task.config, output: task.output, to: &strings)
+        strings.variable("MULTIRUN_TASK", task.id)
+        strings.variable("MULTIRUN_ATTEMPT", number)
         do {
             // The run lock is taken here and handed to the supervisor as fd 3, so it is held
             // from before the spawn until the supervisor dies.
             guard let lock = try FileLock(path: folder.runLock(task.id, number), mode: .exclusive, wait: false) else {
                 throw SystemError("run lock of \(task.id) is held", errno: EBUSY)
             }
-            let pid = try spawner.spawn(path: settings.supervisor, argv: supervisorArgv,
-                                        environment: CStringArray(baseEnvironment, adding: extra),
-                                        stdout: 2, stderr: 2, passing: lock.fd)
+            let pid = try spawner.spawn(path: settings.supervisor, strings: &strings, stdout: 2, stderr: 2, passing: lock.fd)
             FileLock.record(pid: pid, in: lock.fd)
             attempts[pid] = Attempt(id: task.id, number: number, slots: slots)
             timers.started(pid, now: Clock.monotonic(), timeout: settings.timeout)

@@ -39,7 +39,7 @@ public enum Supervisor {
         let child: pid_t
         do {
             let spawner = try Spawner(newSession: false)
-            child = try spawner.spawn(path: argv[0], argv: argv, environment: CStringArray(Environment.entries()),
+            child = try spawner.spawn(path: argv[0], argv: argv, environment: Environment.entries(),
                                       stdout: logFD >= 0 ? logFD : 2, stderr: logFD >= 0 ? logFD : 2)
         } catch {
             exit = record(exitRecord, TaskExit(exitCode: 127), started: started, error: "\(error)")

@@ -22,50 +22,10 @@ public enum JSON: Equatable, Sendable {
 
     /// The encoding as UTF-8 bytes, ready for write(2); `newline` ends it with "\n".
     public func bytes(pretty: Bool = false, newline: Bool = false) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(256)
-        write(to: &out, pretty: pretty, indent: 0)
-        if newline { out.append(UInt8(ascii: "\n")) }
-        return out
-    }
-
-    // Bytes, not String pieces: see DecimalText.
-    private func write(to out: inout [UInt8], pretty: Bool, indent: Int) {
-        switch self {
-        case .null: out += "null".utf8
-        case .bool(let value): out += (value ? "true" : "false").utf8
-        case .int(let value): DecimalText.append(value, to: &out)
-        case .double(let value): out.appendUTF8(value.isFinite ? JSON.number(value) : "null")
-        case .string(let value): JSON.quote(value, into: &out)
-        case .array(let items):
-            if items.isEmpty { out += "[]".utf8; return }
-            out.append(UInt8(ascii: "["))
-            for (i, item) in items.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                if pretty { JSON.newline(indent + 1, into: &out) }
-                item.write(to: &out, pretty: pretty, indent: indent + 1)
-            }
-            if pretty { JSON.newline(indent, into: &out) }
-            out.append(UInt8(ascii: "]"))
-        case .object(let members):
-            if members.isEmpty { out += "{}".utf8; return }
-            out.append(UInt8(ascii: "{"))
-            for (i, (key, value)) in members.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                if pretty { JSON.newline(indent + 1, into: &out) }
-                JSON.quote(key, into: &out)
-                out.append(UInt8(ascii: ":"))
-                if pretty { out.append(UInt8(ascii: " ")) }
-                value.write(to: &out, pretty: pretty, indent: indent + 1)
-            }
-            if pretty { JSON.newline(indent, into: &out) }
-            out.append(UInt8(ascii: "}"))
-        }
-    }
-
-    private static func newline(_ indent: Int, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\n"))
-        for _ in 0..<(2 * indent) { out.append(UInt8(ascii: " ")) }
+        var writer = JSONWriter(pretty: pretty)
+        writer.value(self)
+        if newline { writer.bytes.append(UInt8(ascii: "\n")) }
+        return writer.bytes
     }
 
     /// Shortest text that reads back as the same Double, always with a '.' or exponent.
@@ -76,8 +36,13 @@ public enum JSON: Equatable, Sendable {
 
     static func quote(_ string: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        // Most strings (paths, commands, timestamps) need no escaping: copy them whole.
-        if !string.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+        // Most strings (paths, commands, timestamps) need no escaping: copy them whole,
+        // scanning the contiguous bytes (a UTF8View walk costs tens of instructions a byte).
+        var string = string
+        let plain = string.withUTF8 { bytes in
+            !bytes.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
+        }
+        if plain {
             out.appendUTF8(string)
             out.append(UInt8(ascii: "\""))
             return
@@ -100,5 +65,124 @@ public enum JSON: Equatable, Sendable {
             }
         }
         out.append(UInt8(ascii: "\""))
+    }
+}
+
+/// Writes JSON straight into bytes, value by value: records written once per task go out
+/// without building a `JSON` tree first (which cost more than the writing). Compact, or
+/// indented by two spaces with `"key": value`; an empty array or object stays `[]`, `{}`.
+struct JSONWriter {
+    var bytes: [UInt8] = []
+    let pretty: Bool
+    /// Per open array or object: whether it has a member yet.
+    private var hasMembers: [Bool] = []
+    /// A key was just written: its value follows without a separator.
+    private var afterKey = false
+
+    init(pretty: Bool = false) {
+        self.pretty = pretty
+        bytes.reserveCapacity(256)
+    }
+
+    mutating func beginObject() { open(UInt8(ascii: "{")) }
+    mutating func endObject() { close(UInt8(ascii: "}")) }
+    mutating func beginArray() { open(UInt8(ascii: "[")) }
+    mutating func endArray() { close(UInt8(ascii: "]")) }
+
+    /// The next member's key, in an object.
+    mutating func key(text name: String) {
+        separate()
+        JSON.quote(name, into: &bytes)
+        endKey()
+    }
+
+    /// A key written in our code, which needs no escaping: copied, not scanned.
+    mutating func key(_ name: StaticString) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        bytes.append(UInt8(ascii: "\""))
+        endKey()
+    }
+
+    private mutating func endKey() {
+        bytes.append(UInt8(ascii: ":"))
+        if pretty { bytes.append(UInt8(ascii: " ")) }
+        afterKey = true
+    }
+
+    mutating func string(_ value: String?) {
+        elementStart()
+        if let value { JSON.quote(value, into: &bytes) } else { bytes += "null".utf8 }
+    }
+
+    mutating func int(_ value: Int64?) {
+        elementStart()
+        if let value { DecimalText.append(value, to: &bytes) } else { bytes += "null".utf8 }
+    }
+
+    mutating func double(_ value: Double?) {
+        elementStart()
+        if let value, value.isFinite { bytes.appendUTF8(JSON.number(value)) } else { bytes += "null".utf8 }
+    }
+
+    /// An ISO 8601 UTC timestamp (`Clock.iso8601`), as a string.
+    mutating func timestamp(_ nanoseconds: Int64?) {
+        elementStart()
+        guard let nanoseconds else { bytes += "null".utf8; return }
+        bytes.append(UInt8(ascii: "\""))
+        Clock.appendISO8601(nanoseconds, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    mutating func value(_ json: JSON) {
+        switch json {
+        case .null: string(nil)
+        case .bool(let value): elementStart(); bytes += (value ? "true" : "false").utf8
+        case .int(let value): int(value)
+        case .double(let value): double(value)
+        case .string(let value): string(value)
+        case .array(let items):
+            beginArray()
+            for item in items { value(item) }
+            endArray()
+        case .object(let members):
+            beginObject()
+            for (name, member) in members {
+                key(text: name)
+                value(member)
+            }
+            endObject()
+        }
+    }
+
+    private mutating func open(_ bracket: UInt8) {
+        elementStart()
+        bytes.append(bracket)
+        hasMembers.append(false)
+    }
+
+    private mutating func close(_ bracket: UInt8) {
+        if hasMembers.removeLast() && pretty { newline() }
+        bytes.append(bracket)
+    }
+
+    /// Before a key, or before a value in an array: comma and indentation.
+    private mutating func separate() {
+        guard let last = hasMembers.indices.last else { return }
+        if hasMembers[last] { bytes.append(UInt8(ascii: ",")) }
+        hasMembers[last] = true
+        if pretty { newline() }
+    }
+
+    /// A value after a key needs nothing more; one in an array is an element of its own.
+    private mutating func elementStart() {
+        if afterKey { afterKey = false; return }
+        separate()
+    }
+
+    private mutating func newline() {
+        bytes.append(UInt8(ascii: "\n"))
+        for _ in 0..<(2 * hasMembers.count) { bytes.append(UInt8(ascii: " ")) }
     }
 }

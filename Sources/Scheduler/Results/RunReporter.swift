@@ -32,7 +32,7 @@ public final class RunReporter {
     /// Logs and records an ended task; `k` is its place among ended tasks.
     public func ended(_ record: TaskRecord, spec: TaskSpec?, k: Int) {
         console.line(Self.endLine(record, k: k, of: taskCount))
-        journal.append(record.json.bytes(newline: true))
+        journal.append(record.jsonLine())
         records.append(record)
         if record.status == .succeeded, let config = spec?.config {
             do {
@@ -45,7 +45,7 @@ public final class RunReporter {
 
     /// Tasks that never ran get a row too, so the summary accounts for every selected task.
     public func notRun(_ record: TaskRecord) {
-        journal.append(record.json.bytes(newline: true))
+        journal.append(record.jsonLine())
         records.append(record)
     }
 
@@ -79,17 +79,23 @@ public final class RunReporter {
         let rows = (skipped + records).sorted { $0.number < $1.number }
         var counts: [TaskStatus: Int] = [:]
         for row in rows { counts[row.status, default: 0] += 1 }
-        let summary = JSON.object([
-            ("run_id", .string(runID)),
-            ("wall_s", .double((wallSeconds * 1000).rounded() / 1000)),
-            ("interrupted_by", signal.map { .string(signalName($0)) } ?? .null),
-            ("counts", .object(TaskStatus.allCases.map { ($0.rawValue, .int(Int64(counts[$0, default: 0]))) })),
-            ("tasks", .array(rows.map(\.json))),
-        ])
+        var summary = JSONWriter(pretty: true)
+        summary.beginObject()
+        summary.key("run_id"); summary.string(runID)
+        summary.key("wall_s"); summary.double((wallSeconds * 1000).rounded() / 1000)
+        summary.key("interrupted_by"); summary.string(signal.map(signalName))
+        summary.key("counts")
+        summary.value(.object(TaskStatus.allCases.map { ($0.rawValue, .int(Int64(counts[$0, default: 0]))) }))
+        summary.key("tasks")
+        summary.beginArray()
+        for row in rows { row.write(to: &summary) }
+        summary.endArray()
+        summary.endObject()
+        summary.bytes.append(UInt8(ascii: "\n"))
         var csv = Array((TaskRecord.csvColumns.joined(separator: ",") + "\n").utf8)
         for row in rows { csv += row.csvLine() }
         var problems: [String] = []
-        do { try FileIO.writeAtomically(runFolder + "/summary.json", summary.bytes(pretty: true, newline: true)) } catch { problems.append("\(error)") }
+        do { try FileIO.writeAtomically(runFolder + "/summary.json", summary.bytes) } catch { problems.append("\(error)") }
         do { try FileIO.writeAtomically(runFolder + "/summary.csv", csv) } catch { problems.append("\(error)") }
         for problem in problems { console.line("Warning: \(problem)") }
 

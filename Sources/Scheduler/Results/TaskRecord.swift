@@ -28,23 +28,32 @@ public struct TaskRecord: Sendable {
         "duration_s", "exit_code", "signal", "status", "log", "error",
     ]
 
-    public var json: JSON {
-        .object([
-            ("task", .int(Int64(number))),
-            ("config", .optional(config)),
-            ("command", .string(command)),
-            ("device", .optional(device)),
-            ("slot", slot.map { .int(Int64($0)) } ?? .null),
-            ("pid", .optional(pid)),
-            ("start", .optional(startWall.map(Clock.iso8601))),
-            ("end", .optional(endWall.map(Clock.iso8601))),
-            ("duration_s", duration.map { .double(($0 * 1000).rounded() / 1000) } ?? .null),
-            ("exit_code", .optional(exit.exitCode)),
-            ("signal", .optional(exit.signal)),
-            ("status", .string(status.rawValue)),
-            ("log", .optional(logPath)),
-            ("error", .optional(error)),
-        ])
+    /// The record as one JSON object (a tasks.jsonl line, a summary.json row).
+    func write(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("task"); writer.int(Int64(number))
+        writer.key("config"); writer.string(config)
+        writer.key("command"); writer.string(command)
+        writer.key("device"); writer.string(device)
+        writer.key("slot"); writer.int(slot.map(Int64.init))
+        writer.key("pid"); writer.int(pid.map(Int64.init))
+        writer.key("start"); writer.timestamp(startWall)
+        writer.key("end"); writer.timestamp(endWall)
+        writer.key("duration_s"); writer.double(duration.map { ($0 * 1000).rounded() / 1000 })
+        writer.key("exit_code"); writer.int(exit.exitCode.map(Int64.init))
+        writer.key("signal"); writer.int(exit.signal.map(Int64.init))
+        writer.key("status"); writer.string(status.rawValue)
+        writer.key("log"); writer.string(logPath)
+        writer.key("error"); writer.string(error)
+        writer.endObject()
+    }
+
+    /// The tasks.jsonl line, line break included.
+    func jsonLine() -> [UInt8] {
+        var writer = JSONWriter()
+        write(to: &writer)
+        writer.bytes.append(UInt8(ascii: "\n"))
+        return writer.bytes
     }
 
     /// The summary.csv row, line break included, as bytes (a summary holds one per task).

@@ -176,7 +176,7 @@ public enum RunoneCommand {
         do {
             // Same process group as runone: multirun signals the whole group.
             let spawner = try Spawner(newSession: false)
-            child = try spawner.spawn(path: program, argv: argv, environment: CStringArray(environment), stdout: 1, stderr: 2)
+            child = try spawner.spawn(path: program, argv: argv, environment: environment, stdout: 1, stderr: 2)
         } catch {
             Console.standardError.line("runone: \(error)")
             return TaskExit(exitCode: 127)
