@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 @testable import Scheduler
 
@@ -72,6 +73,27 @@ struct EncodingTests {
         #expect(Clock.iso8601(0) == "1970-01-01T00:00:00.000Z")
         #expect(Clock.iso8601(1_790_000_000_123_456_789) == "2026-09-21T14:13:20.123Z")
         #expect(Clock.iso8601(946_684_799_999_000_000) == "1999-12-31T23:59:59.999Z")
+    }
+
+    /// The day arithmetic against the C library's calendar, 1900 to 2255 (leap days,
+    /// century years, instants before 1970).
+    @Test func timestampsAgreeWithGmtime() {
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        var mismatches: [String] = []
+        for seconds in stride(from: Int64(-2_208_988_800), through: 9_000_000_000, by: 259_201) {
+            let nanoseconds = seconds * 1_000_000_000 + 987_000_000
+            var time = time_t(seconds)
+            var parts = tm()
+            gmtime_r(&time, &parts)
+            let expected = "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+                + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).987Z"
+            if Clock.iso8601(nanoseconds) != expected { mismatches.append("\(seconds): \(Clock.iso8601(nanoseconds)) != \(expected)") }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
+        #expect(Clock.iso8601(-1) == "1969-12-31T23:59:59.999Z")
     }
 
     @Test func decimalTextPadsToWidth() {

@@ -24,22 +24,42 @@ public enum Clock {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Written digit by digit: every task record carries two of these.
+    /// Written digit by digit, the date computed from the day number (Howard Hinnant's
+    /// civil_from_days) rather than by gmtime_r: a run writes four of these per task.
     static func appendISO8601(_ nanoseconds: Int64, to out: inout [UInt8]) {
-        var seconds = time_t(nanoseconds / 1_000_000_000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func field(_ value: Int32, _ width: Int, then separator: Unicode.Scalar) {
-            DecimalText.append(Int64(value), width: width, to: &out)
-            out.append(UInt8(ascii: separator))
-        }
-        field(parts.tm_year + 1900, 4, then: "-")
-        field(parts.tm_mon + 1, 2, then: "-")
-        field(parts.tm_mday, 2, then: "T")
-        field(parts.tm_hour, 2, then: ":")
-        field(parts.tm_min, 2, then: ":")
-        field(parts.tm_sec, 2, then: ".")
-        field(Int32((nanoseconds % 1_000_000_000) / 1_000_000), 3, then: "Z")
+        let (seconds, fraction) = floorDivision(nanoseconds, 1_000_000_000)
+        let (days, secondOfDay) = floorDivision(seconds, 86_400)
+        let shifted = days + 719_468
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthFromMarch = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthFromMarch + 2) / 5 + 1
+        let month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        DecimalText.append(year, width: 4, to: &out)
+        out.append(UInt8(ascii: "-"))
+        DecimalText.appendTwoDigits(month, to: &out)
+        out.append(UInt8(ascii: "-"))
+        DecimalText.appendTwoDigits(day, to: &out)
+        out.append(UInt8(ascii: "T"))
+        DecimalText.appendTwoDigits(secondOfDay / 3600, to: &out)
+        out.append(UInt8(ascii: ":"))
+        DecimalText.appendTwoDigits(secondOfDay / 60 % 60, to: &out)
+        out.append(UInt8(ascii: ":"))
+        DecimalText.appendTwoDigits(secondOfDay % 60, to: &out)
+        out.append(UInt8(ascii: "."))
+        let milliseconds = fraction / 1_000_000
+        out.append(UInt8(ascii: "0") + UInt8(milliseconds / 100))
+        DecimalText.appendTwoDigits(milliseconds % 100, to: &out)
+        out.append(UInt8(ascii: "Z"))
+    }
+
+    /// Quotient and remainder rounded toward minus infinity (instants before 1970 too).
+    private static func floorDivision(_ value: Int64, _ divisor: Int64) -> (Int64, Int64) {
+        let remainder = value % divisor
+        return remainder < 0 ? (value / divisor - 1, remainder + divisor) : (value / divisor, remainder)
     }
 
     /// A run id that sorts by time and is unique per process: 20261121-141446-12345.

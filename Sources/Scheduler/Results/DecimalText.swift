@@ -4,18 +4,26 @@ enum DecimalText {
     /// `value` in decimal, zero-padded to `width` digits (more when it needs them).
     static func append(_ value: Int64, width: Int = 1, to out: inout [UInt8]) {
         if value < 0 { out.append(UInt8(ascii: "-")) }
-        let magnitude = value.magnitude
-        var power: UInt64 = 1
-        var digits = 1
-        while magnitude / power >= 10 {
-            power *= 10
-            digits += 1
+        var magnitude = value.magnitude
+        // Digits from the last, into 20 bytes on the stack (UInt64.max has 20).
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        let count = withUnsafeMutableBytes(of: &digits) { buffer in
+            var index = buffer.count
+            repeat {
+                index -= 1
+                buffer[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            return buffer.count - index
         }
-        if width > digits { out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width - digits)) }
-        while power > 0 {
-            out.append(UInt8(ascii: "0") + UInt8(magnitude / power % 10))
-            power /= 10
-        }
+        if width > count { out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width - count)) }
+        withUnsafeBytes(of: digits) { out.append(contentsOf: $0[($0.count - count)...]) }
+    }
+
+    /// 00 to 99.
+    static func appendTwoDigits(_ value: Int64, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "0") + UInt8(value / 10))
+        out.append(UInt8(ascii: "0") + UInt8(value % 10))
     }
 }
 

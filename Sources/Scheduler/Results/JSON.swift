@@ -74,8 +74,11 @@ public enum JSON: Equatable, Sendable {
 struct JSONWriter {
     var bytes: [UInt8] = []
     let pretty: Bool
-    /// Per open array or object: whether it has a member yet.
-    private var hasMembers: [Bool] = []
+    /// How many arrays and objects are open, and, one bit per level (the innermost at bit
+    /// depth - 1), whether each has a member yet. Plain integers: this state is touched
+    /// for every key and value, and an array of flags cost more than the bytes written.
+    private var depth = 0
+    private var hasMembers: UInt64 = 0
     /// A key was just written: its value follows without a separator.
     private var afterKey = false
 
@@ -159,19 +162,24 @@ struct JSONWriter {
     private mutating func open(_ bracket: UInt8) {
         elementStart()
         bytes.append(bracket)
-        hasMembers.append(false)
+        precondition(depth < 64, "JSON nested deeper than 64 levels")
+        depth += 1
+        hasMembers &= ~(1 << UInt64(depth - 1))
     }
 
     private mutating func close(_ bracket: UInt8) {
-        if hasMembers.removeLast() && pretty { newline() }
+        let had = hasMembers & (1 << UInt64(depth - 1)) != 0
+        depth -= 1
+        if had && pretty { newline() }
         bytes.append(bracket)
     }
 
     /// Before a key, or before a value in an array: comma and indentation.
     private mutating func separate() {
-        guard let last = hasMembers.indices.last else { return }
-        if hasMembers[last] { bytes.append(UInt8(ascii: ",")) }
-        hasMembers[last] = true
+        guard depth > 0 else { return }
+        let bit: UInt64 = 1 << UInt64(depth - 1)
+        if hasMembers & bit != 0 { bytes.append(UInt8(ascii: ",")) }
+        hasMembers |= bit
         if pretty { newline() }
     }
 
@@ -183,6 +191,6 @@ struct JSONWriter {
 
     private mutating func newline() {
         bytes.append(UInt8(ascii: "\n"))
-        for _ in 0..<(2 * hasMembers.count) { bytes.append(UInt8(ascii: " ")) }
+        bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * depth))
     }
 }

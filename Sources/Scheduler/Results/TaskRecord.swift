@@ -58,18 +58,26 @@ public struct TaskRecord: Sendable {
 
     /// The summary.csv row, line break included, as bytes (a summary holds one per task).
     func csvLine() -> [UInt8] {
-        let fields: [String] = [
-            String(number), config ?? "", command, device ?? "", slot.map(String.init) ?? "",
-            pid.map(String.init) ?? "", startWall.map(Clock.iso8601) ?? "", endWall.map(Clock.iso8601) ?? "",
-            duration.map { String(($0 * 1000).rounded() / 1000) } ?? "", exit.exitCode.map(String.init) ?? "",
-            exit.signal.map(String.init) ?? "", status.rawValue, logPath ?? "", error ?? "",
-        ]
         var out: [UInt8] = []
         out.reserveCapacity(256)
-        for (i, field) in fields.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            Self.appendCSVField(field, to: &out)
-        }
+        func comma() { out.append(UInt8(ascii: ",")) }
+        func int(_ value: Int64?) { if let value { DecimalText.append(value, to: &out) } }
+        func text(_ value: String?) { if let value { Self.appendCSVField(value, to: &out) } }
+        func time(_ value: Int64?) { if let value { Clock.appendISO8601(value, to: &out) } }
+        int(Int64(number)); comma()
+        text(config); comma()
+        text(command); comma()
+        text(device); comma()
+        int(slot.map(Int64.init)); comma()
+        int(pid.map(Int64.init)); comma()
+        time(startWall); comma()
+        time(endWall); comma()
+        if let duration { out.appendUTF8(String((duration * 1000).rounded() / 1000)) }; comma()
+        int(exit.exitCode.map(Int64.init)); comma()
+        int(exit.signal.map(Int64.init)); comma()
+        text(status.rawValue); comma()
+        text(logPath); comma()
+        text(error)
         out.append(UInt8(ascii: "\n"))
         return out
     }
@@ -77,7 +85,8 @@ public struct TaskRecord: Sendable {
     /// RFC 4180 quoting: fields with commas, quotes or line breaks are quoted, quotes doubled.
     static func appendCSVField(_ text: String, to out: inout [UInt8]) {
         let special: (UInt8) -> Bool = { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }
-        guard text.utf8.contains(where: special) else {
+        var text = text
+        guard text.withUTF8({ $0.contains(where: special) }) else {
             out.appendUTF8(text)
             return
         }
