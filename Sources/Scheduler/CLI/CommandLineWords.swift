@@ -9,7 +9,7 @@ public enum CommandLineWords {
 
     /// The same for a line's UTF-8 bytes. Bytes, not Characters: every character that
     /// matters is ASCII, and a commands file may hold 100,000 lines.
-    static func needsShell(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+    private static func needsShell(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
         if line.contains(where: isShellSyntax) { return true }
         // A leading VAR=value word is an assignment, which only a shell understands.
         var index = 0
@@ -51,7 +51,7 @@ public enum CommandLineWords {
 
     /// The same for a line's UTF-8 bytes: quotes, blanks and backslashes are ASCII, and no
     /// byte of a multi-byte UTF-8 character is.
-    static func split(_ line: UnsafeBufferPointer<UInt8>) throws(UsageError) -> [String] {
+    private static func split(_ line: UnsafeBufferPointer<UInt8>) throws(UsageError) -> [String] {
         // Most lines quote and escape nothing: their words are just the runs between blanks.
         if !line.contains(where: { $0 == UInt8(ascii: "'") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
             return line.split(whereSeparator: { isBlank($0) || $0 == UInt8(ascii: "\n") }).map {

@@ -154,11 +154,8 @@ struct RunPlan {
     /// A commands line as text, and its argv: split, or `/bin/sh -c LINE` when only a
     /// shell can run it.
     private static func words(of line: ArraySlice<UInt8>) throws(UsageError) -> (text: String, words: [String]) {
-        let result: Result<(String, [String]), UsageError> = line.withUnsafeBufferPointer { bytes in
-            let text = String(decoding: bytes, as: UTF8.self)
-            if CommandLineWords.needsShell(bytes) { return .success((text, ["/bin/sh", "-c", text])) }
-            do throws(UsageError) { return .success((text, try CommandLineWords.split(bytes))) } catch { return .failure(error) }
-        }
-        return try result.get()
+        let text = String(decoding: line, as: UTF8.self)
+        if CommandLineWords.needsShell(text) { return (text, ["/bin/sh", "-c", text]) }
+        return (text, try CommandLineWords.split(text))
     }
 }

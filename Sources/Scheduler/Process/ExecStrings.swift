@@ -28,6 +28,8 @@ public struct ExecStrings {
 
     public init(inheriting inherited: CStringArray? = nil) {
         self.inherited = inherited
+        // The parent's pointers stay at the front of envp; each spawn only adds ours.
+        envPointers = Array(inherited?.pointers.dropLast() ?? [])
     }
 
     public mutating func reset() {
@@ -88,8 +90,7 @@ public struct ExecStrings {
             swap(&envp, &envPointers)
         }
         argv.removeAll(keepingCapacity: true)
-        envp.removeAll(keepingCapacity: true)
-        if let inherited { envp.append(contentsOf: inherited.pointers.dropLast()) }
+        envp.removeSubrange((inherited.map { $0.pointers.count - 1 } ?? 0)...)
         return bytes.withUnsafeBytes { raw in
             if let base = raw.baseAddress {
                 // posix_spawn's arrays are of char *, but it only reads the strings.

@@ -67,14 +67,15 @@ public final class Spawner {
                       passing extra: Int32? = nil) throws(SystemError) -> pid_t {
         let layout = Layout(stdout: stdout, stderr: stderr, extra: extra)
         let actions: UnsafeMutablePointer<posix_spawn_file_actions_t>
+        var temporary = false
         if let known = actionsByLayout[layout] {
             actions = known
         } else {
             actions = makeActions(layout)
-            if actionsByLayout.count < Self.maxLayouts { actionsByLayout[layout] = actions }
+            if actionsByLayout.count < Self.maxLayouts { actionsByLayout[layout] = actions } else { temporary = true }
         }
         defer {
-            if actionsByLayout[layout] != actions {
+            if temporary {
                 posix_spawn_file_actions_destroy(actions)
                 actions.deallocate()
             }
