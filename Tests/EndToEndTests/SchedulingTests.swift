@@ -150,6 +150,8 @@ struct CommandsModeTests {
             #expect(line.hasPrefix(i % 2 == 0 ? "Start the process with " : "The process f"), "line \(i + 1): \(line)")
         }
         #expect(lines.last?.hasSuffix("touch c [3/3]") == true)
+        // The third line's program is looked up again after another one: still touch.
+        #expect(project.exists("a") && project.exists("c"))
         #expect(lines[3].hasPrefix("The process failed with exit code 1") && lines[3].hasSuffix("false [2/3]"))
         let run = try #require(project.runFolders().last)
         #expect(try project.read("results/runs/\(run)/tasks.jsonl").split(separator: "\n").count == 3)

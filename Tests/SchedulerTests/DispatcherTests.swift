@@ -8,6 +8,32 @@ struct DispatcherTests {
         return result
     }
 
+    /// The pool's per-device counts: what the placer reads to choose a GPU.
+    @Test func poolCountsFreeSlotsPerDevice() throws {
+        var pool = SlotPool(capacities: [(.gpu(0), 1), (.gpu(1), 0), (.cpu, 2), (.gpu(2), 1), (.gpu(0), 1)])
+        #expect(pool.devices == [.gpu(0), .cpu, .gpu(2)])
+        #expect(pool.count == 5)
+        #expect(pool.capacity(of: .gpu(0)) == 2 && pool.capacity(of: .gpu(1)) == 0 && pool.capacity(of: .cpu) == 2)
+        // Taken outside #require, whose expansion cannot call a mutating method.
+        let takenFirst = pool.take(on: .gpu(0)), takenSecond = pool.take(on: .gpu(0))
+        let first = try #require(takenFirst), second = try #require(takenSecond)
+        #expect(first.number != second.number)
+        let gpu0Again = pool.take(on: .gpu(0)), gpu1 = pool.take(on: .gpu(1))
+        #expect(gpu0Again == nil && gpu1 == nil)
+        #expect(pool.free(on: .gpu(0)) == 0 && pool.free(on: .gpu(2)) == 1 && pool.hasFreeGPUSlot)
+        let takenThird = pool.take(on: .gpu(2)), takenCPU = pool.take(on: .cpu)
+        let third = try #require(takenThird)
+        #expect(takenCPU?.device == .cpu)
+        #expect(!pool.hasFreeGPUSlot && pool.free(on: .cpu) == 1)
+        pool.release(second)
+        #expect(pool.free(on: .gpu(0)) == 1 && pool.hasFreeGPUSlot)
+        let busyThird = pool.acquire(number: third.number)
+        #expect(busyThird == nil)
+        pool.release(third)
+        let freedThird = pool.acquire(number: third.number)
+        #expect(freedThird == third && pool.free(on: .gpu(2)) == 0)
+    }
+
     @Test func fillsEverySlotInTaskOrder() {
         var d = Dispatcher(taskCount: 5, pool: SlotPool(capacities: [(.gpu(0), 0), (.gpu(1), 1), (.gpu(2), 0), (.gpu(3), 1)]))
         let first = launches(&d)

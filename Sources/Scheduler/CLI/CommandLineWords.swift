@@ -38,6 +38,21 @@ public enum CommandLineWords {
 
     private static func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
 
+    /// The runs between blanks, decoded straight into one array sized for a typical line.
+    private static func plainWords(_ line: UnsafeBufferPointer<UInt8>) -> [String] {
+        var words: [String] = []
+        words.reserveCapacity(8)
+        var start = 0
+        while start < line.count {
+            if isBlank(line[start]) || line[start] == UInt8(ascii: "\n") { start += 1; continue }
+            var end = start + 1
+            while end < line.count && !isBlank(line[end]) && line[end] != UInt8(ascii: "\n") { end += 1 }
+            words.append(String(decoding: UnsafeBufferPointer(rebasing: line[start..<end]), as: UTF8.self))
+            start = end
+        }
+        return words
+    }
+
     /// Words separated by blanks, honouring '...' and "..." quotes and backslash escapes
     /// (no expansions). Used for `--runner` templates and plain `--commands` lines.
     public static func split(_ line: String) throws(UsageError) -> [String] {
@@ -54,9 +69,7 @@ public enum CommandLineWords {
     private static func split(_ line: UnsafeBufferPointer<UInt8>) throws(UsageError) -> [String] {
         // Most lines quote and escape nothing: their words are just the runs between blanks.
         if !line.contains(where: { $0 == UInt8(ascii: "'") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            return line.split(whereSeparator: { isBlank($0) || $0 == UInt8(ascii: "\n") }).map {
-                String(decoding: UnsafeBufferPointer(rebasing: $0), as: UTF8.self)
-            }
+            return plainWords(line)
         }
         var words: [String] = []
         var current: [UInt8] = []

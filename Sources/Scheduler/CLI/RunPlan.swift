@@ -108,6 +108,10 @@ struct RunPlan {
         let width = String(lineCount).utf8.count
         let logPrefix = Array("\(runFolder)/logs/task-".utf8)
         let sourcePrefix = Array("\(file):".utf8)
+        plan.tasks.reserveCapacity(lineCount)
+        // One buffer each for the log path and FILE:LINE, reused line after line.
+        var log = logPrefix
+        var source = sourcePrefix
         var number = 0
         var lineStart = 0
         var lineIndex = 0
@@ -131,15 +135,19 @@ struct RunPlan {
                 program = known
             } else if let found = ExecutableLookup.resolve(words[0]) {
                 program = found
-                programs[words[0]] = found
             } else {
                 throw UsageError("--commands \(file) line \(lineIndex + 1): program '\(words[0])' not found\(words[0].contains("/") ? "" : " on PATH"); fix the line or install it")
             }
+            if let lastProgram, lastProgram.name != words[0] {
+                // Most files run one program: the dictionary (whose first insert costs the
+                // runtime a scan of every conformance) only keeps those the file moved away from.
+                programs[lastProgram.name] = lastProgram.path
+            }
             lastProgram = (words[0], program)
-            var log = logPrefix
+            log.removeSubrange(logPrefix.count...)
             DecimalText.append(Int64(number), width: width, to: &log)
             log += ".log".utf8
-            var source = sourcePrefix
+            source.removeSubrange(sourcePrefix.count...)
             DecimalText.append(Int64(lineIndex + 1), to: &source)
             plan.tasks.append(TaskSpec(label: text, program: program, command: .words(words), config: nil,
                                        logPath: String(decoding: log, as: UTF8.self), source: String(decoding: source, as: UTF8.self),

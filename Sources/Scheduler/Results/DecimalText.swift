@@ -16,8 +16,12 @@ enum DecimalText {
             } while magnitude > 0
             return buffer.count - index
         }
-        if width > count { out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width - count)) }
-        withUnsafeBytes(of: digits) { out.append(contentsOf: $0[($0.count - count)...]) }
+        // Byte by byte: appending a slice of raw bytes goes through a generic path that
+        // costs more than the digits.
+        for _ in count..<max(width, count) { out.append(UInt8(ascii: "0")) }
+        withUnsafeBytes(of: digits) { buffer in
+            for index in (buffer.count - count)..<buffer.count { out.append(buffer[index]) }
+        }
     }
 
     /// 00 to 99.

@@ -25,15 +25,17 @@ public enum FileIO {
         guard fd >= 0 else { throw SystemError("cannot open \(path)", errno: errno) }
         defer { close(fd) }
         var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
+        // Uninitialised: zeroing 64 KiB would touch 16 pages that a small file never uses.
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 1)
+        defer { chunk.deallocate() }
         while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            let count = Glibc.read(fd, chunk.baseAddress, chunk.count)
             if count < 0 {
                 if errno == EINTR { continue }
                 throw SystemError("cannot read \(path)", errno: errno)
             }
             if count == 0 { return result }
-            result.append(contentsOf: chunk[..<count])
+            result.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[..<count]))
         }
     }
 
