@@ -77,6 +77,25 @@ struct SchedulingTests {
                            "configs/exp-3/exp-3-1-1.yaml", "configs/exp-3/exp-3-1-2.yaml"])
     }
 
+    /// An absolute --configs root: tasks run in byte order of their paths, results go
+    /// under results/ by the path below the root, and logs mirror the path with no "//".
+    @Test func anAbsoluteConfigsRootKeepsPathsTidy() throws {
+        let project = try Project()
+        for name in ["b/t-2", "b/t-10", "a/t-1", "B/t-3"] { try project.write("cfgs/\(name).yaml", "n: 1\n") }
+        try project.write("record.sh", "#!/bin/sh\necho \"$1\" >> picked.txt\n", executable: true)
+        let root = project.path("cfgs")
+        let result = try multirun(["-c", "t-", "--configs", root, "-gpu", "false", "-d", "1", "-check", "false", "--runner", "./record.sh {config}"],
+                                  in: project)
+        #expect(result.status == 0, "\(result.stderr)")
+        let picked = try project.read("picked.txt").split(separator: "\n").map(String.init)
+        #expect(picked == ["B/t-3", "a/t-1", "b/t-10", "b/t-2"].map { "\(root)/\($0).yaml" })
+        #expect(project.exists("results/a/t-1/multirun-done.json") && project.exists("results/b/t-10/multirun-done.json"))
+        let logs = try project.latestSummary().compactMap { $0["log"] as? String }
+        #expect(logs.count == 4)
+        #expect(logs.allSatisfy { !$0.contains("//") && $0.hasSuffix(".yaml.log") && $0.contains("/logs\(root)/") }, "\(logs)")
+        #expect(logs.allSatisfy { project.exists($0) || FileManager.default.fileExists(atPath: $0) })
+    }
+
     @Test func aFailingTaskDoesNotStopTheOthers() throws {
         let project = try Project()
         for i in 1...4 { try project.write("configs/e/t-\(i).yaml", i == 2 ? "fail: true\n" : "fail: false\n") }

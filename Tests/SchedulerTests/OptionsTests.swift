@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Scheduler
 
@@ -103,6 +104,29 @@ struct SHA256Tests {
             == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
         #expect(SHA256.hex(Array(repeating: UInt8(ascii: "a"), count: 1000))
             == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
+    }
+
+    /// Every tail length, so both paddings (one block, and two when the tail leaves no
+    /// room for the length) and whole blocks read in place are checked, against Python.
+    @Test func everyLengthAgreesWithHashlib() throws {
+        func message(_ count: Int) -> [UInt8] { (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) } }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", """
+            import hashlib
+            for n in range(201): print(hashlib.sha256(bytes((i * 31 + 7) & 255 for i in range(n))).hexdigest())
+            """]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "python3 is needed")
+        let expected = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+        try #require(expected.count == 201)
+        for count in 0...200 {
+            #expect(SHA256.hex(message(count)) == expected[count], "\(count) bytes")
+        }
     }
 }
 

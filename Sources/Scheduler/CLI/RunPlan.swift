@@ -54,7 +54,8 @@ struct RunPlan {
                 if launcher == nil { launcher = try resolveLauncher(options.mpiLauncher, config: path) }
                 if let launcher { mpi = (launcher.program, launcher.words + ["-np", String(np)]) }
             }
-            let log = "\(runFolder)/logs/\(path).log"
+            // logs/ mirrors the config's path; an absolute --configs root adds no second slash.
+            let log = runFolder + (path.utf8.first == UInt8(ascii: "/") ? "/logs" : "/logs/") + path + ".log"
             plan.tasks.append(TaskSpec(label: path, program: program, command: .runner(template, values), config: identity, logPath: log,
                                        demand: demand, launcher: mpi, resources: resources))
         }

@@ -1,3 +1,5 @@
+import Glibc
+
 /// A config's `resources:` map, as written:
 ///
 ///     resources:
@@ -20,7 +22,7 @@ public struct TaskResources: Equatable, Sendable {
     /// `resources:` key. Errors name the config and the key.
     public static func read(_ bytes: [UInt8], path: String) throws(UsageError) -> TaskResources {
         // Most configs have no resources: skip parsing them (selection of 100,000 configs).
-        guard bytes.firstRange(of: Array("resources".utf8)) != nil else { return TaskResources() }
+        guard mentionsResources(bytes) else { return TaskResources() }
         let document: ConfigValue
         do {
             document = try ConfigParser.parse(bytes: bytes, dialect: path.hasSuffix(".json") ? .json : .yaml, source: path)
@@ -29,6 +31,20 @@ public struct TaskResources: Equatable, Sendable {
         }
         guard let value = document["resources"] else { return TaskResources() }
         return try parse(value, path: path)
+    }
+
+    /// Whether the word `resources` occurs anywhere, compared in place: the generic
+    /// firstRange(of:) cost 20,000 instructions on a 10-byte file.
+    static func mentionsResources(_ bytes: [UInt8]) -> Bool {
+        let word: StaticString = "resources"
+        let length = word.utf8CodeUnitCount
+        return bytes.withUnsafeBufferPointer { text in
+            guard text.count >= length, let base = text.baseAddress else { return false }
+            for start in 0...(text.count - length) where text[start] == UInt8(ascii: "r") {
+                if memcmp(base + start, word.utf8Start, length) == 0 { return true }
+            }
+            return false
+        }
     }
 
     public static func parse(_ value: ConfigValue, path: String) throws(UsageError) -> TaskResources {
