@@ -84,6 +84,20 @@ struct QueueTests {
         #expect(log.contains("[5/5]"))
     }
 
+    /// {gpu} and {slot} are kept through submit and filled by the daemon at launch, with
+    /// the device the task really got.
+    @Test func theDaemonFillsGPUAndSlotAtLaunch() throws {
+        let project = try project(configs: 2)
+        try project.fakeNvidiaSMI(gpus: 2)
+        try project.write("args.sh", "#!/bin/sh\necho \"$1|$2|$3|$CUDA_VISIBLE_DEVICES\" >> seen.txt\n", executable: true)
+        let submitted = try multirun(["submit", "-c", "q/t-", "--runner", "./args.sh {gpu} {slot} {config}"], in: project)
+        #expect(submitted.status == 0, "\(submitted.stderr)")
+        let result = try Launched(Binaries.multirun, ["daemon", "-d", "0", "1", "--exit-when-idle"], in: project).finish()
+        #expect(result.status == 0, "\(result.stderr)")
+        let seen = try project.read("seen.txt").split(separator: "\n").map(String.init).sorted()
+        #expect(seen == ["1|0|configs/q/t-01.yaml|1", "1|0|configs/q/t-02.yaml|1"])
+    }
+
     @Test func aSecondSchedulerOnTheSameQueueStepsAside() throws {
         let project = try project(configs: 3)
         let events = try FIFO(project.path("events"))

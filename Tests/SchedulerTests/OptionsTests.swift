@@ -72,6 +72,18 @@ struct RunnerTemplateTests {
         #expect(template.expand(values) == ["python", "my run.py", "--cfg=configs/a b.yaml", "--out", "results/a b", "--gpu=3", "--slot", "1"])
     }
 
+    /// Braces that are not a known placeholder stay as written, and a filled value is never
+    /// expanded again, even when it holds a placeholder's name itself.
+    @Test func fillsInOnePassAndLeavesOtherBracesAlone() throws {
+        let template = try RunnerTemplate(#"run {{config}} '{"lr": 1}' {config}x{gpu}{slot} {gpu {output"#)
+        var tricky = values
+        tricky.config = "configs/{gpu}.yaml"
+        #expect(template.expand(tricky) == ["run", "{configs/{gpu}.yaml}", #"{"lr": 1}"#, "configs/{gpu}.yaml" + "x31", "{gpu", "{output"])
+        #expect(template.expand(tricky, keepingSlot: true)[3] == "configs/{gpu}.yaml" + "x3{slot}")
+        #expect(RunnerTemplate.fill("no braces") { _ in "never" } == "no braces")
+        #expect(RunnerTemplate.fill("--gpu={gpu}-{slot}-{gpu}") { $0 == "gpu" ? "0" : nil } == "--gpu=0-{slot}-0")
+    }
+
     @Test func rejectsUnknownPlaceholders() {
         #expect(throws: UsageError("--runner: unknown placeholder {cfg}; the known ones are {config} {output} {gpu} {slot} {overwrite}")) {
             try RunnerTemplate("run {cfg}")

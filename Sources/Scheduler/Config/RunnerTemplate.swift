@@ -52,15 +52,41 @@ public struct RunnerTemplate: Equatable, Sendable {
                 if values.overwrite { argv.append("--overwrite") }
                 continue
             }
-            guard word.contains("{") else { argv.append(word); continue }
-            argv.append(word
-                .replacing("{config}", with: values.config)
-                .replacing("{output}", with: values.output)
-                .replacing("{gpu}", with: values.gpu)
-                .replacing("{slot}", with: keepingSlot ? "{slot}" : String(values.slot))
-                .replacing("{overwrite}", with: values.overwrite ? "--overwrite" : ""))
+            argv.append(Self.fill(word) { name in
+                switch name {
+                case "config": return values.config
+                case "output": return values.output
+                case "gpu": return values.gpu
+                case "slot": return keepingSlot ? "{slot}" : String(values.slot)
+                case "overwrite": return values.overwrite ? "--overwrite" : ""
+                default: return nil
+                }
+            })
         }
         return argv
+    }
+
+    /// Replaces each `{name}` that `value` knows, in one pass over the word's bytes: a
+    /// value is never searched again (a config path may hold braces of its own), and a word
+    /// with no brace is returned as is. It runs on every launch, between one task's end and
+    /// the next one's start.
+    public static func fill(_ word: String, _ value: (Substring) -> String?) -> String {
+        guard word.utf8.contains(UInt8(ascii: "{")) else { return word }
+        var filled = ""
+        var rest = Substring(word)
+        while let open = rest.utf8.firstIndex(of: UInt8(ascii: "{")) {
+            filled += rest[..<open]
+            let name = rest[rest.utf8.index(after: open)...]
+            guard let close = name.utf8.firstIndex(of: UInt8(ascii: "}")), let text = value(name[..<close]) else {
+                filled += "{"
+                rest = name
+                continue
+            }
+            filled += text
+            rest = name[name.utf8.index(after: close)...]
+        }
+        filled += rest
+        return filled
     }
 
     /// `{name}` runs of identifier characters; other braces (JSON, shell) are left alone.

@@ -284,7 +284,9 @@ public final class QueueScheduler {
         let slot = slots[0]
         try commit([.started(id: task.id, attempt: number, device: TaskEnvironment.deviceName(slots), slot: slot.number, pid: 0, time: Clock.wall())])
         let gpu = TaskEnvironment.gpu(for: slots, ids: settings.gpuIDs)
-        let argv = task.argv.map { $0.replacing("{gpu}", with: gpu).replacing("{slot}", with: String(slot.number)) }
+        let argv = task.argv.map { word in
+            RunnerTemplate.fill(word) { name in name == "gpu" ? gpu : name == "slot" ? String(slot.number) : nil }
+        }
         var strings = ExecStrings(inheriting: baseEnvironment)
         for word in [settings.supervisor, Supervisor.command, folder.exitRecord(task.id, number),
                      folder.log(task.id, number), task.cwd, "--"] + argv { strings.argument(word) }

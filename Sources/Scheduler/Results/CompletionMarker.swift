@@ -19,18 +19,21 @@ public enum CompletionMarker {
         return hash == config.sha256 ? .completed : .configChanged
     }
 
+    /// Streamed straight to bytes: it is written after every config task that succeeds.
     public static func write(_ config: ConfigIdentity, record: TaskRecord, runID: String) throws(SystemError) {
-        let body = JSON.object([
-            ("config", .string(config.path)),
-            ("config_sha256", .string(config.sha256)),
-            ("exit_code", .optional(record.exit.exitCode)),
-            ("start", .optional(record.startWall.map(Clock.iso8601))),
-            ("end", .optional(record.endWall.map(Clock.iso8601))),
-            ("duration_s", record.duration.map { .double($0) } ?? .null),
-            ("run_id", .string(runID)),
-            ("command", .string(record.command)),
-        ])
+        var writer = JSONWriter(pretty: true)
+        writer.beginObject()
+        writer.key("config"); writer.string(config.path)
+        writer.key("config_sha256"); writer.string(config.sha256)
+        writer.key("exit_code"); writer.int(record.exit.exitCode.map(Int64.init))
+        writer.key("start"); writer.timestamp(record.startWall)
+        writer.key("end"); writer.timestamp(record.endWall)
+        writer.key("duration_s"); writer.double(record.duration)
+        writer.key("run_id"); writer.string(runID)
+        writer.key("command"); writer.string(record.command)
+        writer.endObject()
+        writer.bytes.append(UInt8(ascii: "\n"))
         try FileIO.makeDirectories(config.resultsFolder)
-        try FileIO.writeAtomically(path(in: config.resultsFolder), body.bytes(pretty: true, newline: true))
+        try FileIO.writeAtomically(path(in: config.resultsFolder), writer.bytes)
     }
 }

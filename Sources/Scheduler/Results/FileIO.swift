@@ -44,11 +44,14 @@ public enum FileIO {
     }
 
     /// `mkdir -p`; fine if the folder exists.
+    /// mkdir first, parents only when it says ENOENT: one system call in the usual case (a
+    /// config's results folder, made after each of its tasks).
     public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(SystemError) {
-        if path.isEmpty || isDirectory(path) { return }
-        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
-            try makeDirectories(String(path[..<slash]), mode: mode)
+        if path.isEmpty || mkdir(path, mode) == 0 || errno == EEXIST { return }
+        guard errno == ENOENT, let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")), slash != path.startIndex else {
+            throw SystemError("cannot create folder \(path)", errno: errno)
         }
+        try makeDirectories(String(path[..<slash]), mode: mode)
         if mkdir(path, mode) != 0 && errno != EEXIST {
             throw SystemError("cannot create folder \(path)", errno: errno)
         }
