@@ -154,16 +154,9 @@ for path in sys.argv[1:]:
             paths.append(path)
         }
         try Self.python.write(toFile: folder + "/canon.py", atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", folder + "/canon.py"] + paths
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "python3 with PyYAML is needed (apt-get install python3-yaml)")
-        let expected = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let printed = try pythonOutput([folder + "/canon.py"] + paths)
+        let canonical = try #require(printed, "python3 with PyYAML is needed (apt-get install python3-yaml)")
+        let expected = canonical.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         var checked = 0
         for (i, document) in documents.enumerated() {
             let ours: String

@@ -1,4 +1,3 @@
-import Foundation
 import Testing
 @testable import Scheduler
 
@@ -122,19 +121,11 @@ struct SHA256Tests {
     /// room for the length) and whole blocks read in place are checked, against Python.
     @Test func everyLengthAgreesWithHashlib() throws {
         func message(_ count: Int) -> [UInt8] { (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) } }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", """
+        let printed = try pythonOutput(["-c", """
             import hashlib
             for n in range(201): print(hashlib.sha256(bytes((i * 31 + 7) & 255 for i in range(n))).hexdigest())
-            """]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "python3 is needed")
-        let expected = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+            """])
+        let expected = try #require(printed, "python3 is needed").split(separator: "\n").map(String.init)
         try #require(expected.count == 201)
         for count in 0...200 {
             #expect(SHA256.hex(message(count)) == expected[count], "\(count) bytes")
