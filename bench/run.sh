@@ -105,6 +105,7 @@ PY
 }
 FS="$(df -PT "$WORK" | awk 'NR == 2 {print $2 " (" $1 ")"}')"
 CREATE_BEFORE=$(probe_create "$WORK/probe-before")
+CREATE_DURING=""
 echo "creating a file under $WORK: $CREATE_BEFORE µs" >&2
 
 rotate() { local n=${#TOOLS[@]} i; for ((i = 0; i < n; i++)); do echo "${TOOLS[$(((i + $1) % n))]}"; done; }
@@ -139,6 +140,9 @@ for ((rep = 1; rep <= R; rep++)); do
         echo "$tool,$rep,$((b - a))" >>"$WORK/idle.csv"
         echo "rep $rep: $tool done" >&2
     done
+    # The disk can slow down during the run (the disk-backed tools create thousands of
+    # files): probing between repetitions shows it.
+    CREATE_DURING+="${CREATE_DURING:+, }$(probe_create "$WORK/probe-rep-$rep")"
 done
 
 CREATE_AFTER=$(probe_create "$WORK/probe-after")
@@ -148,7 +152,7 @@ CREATE_AFTER=$(probe_create "$WORK/probe-after")
     echo
     echo "Made by \`bench/run.sh --tasks $T --slots $S --reps $R --latency-tasks $L\` on $(date -u +%Y-%m-%d)."
     echo "Machine: $(uname -srm), $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)."
-    echo "Scratch and disk-backed logs: \$WORK on $FS; creating an empty file there took $CREATE_BEFORE µs before the runs and $CREATE_AFTER µs after (1000 files each; tmpfs takes ≈ 10)."
+    echo "Scratch and disk-backed logs: \$WORK on $FS; creating an empty file there took $CREATE_BEFORE µs before the runs, $CREATE_DURING µs after each repetition, and $CREATE_AFTER µs after (1000 files each; tmpfs takes ≈ 10)."
     echo "Tools: $(xargs --version | head -1); $(command -v parallel >/dev/null && parallel --version | head -1 || echo 'GNU parallel not installed'); multirun $("$MR" --version | cut -d' ' -f2)."
     echo
     python3 "$ROOT/bench/analyze.py" "$WORK"
