@@ -70,8 +70,23 @@ public struct Dispatcher: Sendable {
     /// Borrows `states` only for the decision, so recording the launch does not copy it.
     private static func place(_ queue: ArraySlice<Int>, states: [TaskState], demands: [Demand], pool: inout SlotPool,
                               memory: inout MemoryGate?, now: UInt64) -> Placer.Decision {
-        let waiting = queue.lazy.filter { states[$0] == .queued }.map { (key: $0, demand: demands[$0]) }
-        return Placer.next(waiting, pool: &pool, memory: &memory, now: now)
+        Placer.next(Waiting(rest: queue, states: states, demands: demands), pool: &pool, memory: &memory, now: now)
+    }
+
+    /// A queue's tasks still waiting, in order, as `Placer` reads them. A type of our own:
+    /// a lazy filter-and-map chain made the runtime build its iterator's metadata, with
+    /// conformance scans, on the way to the first task.
+    private struct Waiting: Sequence, IteratorProtocol {
+        var rest: ArraySlice<Int>
+        let states: [TaskState]
+        let demands: [Demand]
+
+        mutating func next() -> (key: Int, demand: Demand)? {
+            while let task = rest.popFirst() {
+                if states[task] == .queued { return (task, demands[task]) }
+            }
+            return nil
+        }
     }
 
     /// Records the end of a running task, frees its slots, and returns its k.

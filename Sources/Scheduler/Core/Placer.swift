@@ -24,8 +24,12 @@ public enum Placer {
         var reserved: Set<Int> = []
         var headSeen = false
         var onMemory = false
-        for (seen, (key, demand)) in waiting.enumerated() {
+        // Counted by hand: enumerated() made the runtime build a generic iterator's
+        // metadata, with conformance scans, on the way to the first task.
+        var seen = 0
+        for (key, demand) in waiting {
             if seen > lookahead { break }
+            seen += 1
             if demand.isCPU {
                 guard pool.free(on: .cpu) >= demand.cpuSlots else { return .wait(onMemory: false) }
                 let slots = (0..<demand.cpuSlots).compactMap { _ in pool.take(on: .cpu) }

@@ -9,10 +9,12 @@ public final class Spawner {
     /// File actions by descriptor layout, built once each: glibc checks every action's
     /// descriptors against the open-files limit (a getrlimit each, 7 a spawn), and a run
     /// reuses a handful of layouts (its log descriptors are the lowest free numbers).
-    private var actionsByLayout: [Layout: UnsafeMutablePointer<posix_spawn_file_actions_t>] = [:]
+    /// A short list searched in order: cheaper than hashing for a handful, and a
+    /// Dictionary's first insert cost the runtime a conformance scan before the first task.
+    private var actionsByLayout: [(layout: Layout, actions: UnsafeMutablePointer<posix_spawn_file_actions_t>)] = []
     private static let maxLayouts = 32
 
-    private struct Layout: Hashable {
+    private struct Layout: Equatable {
         let stdout: Int32
         let stderr: Int32
         let extra: Int32?
@@ -42,7 +44,7 @@ public final class Spawner {
     }
 
     deinit {
-        for actions in actionsByLayout.values {
+        for (_, actions) in actionsByLayout {
             posix_spawn_file_actions_destroy(actions)
             actions.deallocate()
         }
@@ -68,11 +70,11 @@ public final class Spawner {
         let layout = Layout(stdout: stdout, stderr: stderr, extra: extra)
         let actions: UnsafeMutablePointer<posix_spawn_file_actions_t>
         var temporary = false
-        if let known = actionsByLayout[layout] {
-            actions = known
+        if let known = actionsByLayout.first(where: { $0.layout == layout }) {
+            actions = known.actions
         } else {
             actions = makeActions(layout)
-            if actionsByLayout.count < Self.maxLayouts { actionsByLayout[layout] = actions } else { temporary = true }
+            if actionsByLayout.count < Self.maxLayouts { actionsByLayout.append((layout, actions)) } else { temporary = true }
         }
         defer {
             if temporary {

@@ -55,8 +55,10 @@ public final class TaskRunner {
     private var dispatcher: Dispatcher
     private var running: [pid_t: Running] = [:]
     private var timers: ProcessGroupTimers
+    /// Log folders made, but the last one, which is checked first: most logs share it,
+    /// comparing beats hashing, and the first log then makes no Set (whose first insert
+    /// costs the runtime a conformance scan before the first task).
     private var createdFolders: Set<String> = []
-    /// The folder of the last log opened: most logs share it, and comparing beats hashing.
     private var lastFolder = ""
     /// Log files opened ahead for the next tasks, so creating a file (slow on some disks)
     /// happens while tasks run instead of between one task's end and the next one's start.
@@ -195,11 +197,11 @@ public final class TaskRunner {
     private func openLog(_ path: String) throws(SystemError) -> Int32 {
         if let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) {
             let folder = String(path[..<slash])
-            if folder != lastFolder && !createdFolders.contains(folder) {
-                try FileIO.makeDirectories(folder)
-                createdFolders.insert(folder)
+            if folder != lastFolder {
+                if !createdFolders.contains(folder) { try FileIO.makeDirectories(folder) }
+                if !lastFolder.isEmpty { createdFolders.insert(lastFolder) }
+                lastFolder = folder
             }
-            lastFolder = folder
         }
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SystemError("cannot open log \(path)", errno: errno) }
