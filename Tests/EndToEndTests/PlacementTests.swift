@@ -308,7 +308,7 @@ struct PlacementTests {
 
     @Test(arguments: [
         (["-d", "1", "1"], "resources:\n  gpus: 3\n", [String: String](), "config configs/e/a.yaml: resources.gpus 3, but this run has 2 GPU(s) with slots"),
-        (["-d", "1", "1"], "resources:\n  device: tpu\n", [:], "config configs/e/a.yaml: resources.device must be cpu or gpu (found tpu)"),
+        (["-d", "1", "1"], "resources:\n  device: tpu\n", [:], "configs/e/a.yaml:2:3: key 'resources.device': must be cpu or gpu (found tpu)"),
         (["-d", "1", "1"], "resources:\n  device: cpu\n", [:], "resources.device cpu runs in the CPU pool, and this run has none; pass --cpu-slots N"),
         (["-d", "1", "1"], "resources:\n  gpu_memory: 80GiB\n", [:], "resources.gpu_memory 80GiB is more than any GPU here has (largest: 40GiB)"),
         (["-gpu", "false", "-d", "2"], "resources:\n  mpi: {np: 3}\n", [:], "resources.mpi.np 3 needs 3 CPU slots at once, but the CPU pool has 2"),

@@ -82,7 +82,7 @@ struct RunoneTests {
         ("model_params:\n  name: kuramoto\n  dt: 1e-3\n", "key 'model_params.dt': '1e-3' is text to YAML 1.1"),
         ("model_params: {name: lorenz}\n", "key 'model_params.name': unknown model 'lorenz'"),
         ("comand: [true]\n", "key 'comand': unknown key"),
-        ("command: [echo, '{missing}']\n", "placeholder {missing} in command has no value"),
+        ("command: [echo, '{missing}']\n", "configs/bad.yaml:1:17: key 'command[1]': placeholder {missing} has no value; add 'missing:' under params"),
         ("command: 3\n", "key 'command': must be a non-empty list"),
     ] as [(String, String)])
     func badConfigsExitTwoNamingTheProblem(_ text: String, _ message: String) throws {

@@ -203,16 +203,16 @@ struct ResourcesTests {
 
     @Test func badValuesNameTheConfigAndKey() {
         let cases: [(String, String)] = [
-            ("resources: {gpus: 0}\n", "config configs/a.yaml: resources.gpus must be a whole number of GPUs, 1 or more (found 0)"),
-            ("resources: {gpus: two}\n", "resources.gpus must be a whole number"),
-            ("resources: {device: tpu}\n", "resources.device must be cpu or gpu (found tpu)"),
-            ("resources: {gpu_memory: lots}\n", "resources.gpu_memory must be a size such as 20GiB"),
-            ("resources: {gpu_memory: 20}\n", "resources.gpu_memory must be a size"),
-            ("resources: {mpi: 4}\n", "resources.mpi must be a mapping with np"),
-            ("resources: {mpi: {np: 2, hosts: 3}}\n", "resources.mpi.hosts is not known"),
-            ("resources: {cores: 2}\n", "resources.cores is not known; resources takes gpus, device, mpi and gpu_memory"),
-            ("resources: {device: cpu, gpus: 2}\n", "resources.gpus cannot be combined with device cpu"),
-            ("resources: 3\n", "resources must be a mapping"),
+            ("resources: {gpus: 0}\n", "configs/a.yaml:1:13: key 'resources.gpus': must be a whole number of GPUs, 1 or more (found 0)"),
+            ("resources: {gpus: two}\n", "key 'resources.gpus': must be a whole number"),
+            ("resources: {device: tpu}\n", "key 'resources.device': must be cpu or gpu (found tpu)"),
+            ("resources: {gpu_memory: lots}\n", "key 'resources.gpu_memory': must be a size such as 20GiB"),
+            ("resources: {gpu_memory: 20}\n", "key 'resources.gpu_memory': must be a size"),
+            ("resources: {mpi: 4}\n", "key 'resources.mpi': must be a mapping with np"),
+            ("resources: {mpi: {np: 2, hosts: 3}}\n", "key 'resources.mpi.hosts': is not known"),
+            ("resources: {cores: 2}\n", "key 'resources.cores': is not known; resources takes gpus, device, mpi and gpu_memory"),
+            ("resources: {device: cpu, gpus: 2}\n", "key 'resources.gpus': cannot be combined with device cpu"),
+            ("resources: 3\n", "key 'resources': must be a mapping"),
         ]
         for (yaml, message) in cases {
             #expect(throws: UsageError.self, "\(yaml)") { try resources(yaml) }

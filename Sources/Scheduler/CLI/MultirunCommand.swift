@@ -16,7 +16,7 @@ public enum MultirunCommand {
             }
             return try run(arguments)
         } catch {
-            errors.line("multirun: \(error.message)")
+            for line in error.lines(prefixed: "multirun: ") { errors.line(line) }
             return 2
         }
     }
@@ -37,6 +37,7 @@ public enum MultirunCommand {
         let resultsRoot = ConfigSelector.normalized(options.resultsDir)
         let runFolder = "\(resultsRoot)/runs/\(runID)"
         let plan = try RunPlan.make(options, placement: placement, runFolder: runFolder)
+        try checkQueued(plan, queue)
         try checkWritable(resultsRoot)
 
         if options.check {
@@ -68,6 +69,19 @@ public enum MultirunCommand {
         if let stopSignal { return 128 + stopSignal }
         let failed = reporter.count(.failed) + reporter.count(.timedOut)
         return failed > 0 ? 1 : 0
+    }
+
+    /// Configs that a task of the queue, queued or running, will write too: refused, so a
+    /// one-shot run and the daemon never put two writers on one results folder.
+    private static func checkQueued(_ plan: RunPlan, _ queue: QueueFolder) throws(UsageError) {
+        guard FileIO.exists(KeyIndex(folder: queue).path) else { return }
+        let taken = KeyIndex(folder: queue).load()
+        let cwd = Submitter.currentDirectory()
+        let problems = plan.tasks.compactMap { task -> String? in
+            guard let config = task.config, let owner = taken[KeyIndex.folderKey(Submitter.absolute(config.resultsFolder, cwd))] else { return nil }
+            return "config \(config.path): task \(owner) of queue \(queue.path), queued or running, writes the same results folder \(config.resultsFolder)/; let the daemon run it (multirun daemon), or cancel it (multirun cancel \(owner))"
+        }
+        if !problems.isEmpty { throw UsageError(problems: problems) }
     }
 
     private static func checkWritable(_ folder: String) throws(UsageError) {

@@ -76,6 +76,7 @@ enum QueueCommands {
         do { outcome = try Submitter.submit(plan, to: folder, force: options.overwrite) } catch {
             throw UsageError("cannot submit to \(folder.path): \(error)")
         }
+        if !outcome.collisions.isEmpty { throw UsageError(problems: outcome.collisions + ["nothing was queued"]) }
         let out = Console.standardOutput
         for task in outcome.added { out.line("Queued \(task.id) \(task.label)") }
         for (label, why) in outcome.skipped { out.line("Not queued \(label): \(why)") }
@@ -207,6 +208,7 @@ enum QueueCommands {
             switch entry.phase {
             case .queued:
                 try? KeyIndex(folder: folder).remove(key: entry.task.key, id: id)
+                KeyIndex(folder: folder).releaseFolder(of: entry.task)
                 Console.standardOutput.line("Cancelled \(id) \(entry.task.label)")
             case .running(let attempt, _, _, _, _):
                 Console.standardOutput.line("Stopping \(id) \(entry.task.label)")

@@ -21,47 +21,76 @@ struct RunPlan {
     private static func configs(_ options: Options, placement: Placement?, runFolder: String) throws(UsageError) -> RunPlan {
         let selection = try ConfigSelector.select(root: options.configsRoot, pattern: options.configRegex ?? "")
         let template = try RunnerTemplate(options.runner ?? RunnerTemplate.defaultText)
-        let program = try resolveRunner(template.words[0], isDefault: options.runner == nil)
+        let defaultTemplate = try RunnerTemplate(RunnerTemplate.defaultText)
+        let isDefault = options.runner == nil
+        let program = try resolveRunner(template.words[0], isDefault: isDefault)
         var plan = RunPlan()
         plan.runnerName = template.words[0]
         var launcher: (program: String, words: [String])?
+        // Every selected config is read and checked before anything starts; all problems
+        // are reported together, one line each.
+        var problems = collisions(selection.paths.map { (ConfigSelector.resultsFolder(for: $0, root: selection.root, results: options.resultsDir), $0) })
         for path in selection.paths {
             let bytes: [UInt8]
             do { bytes = try FileIO.read(path) } catch {
-                throw UsageError("cannot read config \(path): \(error)")
+                problems.append("cannot read config \(path): \(error)")
+                continue
             }
-            let identity = ConfigIdentity(
-                path: path, sha256: SHA256.hex(bytes),
-                resultsFolder: ConfigSelector.resultsFolder(for: path, root: selection.root, results: options.resultsDir))
-            let values = RunnerTemplate.Values(config: path, output: identity.resultsFolder, gpu: "", slot: 0, overwrite: options.overwrite)
+            let checked: ConfigSchema.Checked
+            do { checked = try ConfigSchema.check(bytes, path: path, runone: isDefault) } catch {
+                problems.append(error.message)
+                continue
+            }
+            let folder = ConfigSelector.resultsFolder(for: path, root: selection.root, results: options.resultsDir)
+            let identity = ConfigIdentity(path: path, sha256: SHA256.hex(bytes), resultsFolder: folder, contentSHA256: checked.contentSHA256,
+                                          runner: template.identityText(config: path, output: folder))
+            let values = RunnerTemplate.Values(config: path, output: folder, gpu: "", slot: 0, overwrite: options.overwrite)
             if !options.overwrite {
-                switch CompletionMarker.check(identity) {
+                switch CompletionMarker.check(identity, defaultRunner: defaultTemplate.identityText(config: path, output: folder)) {
                 case .completed:
                     plan.skipped.append(TaskRecord(number: 0, config: path, command: displayCommand(template.expand(values)), status: .skipped))
-                    plan.notes.append("Skip \(path): it completed in an earlier run (\(CompletionMarker.path(in: identity.resultsFolder))); pass -w to run it again")
+                    plan.notes.append("Skip \(path): it completed in an earlier run (\(CompletionMarker.path(in: folder))); pass -w to run it again")
                     continue
-                case .configChanged:
-                    plan.notes.append("Run \(path) again: it changed since it completed")
+                case .changed(let why):
+                    plan.notes.append("Run \(path) again: \(why)")
                 case .absent:
-                    break
+                    if AttemptRecord.holdsForeignResults(folder) {
+                        problems.append("config \(path): its results folder \(folder)/ already holds files that no multirun run made (no \(CompletionMarker.fileName)); pass -w to overwrite them, or move the folder away")
+                        continue
+                    }
                 }
             }
-            let resources = try TaskResources.read(bytes, path: path)
-            // A submitted task's demand is decided by the daemon, for its own devices.
-            let demand = try placement?.demand(resources, config: path) ?? .gpu()
-            var mpi: (program: String, words: [String])?
-            if let np = resources.mpiProcesses {
-                if launcher == nil { launcher = try resolveLauncher(options.mpiLauncher, config: path) }
-                if let launcher { mpi = (launcher.program, launcher.words + ["-np", String(np)]) }
+            do {
+                // A submitted task's demand is decided by the daemon, for its own devices.
+                let demand = try placement?.demand(checked.resources, config: path) ?? .gpu()
+                var mpi: (program: String, words: [String])?
+                if let np = checked.resources.mpiProcesses {
+                    if launcher == nil { launcher = try resolveLauncher(options.mpiLauncher, config: path) }
+                    if let launcher { mpi = (launcher.program, launcher.words + ["-np", String(np)]) }
+                }
+                // logs/ mirrors the config's path; an absolute --configs root adds no second slash.
+                let log = runFolder + (path.utf8.first == UInt8(ascii: "/") ? "/logs" : "/logs/") + path + ".log"
+                plan.tasks.append(TaskSpec(label: path, program: program, command: .runner(template, values), config: identity, logPath: log,
+                                           demand: demand, launcher: mpi, resources: checked.resources))
+            } catch {
+                problems.append(error.message)
             }
-            // logs/ mirrors the config's path; an absolute --configs root adds no second slash.
-            let log = runFolder + (path.utf8.first == UInt8(ascii: "/") ? "/logs" : "/logs/") + path + ".log"
-            plan.tasks.append(TaskSpec(label: path, program: program, command: .runner(template, values), config: identity, logPath: log,
-                                       demand: demand, launcher: mpi, resources: resources))
         }
+        if !problems.isEmpty { throw UsageError(problems: problems) }
         // Skipped rows are numbered after the tasks that run, so task numbers match MULTIRUN_TASK.
         for index in plan.skipped.indices { plan.skipped[index].number = plan.tasks.count + index + 1 }
         return plan
+    }
+
+    /// Configs whose results would land in one folder (`lr.yaml`, `lr.json`): one line per
+    /// pair. Sorted by folder, so equal folders are neighbours whatever the configs' order.
+    static func collisions(_ configs: [(folder: String, path: String)]) -> [String] {
+        let sorted = configs.sorted { ConfigSelector.bytesPrecede($0.folder, $1.folder) }
+        var lines: [String] = []
+        for (a, b) in zip(sorted, sorted.dropFirst()) where a.folder == b.folder {
+            lines.append("configs \(a.path) and \(b.path) would both write their results to \(a.folder)/; rename one of them, or select only one with -c")
+        }
+        return lines
     }
 
     /// The default runner is the runone built beside multirun; anything else is looked up

@@ -1,7 +1,22 @@
 /// A problem with what the user asked for: one line that names it and says the fix.
 /// The CLI prints it as `multirun: <message>` and exits 2; nothing has started.
+/// Several problems found together (every config of a plan is checked) are one line each.
 public struct UsageError: Error, Equatable, Sendable, CustomStringConvertible {
     public let message: String
     public init(_ message: String) { self.message = message }
+
+    /// At most `shown` problems, one per line, then how many more there were.
+    public init(problems: [String], shown: Int = 20) {
+        var lines = Array(problems.prefix(shown))
+        if problems.count > shown { lines.append("... and \(problems.count - shown) more problems") }
+        if problems.count > 1 { lines.append("\(problems.count) problems; nothing was started") }
+        message = lines.joined(separator: "\n")
+    }
+
     public var description: String { message }
+
+    /// Each line of the message behind `prefix` (`multirun: `), ready to print.
+    public func lines(prefixed prefix: String) -> [String] {
+        message.split(separator: "\n", omittingEmptySubsequences: false).map { prefix + $0 }
+    }
 }

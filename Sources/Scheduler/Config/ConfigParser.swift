@@ -19,6 +19,18 @@ public enum ConfigParser {
         return try reader.document()
     }
 
+    /// A config file's document with where each key and list item was written, so schema
+    /// errors can name `file:line:col`.
+    public static func document(bytes: [UInt8], dialect: Dialect, source: String) throws(ConfigError) -> ConfigDocument {
+        var reader = Reader(bytes: bytes, dialect: dialect, source: source)
+        reader.recordsPositions = true
+        let value = try reader.document()
+        return ConfigDocument(value: value, source: source, bytes: reader.bytes, positions: reader.positions)
+    }
+
+    /// The dialect a config path is read in: `.json` files are JSON, everything else YAML.
+    public static func dialect(of path: String) -> Dialect { path.hasSuffix(".json") ? .json : .yaml }
+
 }
 
 /// Reads one flat JSON object field by field without building a `ConfigValue` tree: the
@@ -107,6 +119,10 @@ private struct Reader {
     let dialect: ConfigParser.Dialect
     let source: String
     var pos = 0
+    /// Key paths (`resources.gpus`, `command[2]`) and their byte offsets, when asked for.
+    var recordsPositions = false
+    var positions: [(path: String, offset: Int)] = []
+    private var path = ""
 
     init(bytes: [UInt8], dialect: ConfigParser.Dialect, source: String) {
         // A UTF-8 byte order mark is allowed and ignored, as PyYAML does.
@@ -200,6 +216,18 @@ private struct Reader {
         return (three.elementsEqual("---".utf8) || three.elementsEqual("...".utf8)) && Self.isBlankOrBreak(peek(3))
     }
 
+    /// Enters `component` (a key, or `[i]`) of the current path, recording where it starts;
+    /// returns the path to restore with `leave`.
+    mutating func enter(_ component: String, at offset: Int) -> String {
+        let saved = path
+        guard recordsPositions else { return saved }
+        path = saved.isEmpty || component.hasPrefix("[") ? saved + component : saved + "." + component
+        positions.append((path, offset))
+        return saved
+    }
+
+    mutating func leave(_ saved: String) { path = saved }
+
     func describe(_ c: UInt8) -> String {
         c == 0 ? "end of file" : String(decoding: [c], as: UTF8.self)
     }
@@ -290,12 +318,14 @@ private struct Reader {
         while true {
             pos += 1  // the '-'
             skipBlanks()
+            let saved = enter("[\(items.count)]", at: pos)
             if current == UInt8(ascii: "#") || Self.isBreak(current) {
                 try finishLine()
                 items.append(try nestedValue(parentIndent: indent, allowSequenceAtParent: false))
             } else {
                 items.append(try blockNode(indent: column))
             }
+            leave(saved)
             let save = pos
             guard let next = try nextContentLine() else { break }
             if next == indent && current == UInt8(ascii: "-") && Self.isBlankOrBreak(peek(1)) && !atDocumentMarker { continue }
@@ -321,6 +351,8 @@ private struct Reader {
             if !seen.insert(key).inserted { throw error("duplicate key '\(key)'", at: keyStart) }
             pos += 1  // the ':'
             skipBlanks()
+            let saved = enter(key, at: keyStart)
+            defer { leave(saved) }
             let value: ConfigValue
             if current == UInt8(ascii: "#") || Self.isBreak(current) {
                 try finishLine()
@@ -419,7 +451,9 @@ private struct Reader {
                 try skipFlowSpace()
                 if current == UInt8(ascii: "]") { pos += 1; return .list(items) }
                 if atEnd { throw error("unclosed '[': no ']' before the end of the file", at: open) }
+                let saved = enter("[\(items.count)]", at: pos)
                 items.append(try flowItem())
+                leave(saved)
                 try skipFlowSpace()
                 if atEnd { throw error("unclosed '[': no ']' before the end of the file", at: open) }
                 if current == UInt8(ascii: ":") {
@@ -443,6 +477,8 @@ private struct Reader {
                 if entries.contains(where: { $0.key == key }) { throw error("duplicate key '\(key)'", at: keyStart) }
                 try skipFlowSpace()
                 var value = ConfigValue.null
+                let saved = enter(key, at: keyStart)
+                defer { leave(saved) }
                 if current == UInt8(ascii: ":") {
                     pos += 1
                     try skipFlowSpace()
@@ -610,6 +646,13 @@ private struct Reader {
     func resolveYAML(_ text: String, at start: Int) throws(ConfigError) -> ConfigValue {
         if text.isEmpty || text == "~" || text == "null" || text == "Null" || text == "NULL" { return .null }
         if let bool = YAMLScalars.bool(text) { return .bool(bool) }
+        // Every int, float and date starts with a digit, a sign or '.': other text never
+        // pays for the patterns (each costs a Regex build).
+        guard let first = text.utf8.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+") || first == UInt8(ascii: ".")
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else {
+            if text == "<<" || text == "=" { throw error("'\(text)' has a special meaning in YAML; quote it", at: start) }
+            return .string(text)
+        }
         if text.wholeMatch(of: YAMLScalars.int) != nil {
             guard let value = YAMLScalars.integer(text) else { throw error("integer '\(text)' is too large", at: start) }
             return .int(value)

@@ -66,6 +66,20 @@ public struct RunnerTemplate: Equatable, Sendable {
         return argv
     }
 
+    /// The runner part of a task's identity (`ConfigIdentity`): the template as written,
+    /// with `{config}` and `{output}` filled and the per-launch placeholders left as they are.
+    public func identityText(config: String, output: String) -> String {
+        displayCommand(words.map { word in
+            Self.fill(word) { name in
+                switch name {
+                case "config": return config
+                case "output": return output
+                default: return nil
+                }
+            }
+        })
+    }
+
     /// Replaces each `{name}` that `value` knows, in one pass over the word's bytes: a
     /// value is never searched again (a config path may hold braces of its own), and a word
     /// with no brace is returned as is. It runs on every launch, between one task's end and

@@ -1,5 +1,3 @@
-import Glibc
-
 /// A config's `resources:` map, as written:
 ///
 ///     resources:
@@ -19,41 +17,24 @@ public struct TaskResources: Equatable, Sendable {
     public var wantsCPUPool: Bool { cpu || mpiProcesses != nil }
 
     /// The resources of the config at `path` (its text is `bytes`); none when it has no
-    /// `resources:` key. Errors name the config and the key.
+    /// `resources:` key. The message names `file:line:col` and the key.
     public static func read(_ bytes: [UInt8], path: String) throws(UsageError) -> TaskResources {
-        // Most configs have no resources: skip parsing them (selection of 100,000 configs).
-        guard mentionsResources(bytes) else { return TaskResources() }
-        let document: ConfigValue
         do {
-            document = try ConfigParser.parse(bytes: bytes, dialect: path.hasSuffix(".json") ? .json : .yaml, source: path)
+            return try ConfigSchema.check(bytes, path: path, runone: false).resources
         } catch {
-            throw UsageError("config \(error); fix the file")
-        }
-        guard let value = document["resources"] else { return TaskResources() }
-        return try parse(value, path: path)
-    }
-
-    /// Whether the word `resources` occurs anywhere, compared in place: the generic
-    /// firstRange(of:) cost 20,000 instructions on a 10-byte file.
-    static func mentionsResources(_ bytes: [UInt8]) -> Bool {
-        let word: StaticString = "resources"
-        let length = word.utf8CodeUnitCount
-        return bytes.withUnsafeBufferPointer { text in
-            guard text.count >= length, let base = text.baseAddress else { return false }
-            for start in 0...(text.count - length) where text[start] == UInt8(ascii: "r") {
-                if memcmp(base + start, word.utf8Start, length) == 0 { return true }
-            }
-            return false
+            throw UsageError(error.message)
         }
     }
 
-    public static func parse(_ value: ConfigValue, path: String) throws(UsageError) -> TaskResources {
-        func fail(_ key: String, _ problem: String) -> UsageError {
-            UsageError("config \(path): resources.\(key) \(problem)")
+    /// The `resources:` value of the config at `path`; errors name the key under `resources`.
+    public static func parse(_ value: ConfigValue, path: String) throws(SchemaError) -> TaskResources {
+        func fail(_ key: String, _ problem: String) -> SchemaError {
+            SchemaError(source: path, key: "resources.\(key)", message: problem)
         }
         guard case .map(let entries) = value else {
-            throw UsageError("config \(path): resources must be a mapping (gpus, device, mpi, gpu_memory), found \(value.typeName)")
+            throw SchemaError(source: path, key: "resources", message: "must be a mapping (gpus, device, mpi, gpu_memory), found \(value.typeName)")
         }
+        let known = ["gpus", "device", "mpi", "gpu_memory"]
         var resources = TaskResources()
         for (key, item) in entries {
             switch key {
@@ -80,7 +61,8 @@ public struct TaskResources: Equatable, Sendable {
                 }
                 resources.gpuMemoryMiB = mib
             default:
-                throw fail(key, "is not known; resources takes gpus, device, mpi and gpu_memory")
+                let hint = ConfigSchema.suggestion(for: key, among: known).map { "did you mean '\($0)'? " } ?? ""
+                throw fail(key, "is not known; \(hint)resources takes gpus, device, mpi and gpu_memory")
             }
         }
         if resources.cpu || resources.mpiProcesses != nil {

@@ -66,16 +66,36 @@ extension TaskSpec {
     }
 }
 
-/// A config task's identity for resume: its path, content hash and results folder.
+/// A config task's identity: what a completion marker certifies, and what multirun, runone
+/// and the daemon all compare before calling a task done.
+///
+/// It is the config's path, the SHA-256 of its parsed content less the scheduling-only keys
+/// (`ConfigSchema.contentHash`), and the runner template as written with the config's own
+/// placeholders filled (`runone -c configs/a.yaml {overwrite}`): `{gpu}`, `{slot}` and
+/// `{overwrite}` stay as they are, so the same task on another GPU, or with `-w`, is the
+/// same task, and the runner's resolved path is not part of it, so a moved checkout or an
+/// installed copy does not run everything again.
 public struct ConfigIdentity: Sendable, Equatable {
     public let path: String
+    /// SHA-256 of the file's bytes: what markers written before identities recorded.
     public let sha256: String
     public let resultsFolder: String
+    public let contentSHA256: String
+    public let runner: String
+    /// SHA-256 of the three parts above; tasks see it as `MULTIRUN_TASK_IDENTITY`.
+    public let digest: String
 
-    public init(path: String, sha256: String, resultsFolder: String) {
+    public init(path: String, sha256: String, resultsFolder: String, contentSHA256: String, runner: String) {
         self.path = path
         self.sha256 = sha256
         self.resultsFolder = resultsFolder
+        self.contentSHA256 = contentSHA256
+        self.runner = runner
+        self.digest = Self.digest(path: path, contentSHA256: contentSHA256, runner: runner)
+    }
+
+    public static func digest(path: String, contentSHA256: String, runner: String) -> String {
+        SHA256.hex(Array("multirun task identity 1\0\(path)\0\(contentSHA256)\0\(runner)".utf8))
     }
 }
 

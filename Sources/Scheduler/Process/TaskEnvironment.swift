@@ -25,12 +25,15 @@ enum TaskEnvironment {
     /// CUDA_DEVICE_ORDER=PCI_BUS_ID, so CUDA numbers GPUs as nvidia-smi does; CPU tasks get
     /// no GPU at all. `gpu`: the task's CUDA_VISIBLE_DEVICES value (`gpu(for:ids:)`);
     /// `slot`: its first slot.
-    static func add(gpu: String, slot: Slot, config: String?, output: String?, to strings: inout ExecStrings) {
+    /// `identity`: a config task's `ConfigIdentity.digest`, which runone compares with
+    /// its own record (MULTIRUN_TASK_IDENTITY).
+    static func add(gpu: String, slot: Slot, config: String?, output: String?, identity: String?, to strings: inout ExecStrings) {
         strings.variable("CUDA_VISIBLE_DEVICES", gpu)
         strings.variable("MULTIRUN_SLOT", slot.number)
         strings.variable("MULTIRUN_GPU", gpu)
         if !gpu.isEmpty { strings.variable("CUDA_DEVICE_ORDER", "PCI_BUS_ID") }
         if let config { strings.variable("MULTIRUN_CONFIG", config) }
         if let output { strings.variable("MULTIRUN_OUTPUT", output) }
+        if let identity { strings.variable("MULTIRUN_TASK_IDENTITY", identity) }
     }
 }

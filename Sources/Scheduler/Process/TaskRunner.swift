@@ -63,6 +63,8 @@ public final class TaskRunner {
     /// Log files opened ahead for the next tasks, so creating a file (slow on some disks)
     /// happens while tasks run instead of between one task's end and the next one's start.
     private var preparedLogs: [Int: Int32] = [:]
+    /// Config tasks whose results folder holds this run's attempt record, by task index.
+    private var claimed: [Bool]
     private var stopSignal: Int32?
     /// What happened since the loop last woke, reported once the free slots are filled:
     /// the next task starts before we spend time writing about the last one (its JSON line,
@@ -84,6 +86,7 @@ public final class TaskRunner {
                                      memory: settings.memoryProbe == nil ? nil : MemoryGate())
         self.memoryPolling = settings.memoryProbe.map(MemoryPolling.init)
         self.timers = ProcessGroupTimers(grace: settings.grace)
+        self.claimed = Array(repeating: false, count: tasks.count)
         // What we set per task replaces anything inherited under the same name.
         self.exec = ExecStrings(inheriting: TaskEnvironment.inherited())
     }
@@ -109,12 +112,16 @@ public final class TaskRunner {
         for task in dispatcher.notStarted {
             reporter.notRun(TaskRecord(number: task + 1, config: tasks[task].config?.path, command: tasks[task].label, status: .notStarted))
         }
-        // Logs prepared for tasks that never started would only confuse: remove them.
+        // Logs prepared for tasks that never started would only confuse: remove them, and
+        // the claims on results folders those tasks never wrote to.
         for (task, fd) in preparedLogs {
             close(fd)
             unlink(tasks[task].logPath)
         }
         preparedLogs = [:]
+        for task in dispatcher.notStarted where claimed[task] {
+            if let config = tasks[task].config { AttemptRecord.abandon(config.resultsFolder) }
+        }
         killLeftovers()
         return stopSignal
     }
@@ -149,7 +156,8 @@ public final class TaskRunner {
         let argv = spec.argv(gpu: gpu, slot: slots[0].number)
         exec.reset()
         for word in argv { exec.argument(word) }
-        TaskEnvironment.add(gpu: gpu, slot: slots[0], config: spec.config?.path, output: spec.config?.resultsFolder, to: &exec)
+        TaskEnvironment.add(gpu: gpu, slot: slots[0], config: spec.config?.path, output: spec.config?.resultsFolder,
+                            identity: spec.config?.digest, to: &exec)
         exec.variable("MULTIRUN_TASK", task + 1, of: tasks.count)
         exec.variable("MULTIRUN_RUN_ID", settings.runID)
         let startWall = Clock.wall()
@@ -157,6 +165,11 @@ public final class TaskRunner {
         do {
             let logFD = try preparedLogs.removeValue(forKey: task) ?? openLog(spec.logPath)
             defer { close(logFD) }
+            if let config = spec.config {
+                if !claimed[task] { try claim(task) }
+                // From here on its results are this attempt's: no marker may vouch for them.
+                CompletionMarker.invalidate(config.resultsFolder)
+            }
             let pid = try spawner.spawn(path: spec.executable, strings: &exec, stdout: logFD, stderr: logFD)
             running[pid] = Running(task: task, slots: slots, command: spec.display(argv), startMonotonic: startMonotonic, startWall: startWall)
             timers.started(pid, now: startMonotonic, timeout: settings.timeout)
@@ -186,12 +199,21 @@ public final class TaskRunner {
         startedSinceWake.removeAll(keepingCapacity: true)
     }
 
-    /// Opens the logs of the next tasks (one per slot) before the loop sleeps.
+    /// Opens the logs of the next tasks (one per slot) and claims their results folders
+    /// before the loop sleeps.
     private func prepareLogs() {
         for task in dispatcher.upcoming(dispatcher.pool.count) where preparedLogs[task] == nil {
-            // A failure here is reported when the task launches and opens it again.
+            // A failure here is reported when the task launches and tries again.
             if let fd = try? openLog(tasks[task].logPath) { preparedLogs[task] = fd }
+            if tasks[task].config != nil && !claimed[task] { try? claim(task) }
         }
+    }
+
+    /// Writes the attempt record into a config task's results folder (`AttemptRecord`).
+    private func claim(_ task: Int) throws(SystemError) {
+        guard let config = tasks[task].config else { return }
+        try AttemptRecord.begin(config, runID: settings.runID)
+        claimed[task] = true
     }
 
     private func openLog(_ path: String) throws(SystemError) -> Int32 {

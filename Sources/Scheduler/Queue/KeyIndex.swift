@@ -29,6 +29,23 @@ struct KeyIndex {
         return owners
     }
 
+    /// The key that a queued or running config task holds on its results folder
+    /// (`absoluteFolder`), so no second task that writes there is queued or run beside it.
+    static func folderKey(_ absoluteFolder: String) -> String {
+        "F" + SHA256.hex(Array(FileIO.lexicallyNormalized(absoluteFolder).utf8))
+    }
+
+    /// Every key `task` holds while it is queued or running: its own, and its folder's.
+    static func openKeys(of task: QueueTask) -> [(key: String, id: String)] {
+        [(task.key, task.id)] + (task.identity.map { [(folderKey($0.resultsFolder), task.id)] } ?? [])
+    }
+
+    /// Gives up the folder key of a task that ended or was cancelled.
+    func releaseFolder(of task: QueueTask) {
+        guard let identity = task.identity else { return }
+        try? remove(key: Self.folderKey(identity.resultsFolder), id: task.id)
+    }
+
     func add(_ entries: [(key: String, id: String)]) throws(SystemError) {
         try append(entries.map { "+\($0.key) \($0.id)\n" }.joined())
     }

@@ -22,7 +22,10 @@ public enum QueueEvent: Equatable, Sendable {
                 ("label", .string(task.label)), ("command", .string(task.command)), ("argv", .array(task.argv.map { .string($0) })),
                 ("cwd", .string(task.cwd)), ("config", .optional(task.config)), ("output", .optional(task.output)),
                 ("t", .int(task.submitted)),
-            ] + task.resources.fields)
+            ] + task.resources.fields + (task.identity.map { identity in
+                [("results", .string(identity.resultsFolder)), ("config_sha256", .string(identity.sha256)),
+                 ("content_sha256", .string(identity.contentSHA256)), ("runner", .string(identity.runner))]
+            } ?? []))
         case .started(let id, let attempt, let device, let slot, let pid, let time):
             return .object([("e", .string("started")), ("id", .string(id)), ("attempt", .int(Int64(attempt))),
                             ("device", .string(device)), ("slot", .int(Int64(slot))), ("pid", .int(Int64(pid))), ("t", .int(time))])
@@ -51,6 +54,7 @@ public enum QueueEvent: Equatable, Sendable {
     public init?(line: ArraySlice<UInt8>, light: Bool = false) {
         var kind = "", id = "", key = "", label = "", cwd = ""
         var command: String?, config: String?, output: String?, device: String?, status: String?
+        var results: String?, configSHA256: String?, contentSHA256: String?, runner: String?
         var argv: [String] = []
         var time = 0, attempt: Int?, slot: Int?, pid: Int?, exitCode: Int?, signal: Int?
         var resources = TaskResources()
@@ -67,6 +71,10 @@ public enum QueueEvent: Equatable, Sendable {
                 case "cwd" where !light: cwd = try value.string() ?? ""
                 case "config" where !light: config = try value.string()
                 case "output" where !light: output = try value.string()
+                case "results" where !light: results = try value.string()
+                case "config_sha256" where !light: configSHA256 = try value.string()
+                case "content_sha256" where !light: contentSHA256 = try value.string()
+                case "runner" where !light: runner = try value.string()
                 case "device": device = try value.string()
                 case "status": status = try value.string()
                 case "t": time = try value.int() ?? 0
@@ -89,8 +97,13 @@ public enum QueueEvent: Equatable, Sendable {
         switch kind {
         case "submitted":
             guard !id.isEmpty, !key.isEmpty, light || !argv.isEmpty else { return nil }
-            self = .submitted(QueueTask(id: id, key: key, label: label, command: command ?? label, argv: argv, cwd: cwd,
-                                        config: config, output: output, submitted: t, resources: resources))
+            var task = QueueTask(id: id, key: key, label: label, command: command ?? label, argv: argv, cwd: cwd,
+                                 config: config, output: output, submitted: t, resources: resources)
+            if let config, let results, let configSHA256, let contentSHA256, let runner {
+                task.identity = ConfigIdentity(path: config, sha256: configSHA256, resultsFolder: results,
+                                               contentSHA256: contentSHA256, runner: runner)
+            }
+            self = .submitted(task)
         case "started":
             guard !id.isEmpty, let attempt, let device, let slot, let pid else { return nil }
             self = .started(id: id, attempt: attempt, device: device, slot: slot, pid: Int32(pid), time: t)
@@ -127,6 +140,9 @@ public struct QueueTask: Equatable, Sendable {
     public var submitted: Int64
     /// The config's `resources:`; the scheduler turns them into slots for its devices.
     public var resources = TaskResources()
+    /// A config task's identity, with its results folder absolute: what the scheduler hands
+    /// the task and certifies in a completion marker when it succeeds.
+    public var identity: ConfigIdentity?
 }
 
 extension TaskResources {

@@ -148,12 +148,13 @@ public final class QueueScheduler {
         // Submits append under this lock: what they wrote before we took it must be in
         // the state we rewrite the index from, or their keys would be dropped.
         try journal.readNew { apply(external: $0) }
-        try KeyIndex(folder: folder).rewrite(state.entries.lazy.filter { entry in
+        try KeyIndex(folder: folder).rewrite(state.entries.lazy.flatMap { entry -> [(String, String)] in
             switch entry.phase {
-            case .queued, .running, .ended(.succeeded, _, _, _): return true
-            case .ended, .cancelled: return false
+            case .queued, .running: return KeyIndex.openKeys(of: entry.task).map { ($0.key, $0.id) }
+            case .ended(.succeeded, _, _, _): return [(entry.task.key, entry.task.id)]
+            case .ended, .cancelled: return []
             }
-        }.map { ($0.task.key, $0.task.id) })
+        })
     }
 
     // MARK: - Journal
@@ -265,7 +266,7 @@ public final class QueueScheduler {
                 let number = (state[task.id]?.attempts ?? 0) + 1
                 try commit([.started(id: task.id, attempt: number, device: "", slot: 0, pid: 0, time: Clock.wall()),
                             .ended(id: task.id, attempt: number, exitCode: 2, signal: nil, status: .failed, time: Clock.wall())])
-                removeKey(of: task.id)
+                releaseKeys(of: task.id, keepingOwn: false)
                 log.line("The process could not start (\(error.message)): \(task.command) [\(state.endedCount)/\(state.activeCount)]")
             }
         }
@@ -293,10 +294,15 @@ public final class QueueScheduler {
         var strings = ExecStrings(inheriting: baseEnvironment)
         for word in [settings.supervisor, Supervisor.command, folder.exitRecord(task.id, number),
                      folder.log(task.id, number), task.cwd, "--"] + argv { strings.argument(word) }
-        TaskEnvironment.add(gpu: gpu, slot: slot, config: task.config, output: task.output, to: &strings)
+        TaskEnvironment.add(gpu: gpu, slot: slot, config: task.config, output: task.output, identity: task.identity?.digest, to: &strings)
         strings.variable("MULTIRUN_TASK", task.id)
         strings.variable("MULTIRUN_ATTEMPT", number)
         do {
+            if let identity = task.identity {
+                // The results folder is this attempt's from now on (as in a one-shot run).
+                try AttemptRecord.begin(identity, runID: "queue-\(task.id)-\(number)")
+                CompletionMarker.invalidate(identity.resultsFolder)
+            }
             // The run lock is taken here and handed to the supervisor as fd 3, so it is held
             // from before the spawn until the supervisor dies.
             guard let lock = try FileLock(path: folder.runLock(task.id, number), mode: .exclusive, wait: false) else {
@@ -311,7 +317,7 @@ public final class QueueScheduler {
             for slot in slots { pool.release(slot) }
             if let index = state.position(of: task.id) { memory?.taskEnded(index) }
             try commit([.ended(id: task.id, attempt: number, exitCode: 127, signal: nil, status: .failed, time: Clock.wall())])
-            removeKey(of: task.id)
+            releaseKeys(of: task.id, keepingOwn: false)
             log.line("The process could not start (\(error)): \(task.command) [\(state.endedCount)/\(state.activeCount)]")
         }
     }
@@ -371,16 +377,26 @@ public final class QueueScheduler {
             } else {
                 log.line(RunReporter.endLine(ended, k: state.endedCount, of: state.activeCount))
             }
-            if status != .succeeded || entry.cancelRequested { removeKey(of: id) }
+            releaseKeys(of: id, keepingOwn: status == .succeeded && !entry.cancelRequested)
+            if status == .succeeded, !entry.cancelRequested, let identity = entry.task.identity {
+                // The same marker a one-shot run writes: either mode skips what the other did.
+                ended.endWall = record?.end
+                do { try CompletionMarker.write(identity, record: ended, runID: "queue-\(id)-\(number)") } catch {
+                    log.line("Warning: could not record \(label) as completed (\(error)); a one-shot run would run it again")
+                }
+            }
         }
         unlink(folder.exitRecord(id, number))
         unlink(folder.runLock(id, number))
     }
 
-    /// A failed or cancelled task may be submitted again.
-    private func removeKey(of id: String) {
-        guard let key = state[id]?.task.key else { return }
-        try? KeyIndex(folder: folder).remove(key: key, id: id)
+    /// A task that ended gives up its results folder; one that failed or was cancelled also
+    /// its own key, so it may be submitted again.
+    private func releaseKeys(of id: String, keepingOwn: Bool) {
+        guard let task = state[id]?.task else { return }
+        let index = KeyIndex(folder: folder)
+        if !keepingOwn { try? index.remove(key: task.key, id: id) }
+        index.releaseFolder(of: task)
     }
 
     // MARK: - Status snapshot

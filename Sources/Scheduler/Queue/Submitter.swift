@@ -8,6 +8,9 @@ public enum Submitter {
         public var added: [QueueTask] = []
         /// (label, why) for each task not added.
         public var skipped: [(String, String)] = []
+        /// Configs whose results folder a queued or running task of another config (or
+        /// another version of it) writes: when there are any, nothing was queued.
+        public var collisions: [String] = []
     }
 
     /// Adds `plan`'s tasks; a task whose key exists (queued, running, or completed with
@@ -27,8 +30,13 @@ public enum Submitter {
                 continue
             }
             seen.insert(task.key)
+            if let identity = task.identity, let owner = taken[KeyIndex.folderKey(identity.resultsFolder)], taken[task.key] != owner {
+                outcome.collisions.append("config \(spec.label): task \(owner) of queue \(folder.path), queued or running, writes the same results folder \(identity.resultsFolder)/; wait for it to end, or cancel it (multirun cancel \(owner))")
+            }
             outcome.added.append(task)
         }
+        // All or nothing: a submit that would put two writers on one folder queues nothing.
+        if !outcome.collisions.isEmpty { return outcome }
         for record in plan.skipped {
             outcome.skipped.append((record.config ?? record.command, "completed in an earlier one-shot run (pass -w to run it again)"))
         }
@@ -36,7 +44,7 @@ public enum Submitter {
         for i in outcome.added.indices { outcome.added[i].id = String(first + i) }
         // Journal first (the truth), then keys; a crash in between is healed by the scheduler.
         let span = try Journal(folder: folder).append(outcome.added.map { .submitted($0) })
-        try index.add(outcome.added.map { ($0.key, $0.id) })
+        try index.add(outcome.added.flatMap(KeyIndex.openKeys))
         if let span { StatusSummary.advanceSnapshot(folder, submitted: outcome.added, from: span.before, to: span.after) }
         return outcome
     }
@@ -61,14 +69,19 @@ public enum Submitter {
         }
         let identity: String
         if let config = spec.config {
-            identity = "config\0\(absolute(config.path, cwd))\0\(config.sha256)"
+            identity = "config\0\(absolute(config.path, cwd))\0\(config.digest)"
         } else {
             // The same line of the same file is the same task; two equal lines are two tasks.
             identity = "command\0\(cwd)\0\(spec.source ?? "")\0\(spec.label)"
         }
-        return QueueTask(id: "", key: SHA256.hex(Array(identity.utf8)), label: spec.label, command: command, argv: argv, cwd: cwd,
+        var task = QueueTask(id: "", key: SHA256.hex(Array(identity.utf8)), label: spec.label, command: command, argv: argv, cwd: cwd,
                              config: spec.config?.path, output: spec.config?.resultsFolder, submitted: Clock.wall(),
                              resources: spec.resources)
+        task.identity = spec.config.map { config in
+            ConfigIdentity(path: config.path, sha256: config.sha256, resultsFolder: absolute(config.resultsFolder, cwd),
+                           contentSHA256: config.contentSHA256, runner: config.runner)
+        }
+        return task
     }
 
     static func absolute(_ path: String, _ cwd: String) -> String { path.hasPrefix("/") ? path : cwd + "/" + path }

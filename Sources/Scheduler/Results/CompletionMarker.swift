@@ -1,22 +1,48 @@
-/// The file multirun writes into a config's results folder when its task exits 0. A later
-/// run skips the config while the marker's hash matches the config's content.
+import Glibc
+
+/// The file multirun writes into a config's results folder when its task exits 0. It
+/// certifies one task identity (`ConfigIdentity`): config path, content hash and runner.
+/// A later run, runone and the daemon skip the task only while all three match.
+///
+/// Markers written before identities were recorded (no `identity` field) count as made by
+/// the default runner, for the file's bytes they name.
 public enum CompletionMarker {
     public static let fileName = "multirun-done.json"
 
     public enum Check: Equatable, Sendable {
         case absent
         case completed
-        case configChanged
+        /// It completed, but as something else: why it runs again.
+        case changed(String)
     }
 
     public static func path(in folder: String) -> String { folder + "/" + fileName }
 
-    public static func check(_ config: ConfigIdentity) -> Check {
+    /// Called as an attempt starts: from now on the folder's results are that attempt's.
+    public static func invalidate(_ folder: String) { unlink(path(in: folder)) }
+
+    public static func check(_ config: ConfigIdentity, defaultRunner: String) -> Check {
         guard let bytes = try? FileIO.read(path(in: config.resultsFolder)) else { return .absent }
-        guard let value = try? ConfigParser.parse(String(decoding: bytes, as: UTF8.self), dialect: .json, source: fileName),
-              case .string(let hash)? = value["config_sha256"]
-        else { return .absent }
-        return hash == config.sha256 ? .completed : .configChanged
+        guard let value = try? ConfigParser.parse(bytes: bytes, dialect: .json, source: fileName) else {
+            return .changed("its completion marker is damaged")
+        }
+        guard case .string(let identity)? = value["identity"] else {
+            // An older marker: the raw file hash, and the default runner.
+            guard value["config_sha256"] == .string(config.sha256) else { return .changed("its content changed since it completed") }
+            guard config.runner == defaultRunner else {
+                return .changed("it completed with another runner (before: \(defaultRunner); now: \(config.runner))")
+            }
+            return .completed
+        }
+        if identity == config.digest { return .completed }
+        if let path = value["config"]?.string, path != config.path { return .changed("its results folder holds a run of \(path)") }
+        if let content = value["content_sha256"]?.string, content != config.contentSHA256 {
+            return .changed("its content changed since it completed")
+        }
+        if let runner = value["runner"]?.string, runner != config.runner {
+            return .changed("it completed with another runner (before: \(runner); now: \(config.runner))")
+        }
+        return .changed("its completion marker names another task")
     }
 
     /// Streamed straight to bytes: it is written after every config task that succeeds.
@@ -25,6 +51,9 @@ public enum CompletionMarker {
         writer.beginObject()
         writer.key("config"); writer.string(config.path)
         writer.key("config_sha256"); writer.string(config.sha256)
+        writer.key("content_sha256"); writer.string(config.contentSHA256)
+        writer.key("runner"); writer.string(config.runner)
+        writer.key("identity"); writer.string(config.digest)
         writer.key("exit_code"); writer.int(record.exit.exitCode.map(Int64.init))
         writer.key("start"); writer.timestamp(record.startWall)
         writer.key("end"); writer.timestamp(record.endWall)
@@ -35,5 +64,49 @@ public enum CompletionMarker {
         writer.bytes.append(UInt8(ascii: "\n"))
         try FileIO.makeDirectories(config.resultsFolder)
         try FileIO.writeAtomically(path(in: config.resultsFolder), writer.bytes)
+        unlink(AttemptRecord.path(in: config.resultsFolder))
+    }
+}
+
+/// What multirun leaves in a config's results folder when it starts the task, before the
+/// runner writes anything: the folder's results are multirun's own (an earlier attempt that
+/// was interrupted, failed or killed), so a later run may replace them. A folder with
+/// results but neither this nor a completion marker holds someone else's work, which
+/// multirun never overwrites unless asked (`-w`). The launch of a task removes an older
+/// completion marker (`CompletionMarker.invalidate`), so no marker vouches for results of
+/// an attempt that has not succeeded.
+public enum AttemptRecord {
+    public static let fileName = "multirun-attempt.json"
+
+    public static func path(in folder: String) -> String { folder + "/" + fileName }
+
+    /// Claims `config`'s results folder for a new attempt (made if missing).
+    public static func begin(_ config: ConfigIdentity, runID: String) throws(SystemError) {
+        try FileIO.makeDirectories(config.resultsFolder)
+        var writer = JSONWriter(pretty: true)
+        writer.beginObject()
+        writer.key("config"); writer.string(config.path)
+        writer.key("identity"); writer.string(config.digest)
+        writer.key("run_id"); writer.string(runID)
+        writer.endObject()
+        writer.bytes.append(UInt8(ascii: "\n"))
+        // Not synced: a lost record only makes the next run ask for -w.
+        try FileIO.writeAtomically(path(in: config.resultsFolder), writer.bytes, durable: false)
+    }
+
+    /// Undoes `begin` for a task that never started: the record goes, and the folder too
+    /// when nothing else is in it. A record beside other files stays (they are an earlier
+    /// attempt's, and the record is what says so).
+    public static func abandon(_ folder: String) {
+        guard let names = FileIO.names(in: folder), names.allSatisfy({ $0 == fileName }) else { return }
+        unlink(path(in: folder))
+        rmdir(folder)
+    }
+
+    /// Whether `folder` holds files that no multirun run made: it exists, is not empty, and
+    /// has neither a completion marker nor an attempt record.
+    public static func holdsForeignResults(_ folder: String) -> Bool {
+        guard let names = FileIO.names(in: folder) else { return false }
+        return !names.isEmpty && !names.contains(fileName) && !names.contains(CompletionMarker.fileName)
     }
 }

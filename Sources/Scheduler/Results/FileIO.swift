@@ -62,6 +62,32 @@ public enum FileIO {
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
+    /// An absolute path with `.`, `..` and repeated slashes resolved by its text alone
+    /// (the folder need not exist yet): `/p/sub/../results//x` → `/p/results/x`.
+    public static func lexicallyNormalized(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/") {
+            if part == "." { continue }
+            if part == ".." { _ = parts.popLast(); continue }
+            parts.append(part)
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    /// The entries of `folder` but `.` and `..`; nil when it cannot be opened.
+    public static func names(in folder: String) -> [String]? {
+        guard let stream = opendir(folder) else { return nil }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
     /// The file's size in bytes, 0 if it cannot be read.
@@ -77,7 +103,14 @@ public enum FileIO {
     public static func writeAtomically(_ path: String, _ bytes: [UInt8], durable: Bool = true) throws(SystemError) {
         let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
         let temporary = path + ".tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        // A new file, never one that is there (a symlink planted under this name would
+        // have us write through it): a stale temp of an earlier process is removed first.
+        let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC
+        var fd = open(temporary, flags, 0o644)
+        if fd < 0 && errno == EEXIST {
+            unlink(temporary)
+            fd = open(temporary, flags, 0o644)
+        }
         guard fd >= 0 else { throw SystemError("cannot write \(temporary)", errno: errno) }
         let ok = writeAll(fd, bytes) && (!durable || fsync(fd) == 0)
         let code = errno

@@ -25,21 +25,29 @@ public enum RunoneCommand {
             return 2
         }
         let config: RunoneConfig
+        let checked: ConfigSchema.Checked
         let bytes: [UInt8]
         do {
             bytes = try FileIO.read(configPath)
-            let value = try ConfigParser.parse(String(decoding: bytes, as: UTF8.self),
-                                               dialect: configPath.hasSuffix(".json") ? .json : .yaml, source: configPath)
-            config = try RunoneConfig.from(value, source: configPath)
+        } catch {
+            errors.line("runone: \(error)")
+            return 2
+        }
+        do {
+            checked = try ConfigSchema.check(bytes, path: configPath, runone: true)
+            guard let runone = checked.runone else { return 2 }
+            config = runone
         } catch {
             errors.line("runone: \(error)")
             return 2
         }
         let output = parsed.output ?? Environment.value("MULTIRUN_OUTPUT").flatMap { $0.isEmpty ? nil : $0 }
             ?? defaultOutputFolder(for: configPath)
-        var run = RunMetadata(configPath: configPath, configSHA256: SHA256.hex(bytes), outputFolder: output, config: config)
+        var run = RunMetadata(configPath: configPath, configSHA256: SHA256.hex(bytes), contentSHA256: checked.contentSHA256,
+                              identity: Environment.value("MULTIRUN_TASK_IDENTITY").flatMap { $0.isEmpty ? nil : $0 },
+                              outputFolder: output, config: config)
         if !parsed.overwrite, run.previousRunSucceeded() {
-            Console.standardOutput.line("runone: \(output) already holds a successful run of \(configPath); pass --overwrite to run it again")
+            Console.standardOutput.line("runone: \(output) already holds a successful run of \(configPath) (same \(run.identity == nil ? "content" : "task identity")); pass --overwrite to run it again")
             return 0
         }
         do {
@@ -240,6 +248,11 @@ public enum CommandTemplate {
 struct RunMetadata {
     let configPath: String
     let configSHA256: String
+    /// `ConfigSchema.contentHash` of the config: what a standalone runone compares.
+    let contentSHA256: String
+    /// The task identity multirun handed over (`MULTIRUN_TASK_IDENTITY`): what runone
+    /// compares under multirun, so the two never disagree on what is done.
+    let identity: String?
     let outputFolder: String
     let config: RunoneConfig
     let startWall = Clock.wall()
@@ -253,7 +266,9 @@ struct RunMetadata {
         guard let bytes = try? FileIO.read(path),
               let value = try? ConfigParser.parse(String(decoding: bytes, as: UTF8.self), dialect: .json, source: path)
         else { return false }
-        return value["status"] == .string("succeeded")
+        guard value["status"] == .string("succeeded") else { return false }
+        if let identity { return value["identity"] == .string(identity) }
+        return value["content_sha256"] == .string(contentSHA256)
     }
 
     func write(status: String) throws(SystemError) {
@@ -264,6 +279,8 @@ struct RunMetadata {
         let body = JSON.object([
             ("config", .string(configPath)),
             ("config_sha256", .string(configSHA256)),
+            ("content_sha256", .string(contentSHA256)),
+            ("identity", .optional(identity)),
             ("kind", .string({ if case .model = config { return "kuramoto" } else { return "command" } }())),
             ("host", .string(String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))),
             ("start", .string(Clock.iso8601(startWall))),

@@ -23,15 +23,20 @@ public enum RunoneConfig: Equatable, Sendable {
         }
     }
 
-    static let topLevelKeys = ["command", "params", "model_params", "description"]
+    /// runone's own keys, then multirun's (`resources`), which runone accepts and ignores:
+    /// one schema for both (`ConfigSchema`).
+    static let topLevelKeys = ["command", "params", "model_params", "description", "resources"]
 
     public static func from(_ value: ConfigValue, source: String) throws(SchemaError) -> RunoneConfig {
         guard case .map(let entries) = value else {
             throw SchemaError(source: source, key: nil, message: "the config must be a mapping with 'command:' or 'model_params:', found \(value.typeName)")
         }
         for entry in entries where !topLevelKeys.contains(entry.key) {
-            throw SchemaError(source: source, key: entry.key, message: "unknown key; a config has \(topLevelKeys.joined(separator: ", "))")
+            let hint = ConfigSchema.suggestion(for: entry.key, among: topLevelKeys).map { "did you mean '\($0)'? " } ?? ""
+            throw SchemaError(source: source, key: entry.key,
+                              message: "unknown key; \(hint)a config has \(topLevelKeys.joined(separator: ", ")) (or pass --runner for a runner of your own)")
         }
+        if let resources = value["resources"] { _ = try TaskResources.parse(resources, path: source) }
         if let description = value["description"] {
             switch description {
             case .string, .null: break
@@ -67,8 +72,16 @@ public enum RunoneConfig: Equatable, Sendable {
         case let other?:
             throw SchemaError(source: source, key: "params", message: "must be a mapping of name: value, found \(other.typeName)")
         }
+        let known = ["config", "output"] + list.map(\.name)
+        func checkPlaceholders(_ text: String, key: String) throws(SchemaError) {
+            for name in RunnerTemplate.placeholderNames(in: text) where !known.contains(name) {
+                throw SchemaError(source: source, key: key,
+                                  message: "placeholder {\(name)} has no value; add '\(name):' under params (known: \(known.map { "{\($0)}" }.joined(separator: " ")))")
+            }
+        }
         switch command {
         case .string(let line) where !line.isEmpty:
+            try checkPlaceholders(line, key: "command")
             return CommandSpec(form: .shell(line), params: list)
         case .list(let items) where !items.isEmpty:
             var argv: [String] = []
@@ -76,6 +89,7 @@ public enum RunoneConfig: Equatable, Sendable {
                 guard let text = item.scalarText else {
                     throw SchemaError(source: source, key: "command[\(index)]", message: "must be text or a number, found \(item.typeName)")
                 }
+                try checkPlaceholders(text, key: "command[\(index)]")
                 argv.append(text)
             }
             return CommandSpec(form: .argv(argv), params: list)
