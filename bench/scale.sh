@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/scale.sh [N] - costs at scale, on this machine:
 #   selecting N config files (default 100,000) by regex (the whole plan: walk, match,
-#   read and hash each config, check its resume marker);
+#   read, parse and hash each config, check its resume marker);
+#   planning min(N, 10,000) runone configs with full validation (the default runner);
 #   submit 10,000 tasks into a queue that already holds N; status (text and --json) on it:
 #   with no scheduler running (submits carry the status snapshot forward; a `status` that
 #   finds it stale folds the journal and keeps the result) and while a scheduler runs (it
@@ -35,6 +36,22 @@ t0=$EPOCHREALTIME
 (cd select && "$M" -c 't-1' -gpu false --runner /bin/true </dev/null >/dev/null 2>&1 || true)
 echo "select by regex among $N configs (plan only): $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }') s"
 rm -rf select
+
+# Planning with full validation: runone-style configs (command, params, description), the
+# default runner, so each is parsed and checked against runone's schema before anything starts.
+P=$((N < 10000 ? N : 10000))
+mkdir -p plan/configs
+(cd plan/configs && for ((d = 0; d < (P + 999) / 1000; d++)); do
+    mkdir "p$d"
+    for ((i = 0; i < 1000 && d * 1000 + i < P; i++)); do
+        printf '# sweep point %d\ndescription: "lr sweep, point %d"\ncommand: [python3, train.py, --lr, "{lr}", --seed, "{seed}", --out, "{output}"]\nparams:\n  lr: 0.%04d\n  seed: %d\n  batch_size: 64\n  optimizer: adam\n  dropout: 0.1\n' \
+            "$i" "$i" "$i" "$i" >"p$d/p-$i.yaml"
+    done
+done)
+t0=$EPOCHREALTIME
+(cd plan && "$M" -c 'p-' -gpu false </dev/null >/dev/null 2>&1 || true)
+echo "plan $P configs with full validation (parse, runone's schema, identity, markers): $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }') s"
+rm -rf plan
 
 seq 1 "$N" | sed 's/^/true # /' >base.txt
 seq $((N + 1)) $((N + 10000)) | sed 's/^/true # /' >more.txt
