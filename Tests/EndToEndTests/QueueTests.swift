@@ -299,4 +299,37 @@ struct QueueTests {
         #expect(rounds > 3, "the scheduler was killed several times")
         #expect(try project.read(".multirun/scheduler.log").contains("Adopted the running process"))
     }
+
+    /// Submitted from another folder (`--queue ../.multirun`, an absolute path or
+    /// $MULTIRUN_QUEUE): the task runs once, in the submitter's folder, its output in its log.
+    @Test(arguments: ["relative", "absolute", "environment"])
+    func aTaskSubmittedFromAnotherFolderRunsOnce(how: String) throws {
+        let project = try Project()
+        try project.write("sub/jobs.txt", "sh -c \"pwd >> ran.txt; echo hi\"\n")
+        var arguments = ["submit", "--commands", "jobs.txt"]
+        var environment: [String: String] = [:]
+        switch how {
+        case "relative": arguments += ["--queue", "../.multirun"]
+        case "absolute": arguments += ["--queue", project.path(".multirun")]
+        default: environment["MULTIRUN_QUEUE"] = project.path(".multirun")
+        }
+        let submitter = Process()
+        submitter.executableURL = URL(fileURLWithPath: Binaries.multirun)
+        submitter.arguments = arguments
+        submitter.currentDirectoryURL = URL(fileURLWithPath: project.path("sub"))
+        submitter.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        submitter.standardOutput = FileHandle.nullDevice
+        try submitter.run()
+        submitter.waitUntilExit()
+        #expect(submitter.terminationStatus == 0)
+
+        let daemon = try Launched(Binaries.multirun, ["daemon", "-gpu", "false", "-d", "1", "--exit-when-idle"], in: project)
+        let ended = eventually(timeout: 20) { !daemon.process.isRunning }
+        if !ended { daemon.signal(SIGKILL) }
+        let result = daemon.finish()
+        #expect(ended && result.status == 0, "\(result.stderr)")
+        #expect(try project.read("sub/ran.txt") == project.path("sub") + "\n")
+        #expect(try project.read(".multirun/logs/1-1.log") == "hi\n")
+        #expect(try status(project).counts["succeeded"] == 1)
+    }
 }

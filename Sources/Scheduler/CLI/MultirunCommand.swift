@@ -30,7 +30,7 @@ public enum MultirunCommand {
         // A daemon owns this machine's slots: tasks must go through it, not around it.
         let queue = QueueFolder.resolve(options.queue)
         if let pid = QueueCommands.schedulerPID(queue) {
-            throw UsageError("a multirun daemon (pid \(pid)) owns the slots of queue \(queue.path); hand it these tasks with 'multirun submit' and the same -c/--commands, or stop it first")
+            throw UsageError("a multirun daemon (pid \(pid)) owns the slots of queue \(queue.name); hand it these tasks with 'multirun submit' and the same -c/--commands, or stop it first")
         }
         let placement = try Placement.make(options)
         let runID = Clock.runID()
@@ -79,7 +79,7 @@ public enum MultirunCommand {
         let cwd = Submitter.currentDirectory()
         let problems = plan.tasks.compactMap { task -> String? in
             guard let config = task.config, let owner = taken[KeyIndex.folderKey(Submitter.absolute(config.resultsFolder, cwd))] else { return nil }
-            return "config \(config.path): task \(owner) of queue \(queue.path), queued or running, writes the same results folder \(config.resultsFolder)/; let the daemon run it (multirun daemon), or cancel it (multirun cancel \(owner))"
+            return "config \(config.path): task \(owner) of queue \(queue.name), queued or running, writes the same results folder \(config.resultsFolder)/; let the daemon run it (multirun daemon), or cancel it (multirun cancel \(owner))"
         }
         if !problems.isEmpty { throw UsageError(problems: problems) }
     }

@@ -35,7 +35,7 @@ enum QueueCommands {
             guard let taken = try FileLock(path: folder.schedulerLock, mode: .exclusive, wait: false) else {
                 // cron's --exit-when-idle finds the scheduler it would have been: nothing to do.
                 if options.exitWhenIdle { return 0 }
-                Console.standardError.line("multirun: a scheduler\(schedulerPID(folder).map { " (pid \($0))" } ?? "") already runs queue \(folder.path); stop it first, or use another --queue")
+                Console.standardError.line("multirun: a scheduler\(schedulerPID(folder).map { " (pid \($0))" } ?? "") already runs queue \(folder.name); stop it first, or use another --queue")
                 return 1
             }
             lock = taken
@@ -52,7 +52,7 @@ enum QueueCommands {
                                 exitWhenIdle: options.exitWhenIdle, supervisor: own, policy: placement.policy,
                                 memoryProbe: placement.universe.map(MemoryProbe.init)),
                 signals: try SignalChannel(), log: log)
-            log.line("Scheduler \(getpid()) owns queue \(folder.path) with \(placement.pool.count) slot(s)")
+            log.line("Scheduler \(getpid()) owns queue \(folder.name) with \(placement.pool.count) slot(s)")
             let code = try scheduler.run()
             _ = lock
             return code
@@ -74,14 +74,14 @@ enum QueueCommands {
         try folder.prepare()
         let outcome: Submitter.Outcome
         do { outcome = try Submitter.submit(plan, to: folder, force: options.overwrite) } catch {
-            throw UsageError("cannot submit to \(folder.path): \(error)")
+            throw UsageError("cannot submit to \(folder.name): \(error)")
         }
         if !outcome.collisions.isEmpty { throw UsageError(problems: outcome.collisions + ["nothing was queued"]) }
         let out = Console.standardOutput
         for task in outcome.added { out.line("Queued \(task.id) \(task.label)") }
         for (label, why) in outcome.skipped { out.line("Not queued \(label): \(why)") }
         let who = schedulerPID(folder).map { "the scheduler (pid \($0)) starts them as slots free up" }
-            ?? "no scheduler runs on \(folder.path) yet; start one with: multirun daemon -d N ... (or --exit-when-idle from cron)"
+            ?? "no scheduler runs on \(folder.name) yet; start one with: multirun daemon -d N ... (or --exit-when-idle from cron)"
         out.line("Submitted \(outcome.added.count) task(s), \(outcome.skipped.count) not queued; \(who)")
         return 0
     }
@@ -149,7 +149,7 @@ enum QueueCommands {
             return 0
         }
         let summary = try summary(folder)
-        out.line("Queue \(folder.path): " + (scheduler.map { "scheduler running (pid \($0))" } ?? "no scheduler running"))
+        out.line("Queue \(folder.name): " + (scheduler.map { "scheduler running (pid \($0))" } ?? "no scheduler running"))
         out.line("  " + kinds.map { "\(summary.counts[$0, default: 0]) \($0.replacing("_", with: " "))" }.joined(separator: ", "))
         if !summary.running.isEmpty {
             out.line("Running:")
@@ -240,7 +240,7 @@ enum QueueCommands {
         let ids = options.positionals.isEmpty ? state.order : try targets(options, state, command: "wait")
         let inotify = inotify_init1(Int32(IN_CLOEXEC))
         guard inotify >= 0, inotify_add_watch(inotify, folder.path, UInt32(IN_CLOSE_WRITE | IN_MOVED_TO)) >= 0 else {
-            throw UsageError("cannot watch \(folder.path) for changes")
+            throw UsageError("cannot watch \(folder.name) for changes")
         }
         defer { close(inotify) }
         let journal = Journal(folder: folder)
@@ -252,7 +252,7 @@ enum QueueCommands {
             let open = ids.filter { state[$0]?.phase.isOpen == true }
             if open.isEmpty { break }
             if !warned && schedulerPID(folder) == nil {
-                Console.standardError.line("multirun: no scheduler runs on \(folder.path) yet; waiting for one to run the \(open.count) open task(s)")
+                Console.standardError.line("multirun: no scheduler runs on \(folder.name) yet; waiting for one to run the \(open.count) open task(s)")
                 warned = true
             }
             var buffer = [UInt8](repeating: 0, count: 4096)
@@ -267,7 +267,7 @@ enum QueueCommands {
 
     static func drain(_ folder: QueueFolder) throws(UsageError) -> Int32 {
         guard let pid = schedulerPID(folder) else {
-            Console.standardOutput.line("No scheduler runs on \(folder.path); nothing to drain")
+            Console.standardOutput.line("No scheduler runs on \(folder.name); nothing to drain")
             return 0
         }
         do { try Journal(folder: folder).append([.drain(time: Clock.wall())]) } catch {

@@ -15,9 +15,21 @@ import Glibc
 ///       scheduler.log       the scheduler's own lines
 ///       cache/status.json   what `status` prints, as of a journal prefix (a cache)
 public struct QueueFolder: Sendable {
+    /// Absolute: the scheduler hands paths inside it to supervisors, which run in the
+    /// task's own folder (a relative path there named another place).
     public let path: String
+    /// The folder as the user gave it, for messages.
+    public let name: String
 
-    public init(path: String) { self.path = ConfigSelector.normalized(path) }
+    public init(path: String) {
+        name = ConfigSelector.normalized(path)
+        let cwd = Submitter.currentDirectory()
+        if name.hasPrefix("/") || cwd.hasPrefix("/") {
+            self.path = FileIO.lexicallyNormalized(Submitter.absolute(name, cwd))
+        } else {
+            self.path = name  // no working folder to anchor it (removed under us)
+        }
+    }
 
     /// `--queue DIR`, else $MULTIRUN_QUEUE, else `.multirun`.
     public static func resolve(_ option: String?) -> QueueFolder {
@@ -44,14 +56,14 @@ public struct QueueFolder: Sendable {
         }
         var info = stat()
         guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
-            throw UsageError("queue folder '\(path)' is not a folder; pass --queue DIR")
+            throw UsageError("queue folder '\(name)' is not a folder; pass --queue DIR")
         }
         if info.st_uid != geteuid() {
-            throw UsageError("queue folder '\(path)' belongs to user id \(info.st_uid), not you; use your own with --queue DIR")
+            throw UsageError("queue folder '\(name)' belongs to user id \(info.st_uid), not you; use your own with --queue DIR")
         }
         if info.st_mode & 0o022 != 0 {
             let mode = String(info.st_mode & 0o777, radix: 8)
-            throw UsageError("queue folder '\(path)' is writable by group or others (mode \(mode)); run chmod 700 \(path)")
+            throw UsageError("queue folder '\(name)' is writable by group or others (mode \(mode)); run chmod 700 \(name)")
         }
         for sub in ["run", "exits", "logs"] {
             do { try FileIO.makeDirectories(path + "/" + sub, mode: 0o700) } catch {

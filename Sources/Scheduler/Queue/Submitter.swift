@@ -31,7 +31,7 @@ public enum Submitter {
             }
             seen.insert(task.key)
             if let identity = task.identity, let owner = taken[KeyIndex.folderKey(identity.resultsFolder)], taken[task.key] != owner {
-                outcome.collisions.append("config \(spec.label): task \(owner) of queue \(folder.path), queued or running, writes the same results folder \(identity.resultsFolder)/; wait for it to end, or cancel it (multirun cancel \(owner))")
+                outcome.collisions.append("config \(spec.label): task \(owner) of queue \(folder.name), queued or running, writes the same results folder \(identity.resultsFolder)/; wait for it to end, or cancel it (multirun cancel \(owner))")
             }
             outcome.added.append(task)
         }
