@@ -203,9 +203,9 @@ public enum CommandTemplate {
         case .argv(let words):
             return try words.map { word throws(UsageError) in try fill(word, values) }
         case .shell(let line):
-            // Values go into a shell line quoted, so they stay one word whatever they hold.
-            let quoted = values.mapValues { "'" + $0.replacing("'", with: "'\\''") + "'" }
-            return ["/bin/sh", "-c", try fill(line, quoted)]
+            // Values go into the shell line quoted for where each placeholder sits, so each
+            // is literal text whatever it holds.
+            return ["/bin/sh", "-c", try ShellLineTemplate.fill(line, values)]
         }
     }
 
