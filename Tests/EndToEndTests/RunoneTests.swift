@@ -76,6 +76,19 @@ struct RunoneTests {
         #expect(try json(project, "results/c/shell/metadata.json")["exit_code"] as? Int == 7)
     }
 
+    @Test func shellPlaceholdersGiveLiteralWordsInEveryQuotingContext() throws {
+        let project = try Project()
+        let evil = "$(touch CANARY) `touch CANARY` it's \"q\"; touch CANARY\n$HOME \\ "
+        let command = #"python3 -c "import sys, json; print(json.dumps(sys.argv[1:]))" --lr "{lr}" --tag "run-{name}" {evil} "{evil}" 'x{evil}y' --e={empty} > {output}/argv.json"#
+        let config: [String: Any] = ["command": command, "params": ["lr": 0.001, "name": "abc", "evil": evil, "empty": ""]]
+        try project.write("configs/c/quotes.json", String(decoding: try JSONSerialization.data(withJSONObject: config), as: UTF8.self))
+        let result = try runone(["-c", "configs/c/quotes.json"], in: project)
+        #expect(result.status == 0, "\(result.stderr)")
+        let argv = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: project.path("results/c/quotes/argv.json")))) as? [String]
+        #expect(argv == ["--lr", "0.001", "--tag", "run-abc", evil, evil, "x" + evil + "y", "--e="])
+        #expect(!project.exists("CANARY"))
+    }
+
     @Test(arguments: [
         ("model_params:\n  name: kuramoto\n  nodes: &n 3\n", "configs/bad.yaml:3:10: anchors"),
         ("model_params:\n  name: kuramoto\n  nodez: 3\n", "key 'model_params.nodez': unknown parameter"),

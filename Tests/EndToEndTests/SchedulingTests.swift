@@ -198,6 +198,32 @@ struct CommandsModeTests {
         #expect(mask("SigIgn").map { $0 & 0x7fff_ffff } == 0, "\(status)")
     }
 
+    /// Run ids are UTC whatever TZ says: two runs in far-apart zones name their folders
+    /// by the same clock, and each id falls between the UTC times taken around its run.
+    @Test func runIDsAreUTCInEveryTimeZone() throws {
+        let project = try Project()
+        try project.write("cmds.txt", "printenv MULTIRUN_RUN_ID\n")
+        let format = DateFormatter()
+        format.locale = Locale(identifier: "en_US_POSIX")
+        format.timeZone = TimeZone(identifier: "UTC")
+        format.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        var ids: [String] = []
+        for zone in ["Asia/Tokyo", "America/New_York"] {
+            let before = format.string(from: Date())
+            let result = try multirun(["--commands", "cmds.txt", "-gpu", "false", "-d", "1", "-check", "false"], in: project,
+                                      environment: ["TZ": zone])
+            let after = format.string(from: Date())
+            #expect(result.status == 0, "\(result.stderr)")
+            let id = try #require(project.runFolders().last)
+            #expect(try project.read("results/runs/\(id)/logs/task-1.log") == id + "\n")
+            let stamp = String(id.prefix(16))
+            #expect(id.dropFirst(16).hasPrefix("-") && id.count > 17, "\(id)")
+            #expect(before <= stamp && stamp <= after, "\(zone): \(id) is not between \(before) and \(after)")
+            ids.append(id)
+        }
+        #expect(project.runFolders() == ids.sorted())
+    }
+
     @Test func commandsFromStandardInput() throws {
         let project = try Project()
         let result = try runFeeding("touch one\ntouch two\n", to: Binaries.multirun,

@@ -96,6 +96,26 @@ struct EncodingTests {
         #expect(Clock.iso8601(-1) == "1969-12-31T23:59:59.999Z")
     }
 
+    @Test func runIDsAreUTCAndSortByTime() {
+        #expect(Clock.runID(1_790_000_000_123_456_789, pid: 18719) == "20260921T141320Z-18719")
+        #expect(Clock.runID(1_796_058_026_000_000_000, pid: 7) == "20261130T170026Z-7")
+        #expect(Clock.runID(0, pid: 1) == "19700101T000000Z-1")
+        // Instants in order give ids in order: seconds, days, months, a year's end.
+        let instants: [Int64] = [1_798_761_599, 1_798_761_600, 1_798_761_601, 1_798_765_200, 1_798_848_000, 1_801_440_000, 1_830_297_600]
+        let ids = instants.map { Clock.runID($0 * 1_000_000_000, pid: 123) }
+        #expect(ids == ids.sorted(), "\(ids)")
+        #expect(ids[0] == "20261231T235959Z-123" && ids[1] == "20270101T000000Z-123")
+        // Agrees with gmtime_r wherever it falls (no time zone is consulted).
+        var time = time_t(1_801_234_567)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        let two = { (v: Int32) in v < 10 ? "0\(v)" : "\(v)" }
+        #expect(Clock.runID(1_801_234_567_000_000_000, pid: 5)
+            == "\(parts.tm_year + 1900)\(two(parts.tm_mon + 1))\(two(parts.tm_mday))T\(two(parts.tm_hour))\(two(parts.tm_min))\(two(parts.tm_sec))Z-5")
+        // An old local-time folder of the same day sorts first ('-' < 'T').
+        #expect("20261130-170026-18719" < Clock.runID(1_796_040_000_000_000_000, pid: 1))
+    }
+
     @Test func decimalTextPadsToWidth() {
         var out: [UInt8] = []
         DecimalText.append(7, width: 3, to: &out)

@@ -157,7 +157,7 @@ struct RunPlan {
             let line = bytes[lineStart..<lineEnd]
             if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { continue }
             number += 1
-            let (text, words) = try Self.words(of: line)
+            let (text, words, underShell) = try Self.words(of: line)
             let program: String
             if let lastProgram, lastProgram.name == words[0] {
                 program = lastProgram.path
@@ -181,7 +181,7 @@ struct RunPlan {
             DecimalText.append(Int64(lineIndex + 1), to: &source)
             plan.tasks.append(TaskSpec(label: text, program: program, command: .words(words), config: nil,
                                        logPath: String(decoding: log, as: UTF8.self), source: String(decoding: source, as: UTF8.self),
-                                       demand: demand))
+                                       demand: demand, underShell: underShell))
         }
         if plan.tasks.isEmpty {
             throw UsageError("--commands \(file) has no commands (every line is empty)")
@@ -190,10 +190,15 @@ struct RunPlan {
     }
 
     /// A commands line as text, and its argv: split, or `/bin/sh -c LINE` when only a
-    /// shell can run it.
-    private static func words(of line: ArraySlice<UInt8>) throws(UsageError) -> (text: String, words: [String]) {
+    /// shell can run it (`exec LINE` for one simple command, so the program replaces the
+    /// shell). `underShell`: the shell stays, and reports a command killed by signal N as
+    /// exit code 128+N.
+    private static func words(of line: ArraySlice<UInt8>) throws(UsageError) -> (text: String, words: [String], underShell: Bool) {
         let text = String(decoding: line, as: UTF8.self)
-        if CommandLineWords.needsShell(text) { return (text, ["/bin/sh", "-c", text]) }
-        return (text, try CommandLineWords.split(text))
+        if CommandLineWords.needsShell(text) {
+            let argv = CommandLineWords.shellArgv(text)
+            return (text, argv, argv[2].utf8.count == text.utf8.count)
+        }
+        return (text, try CommandLineWords.split(text), false)
     }
 }

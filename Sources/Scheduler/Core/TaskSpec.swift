@@ -23,9 +23,13 @@ public struct TaskSpec: Sendable {
     public let launcher: (program: String, words: [String])?
     /// The config's `resources:` as written (what `submit` hands the daemon).
     public let resources: TaskResources
+    /// A `--commands` line run as `/bin/sh -c LINE` (not one simple command the shell
+    /// execs): an exit code of 128+N may be the shell reporting a command killed by signal N.
+    public let underShell: Bool
 
     public init(label: String, program: String, command: Command, config: ConfigIdentity?, logPath: String, source: String? = nil,
-                demand: Demand, launcher: (program: String, words: [String])? = nil, resources: TaskResources = TaskResources()) {
+                demand: Demand, launcher: (program: String, words: [String])? = nil, resources: TaskResources = TaskResources(),
+                underShell: Bool = false) {
         self.label = label
         self.program = program
         self.command = command
@@ -35,6 +39,7 @@ public struct TaskSpec: Sendable {
         self.demand = demand
         self.launcher = launcher
         self.resources = resources
+        self.underShell = underShell
     }
 
     /// The file to exec: the launcher, if any, else the program.

@@ -29,6 +29,13 @@ public struct TaskExit: Equatable, Sendable {
         }
     }
 
+    /// N when the exit code is 128+N for a signal number N (1 to 64): how /bin/sh reports
+    /// a command killed by signal N. Only a hint: a program may exit 137 of its own accord.
+    public var signalReportedByShell: Int32? {
+        guard let code = exitCode, code > 128, code <= 128 + 64 else { return nil }
+        return code - 128
+    }
+
     /// A task we signalled for a timeout or a shutdown keeps that status whatever its
     /// exit code: it did not finish its work.
     public func status(timedOut: Bool, interrupted: Bool) -> TaskStatus {

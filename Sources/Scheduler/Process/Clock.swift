@@ -24,20 +24,11 @@ public enum Clock {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Written digit by digit, the date computed from the day number (Howard Hinnant's
-    /// civil_from_days) rather than by gmtime_r: a run writes four of these per task.
+    /// Written digit by digit, the date computed from the day number (`civil`) rather
+    /// than by gmtime_r: a run writes four of these per task.
     static func appendISO8601(_ nanoseconds: Int64, to out: inout [UInt8]) {
         let (seconds, fraction) = floorDivision(nanoseconds, 1_000_000_000)
-        let (days, secondOfDay) = floorDivision(seconds, 86_400)
-        let shifted = days + 719_468
-        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthFromMarch = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthFromMarch + 2) / 5 + 1
-        let month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let (year, month, day, secondOfDay) = civil(seconds)
         DecimalText.append(year, width: 4, to: &out)
         out.append(UInt8(ascii: "-"))
         DecimalText.appendTwoDigits(month, to: &out)
@@ -56,19 +47,45 @@ public enum Clock {
         out.append(UInt8(ascii: "Z"))
     }
 
+    /// The UTC date and second of the day of `seconds` since the epoch, from the day
+    /// number (Howard Hinnant's civil_from_days): no time zone is ever consulted.
+    static func civil(_ seconds: Int64) -> (year: Int64, month: Int64, day: Int64, secondOfDay: Int64) {
+        let (days, secondOfDay) = floorDivision(seconds, 86_400)
+        let shifted = days + 719_468
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthFromMarch = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthFromMarch + 2) / 5 + 1
+        let month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        return (year, month, day, secondOfDay)
+    }
+
     /// Quotient and remainder rounded toward minus infinity (instants before 1970 too).
     private static func floorDivision(_ value: Int64, _ divisor: Int64) -> (Int64, Int64) {
         let remainder = value % divisor
         return remainder < 0 ? (value / divisor - 1, remainder + divisor) : (value / divisor, remainder)
     }
 
-    /// A run id that sorts by time and is unique per process: 20261121-141446-12345.
+    /// A run id that sorts by time and is unique per process, in UTC whatever TZ says:
+    /// 20261121T141446Z-12345.
     public static func runID(_ nanoseconds: Int64 = wall(), pid: Int32 = getpid()) -> String {
-        var seconds = time_t(nanoseconds / 1_000_000_000)
-        var parts = tm()
-        localtime_r(&seconds, &parts)
-        return "\(parts.tm_year + 1900)\(pad(parts.tm_mon + 1))\(pad(parts.tm_mday))-"
-            + "\(pad(parts.tm_hour))\(pad(parts.tm_min))\(pad(parts.tm_sec))-\(pid)"
+        let (year, month, day, secondOfDay) = civil(floorDivision(nanoseconds, 1_000_000_000).0)
+        var out: [UInt8] = []
+        out.reserveCapacity(32)
+        DecimalText.append(year, width: 4, to: &out)
+        DecimalText.appendTwoDigits(month, to: &out)
+        DecimalText.appendTwoDigits(day, to: &out)
+        out.append(UInt8(ascii: "T"))
+        DecimalText.appendTwoDigits(secondOfDay / 3600, to: &out)
+        DecimalText.appendTwoDigits(secondOfDay / 60 % 60, to: &out)
+        DecimalText.appendTwoDigits(secondOfDay % 60, to: &out)
+        out.append(UInt8(ascii: "Z"))
+        out.append(UInt8(ascii: "-"))
+        DecimalText.append(Int64(pid), to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Seconds as people read them: 0.042s, 12.3s, 3m05s, 2h01m.
@@ -88,8 +105,6 @@ public enum Clock {
         let fraction = scaled % Int(scale)
         return "\(whole).\(pad(fraction, digits))"
     }
-
-    static func pad(_ value: Int32, _ width: Int = 2) -> String { pad(Int(value), width) }
 
     static func pad(_ value: Int, _ width: Int = 2) -> String {
         let text = String(value)

@@ -267,6 +267,7 @@ public final class TaskRunner {
         record.duration = Double(reaped.endMonotonic - entry.startMonotonic) / 1e9
         record.exit = reaped.exit
         record.logPath = spec.logPath
+        if spec.underShell, reaped.status == .failed, let signal = reaped.exit.signalReportedByShell { record.noteShellSignal(signal) }
         return record
     }
 

@@ -60,6 +60,9 @@ public final class RunReporter {
         case .interrupted:
             return "The process was interrupted: \(record.command) \(progress)"
         case .failed:
+            if let shellSignal = record.shellSignal {
+                return "The process failed with exit code \(record.exit.exitCode ?? -1) (the shell reports signal \(shellSignal), \(signalName(shellSignal)))\(log): \(record.command) \(progress)"
+            }
             if let error = record.error {
                 return "The process could not start (\(error)): \(record.command) \(progress)"
             }
@@ -117,6 +120,15 @@ public func signalName(_ signal: Int32) -> String {
         SIGHUP: "SIGHUP", SIGINT: "SIGINT", SIGQUIT: "SIGQUIT", SIGILL: "SIGILL", SIGABRT: "SIGABRT",
         SIGBUS: "SIGBUS", SIGFPE: "SIGFPE", SIGKILL: "SIGKILL", SIGSEGV: "SIGSEGV", SIGPIPE: "SIGPIPE",
         SIGALRM: "SIGALRM", SIGTERM: "SIGTERM", SIGUSR1: "SIGUSR1", SIGUSR2: "SIGUSR2", SIGXCPU: "SIGXCPU",
+        SIGTRAP: "SIGTRAP", SIGSTKFLT: "SIGSTKFLT", SIGCHLD: "SIGCHLD", SIGCONT: "SIGCONT", SIGSTOP: "SIGSTOP",
+        SIGTSTP: "SIGTSTP", SIGTTIN: "SIGTTIN", SIGTTOU: "SIGTTOU", SIGURG: "SIGURG", SIGXFSZ: "SIGXFSZ",
+        SIGVTALRM: "SIGVTALRM", SIGPROF: "SIGPROF", SIGWINCH: "SIGWINCH", SIGIO: "SIGIO", SIGPWR: "SIGPWR", SIGSYS: "SIGSYS",
     ]
-    return names[signal] ?? "signal \(signal)"
+    if let name = names[signal] { return name }
+    // Real-time signals as `kill -l` names them (the kernel's 34 to 64).
+    if signal == 34 { return "SIGRTMIN" }
+    if signal == 64 { return "SIGRTMAX" }
+    if signal > 34 && signal <= 49 { return "SIGRTMIN+\(signal - 34)" }
+    if signal > 49 && signal < 64 { return "SIGRTMAX-\(64 - signal)" }
+    return "signal \(signal)"
 }

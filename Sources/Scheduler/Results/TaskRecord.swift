@@ -14,6 +14,9 @@ public struct TaskRecord: Sendable {
     public var status: TaskStatus
     public var logPath: String?
     public var error: String?
+    /// The N of a `--commands` shell line that exited 128+N: the shell's report of a
+    /// command killed by signal N (also the `error` text).
+    public private(set) var shellSignal: Int32?
 
     public init(number: Int, config: String?, command: String, status: TaskStatus) {
         self.number = number
@@ -21,6 +24,12 @@ public struct TaskRecord: Sendable {
         self.command = command
         self.exit = TaskExit()
         self.status = status
+    }
+
+    /// Notes that the shell that ran the task reports its command killed by `signal`.
+    public mutating func noteShellSignal(_ signal: Int32) {
+        shellSignal = signal
+        error = "the shell reports signal \(signal) (\(signalName(signal)))"
     }
 
     public static let csvColumns = [

@@ -65,20 +65,51 @@ public enum RunoneCommand {
         pthread_sigmask(SIG_BLOCK, &mask, nil)
 
         let exit: TaskExit
+        // The TERM/INT/HUP runone itself received, if any: only that makes a run interrupted.
+        let stoppedBy: Int32?
         switch config {
         case .model(let parameters):
             exit = runKuramoto(parameters, output: output, run: &run)
+            stoppedBy = exit.signal
         case .command(let spec):
-            exit = runCommand(spec, configPath: configPath, output: output, mask: mask)
+            (exit, stoppedBy) = runCommand(spec, configPath: configPath, output: output, mask: mask)
         }
         run.exit = exit
-        let status = exit.exitCode == 0 ? "succeeded" : (exit.signal != nil ? "interrupted" : "failed")
+        let status: String
+        if exit.exitCode == 0 {
+            status = "succeeded"
+        } else if stoppedBy != nil {
+            status = "interrupted"
+        } else {
+            // A command killed by a signal nobody sent runone (an OOM kill, a crash) was not
+            // interrupted: it was killed.
+            status = exit.signal != nil ? "killed" : "failed"
+        }
         do { try run.write(status: status) } catch {
             errors.line("runone: cannot write metadata: \(error)")
-            return exit.exitCode == 0 ? 1 : (exit.exitCode ?? 128 + (exit.signal ?? 0))
+            if exit.exitCode == 0 { return 1 }
         }
-        if let signal = exit.signal { return 128 + signal }
+        if let signal = exit.signal {
+            // Die of the same signal, so multirun records what really ended the command.
+            if stoppedBy == nil { endBySignal(signal) }
+            return 128 + signal
+        }
         return exit.exitCode ?? 1
+    }
+
+    /// Ends runone with `signal`: default disposition, unblocked, raised (KILL and STOP
+    /// cannot be caught, so they just are raised). No core file is written: the command
+    /// that died may have written one, and a second of runone would only mislead.
+    /// Returns only for a signal whose default action does not end a process.
+    static func endBySignal(_ signal: Int32) {
+        var noCore = rlimit(rlim_cur: 0, rlim_max: 0)
+        setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &noCore)
+        if signal != SIGKILL && signal != SIGSTOP { _ = Glibc.signal(signal, SIG_DFL) }
+        var only = sigset_t()
+        sigemptyset(&only)
+        sigaddset(&only, signal)
+        pthread_sigmask(SIG_UNBLOCK, &only, nil)
+        raise(signal)
     }
 
     static func parse(_ arguments: [String]) throws(UsageError) -> Arguments {
@@ -167,15 +198,18 @@ public enum RunoneCommand {
 
     // MARK: - Command
 
-    static func runCommand(_ spec: RunoneConfig.CommandSpec, configPath: String, output: String, mask: sigset_t) -> TaskExit {
+    /// How the command ended, and the stop signal (TERM/INT/HUP) runone received while it
+    /// ran, if any.
+    static func runCommand(_ spec: RunoneConfig.CommandSpec, configPath: String, output: String,
+                           mask: sigset_t) -> (exit: TaskExit, stoppedBy: Int32?) {
         let argv: [String]
         do { argv = try CommandTemplate.argv(spec, config: configPath, output: output) } catch {
             Console.standardError.line("runone: \(configPath): \(error.message)")
-            return TaskExit(exitCode: 2)
+            return (TaskExit(exitCode: 2), nil)
         }
         guard let program = ExecutableLookup.resolve(argv[0]) else {
             Console.standardError.line("runone: \(configPath): program '\(argv[0])' not found")
-            return TaskExit(exitCode: 127)
+            return (TaskExit(exitCode: 127), nil)
         }
         let environment = Environment.entries().filter { !$0.hasPrefix("MULTIRUN_PARAM_") }
             + spec.params.map { "MULTIRUN_PARAM_\(CommandTemplate.environmentName($0.name))=\(CommandTemplate.text(of: $0.value))" }
@@ -187,17 +221,22 @@ public enum RunoneCommand {
             child = try spawner.spawn(path: program, argv: argv, environment: environment, stdout: 1, stderr: 2)
         } catch {
             Console.standardError.line("runone: \(error)")
-            return TaskExit(exitCode: 127)
+            return (TaskExit(exitCode: 127), nil)
         }
         var waitMask = mask
+        var stoppedBy: Int32?
         while true {
             var status: Int32 = 0
             let reaped = waitpid(child, &status, WNOHANG)
-            if reaped == child { return TaskExit(waitStatus: status) }
+            // A TERM to the whole group may still be pending when the command is already gone.
+            if reaped == child { return (TaskExit(waitStatus: status), stoppedBy ?? pendingStopSignal()) }
             var signal: Int32 = 0
             sigwait(&waitMask, &signal)
             // Forward stop signals in case they were sent to runone alone.
-            if signal != SIGCHLD { kill(child, signal) }
+            if signal != SIGCHLD {
+                stoppedBy = stoppedBy ?? signal
+                kill(child, signal)
+            }
         }
     }
 }
@@ -211,9 +250,9 @@ public enum CommandTemplate {
         case .argv(let words):
             return try words.map { word throws(UsageError) in try fill(word, values) }
         case .shell(let line):
-            // Values go into a shell line quoted, so they stay one word whatever they hold.
-            let quoted = values.mapValues { "'" + $0.replacing("'", with: "'\\''") + "'" }
-            return ["/bin/sh", "-c", try fill(line, quoted)]
+            // Values go into the shell line quoted for where each placeholder sits, so each
+            // is literal text whatever it holds; one simple command replaces the shell.
+            return CommandLineWords.shellArgv(try ShellLineTemplate.fill(line, values))
         }
     }
 
