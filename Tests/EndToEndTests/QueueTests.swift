@@ -332,4 +332,66 @@ struct QueueTests {
         #expect(try project.read(".multirun/logs/1-1.log") == "hi\n")
         #expect(try status(project).counts["succeeded"] == 1)
     }
+
+    /// CPU ticks (user + system) a process has used, from /proc/PID/stat.
+    func cpuTicks(_ pid: Int32) -> Int? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Int(fields[11]), let system = Int(fields[12]) else { return nil }
+        return user + system
+    }
+
+    /// `wait` sleeps until the journal changes (its own reads and locks do not wake it),
+    /// and Ctrl-C or SIGTERM end it at once with 130 or 143.
+    @Test(arguments: [SIGINT, SIGTERM])
+    func waitSleepsAndStopsOnASignal(signal: Int32) throws {
+        let project = try project(configs: 1)
+        _ = try submit(project)
+        let waiter = try Launched(Binaries.multirun, ["wait"], in: project)
+        // Asleep in poll(2): its CPU time stops growing.
+        var last = -1
+        #expect(eventually {
+            let now = cpuTicks(waiter.pid) ?? -2
+            defer { last = now }
+            return now == last
+        })
+        let before = cpuTicks(waiter.pid) ?? 0
+        usleep(500_000)  // a window to measure idleness in, not a synchronisation
+        let after = cpuTicks(waiter.pid) ?? 0
+        #expect(after - before <= 1, "wait used \(after - before) ticks in 0.5 s while idle")
+        waiter.signal(signal)
+        let result = waiter.finish()
+        #expect(result.status == 128 + signal, "\(result.stderr)")
+    }
+
+    /// `status` shows a running task's own pid (not 0) and its last log lines, read from
+    /// the end of the log: a 20 MB line is cut, not printed whole.
+    @Test func statusShowsTheRealPidAndOnlyTheTailOfAHugeLog() throws {
+        let project = try Project()
+        let gate = try FIFO(project.path("gate"))
+        try project.write("jobs.txt", "sh -c 'echo $$ > task.pid; head -c 20000000 /dev/zero | tr \"\\\\0\" x; echo; echo TAIL-MARK; read go < \(gate.path)'\n")
+        #expect(try multirun(["submit", "--commands", "jobs.txt"], in: project).status == 0)
+        let daemon = try Launched(Binaries.multirun, ["daemon", "-gpu", "false", "-d", "1", "--exit-when-idle"], in: project)
+        #expect(eventually(timeout: 30) { ((try? project.read(".multirun/logs/1-1.log")) ?? "").hasSuffix("TAIL-MARK\n") })
+        let pid = try project.read("task.pid").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(eventually { ((try? status(project).tasks.first?["pid"]) as? Int).map(String.init) == pid })
+        let text = try multirun(["status"], in: project)
+        #expect(text.stdout.contains("pid \(pid)"), "\(text.stdout.prefix(2000))")
+        #expect(text.stdout.contains("| TAIL-MARK") && text.stdout.utf8.count < 4000, "\(text.stdout.utf8.count) bytes")
+        gate.send(lines: 1)
+        #expect(daemon.finish().status == 0)
+    }
+
+    /// A compaction cut short by a kill leaves its temp file; the next scheduler removes it.
+    @Test func aNewSchedulerRemovesAnAbandonedCompaction() throws {
+        let project = try project(configs: 1)
+        _ = try submit(project)
+        try project.write(".multirun/journal.jsonl.tmp-999999", String(repeating: "x", count: 4096))
+        try project.write(".multirun/keys.idx.tmp-999998", "+a 1\n")
+        let result = try daemon(project, ["-d", "1", "--exit-when-idle"], environment: ["EVENTS": "/dev/null"]).finish()
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(!project.exists(".multirun/journal.jsonl.tmp-999999") && !project.exists(".multirun/keys.idx.tmp-999998"))
+        #expect(try status(project).counts["succeeded"] == 1)
+    }
 }

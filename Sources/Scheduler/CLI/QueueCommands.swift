@@ -130,7 +130,7 @@ enum QueueCommands {
                                                 ("state", .string(QueueState.name(of: entry.phase))), ("attempts", .int(Int64(entry.attempts)))]
                 switch entry.phase {
                 case .running(let attempt, let device, let slot, let pid, let since):
-                    fields += [("device", .string(device)), ("slot", .int(Int64(slot))), ("pid", .int(Int64(pid))),
+                    fields += [("device", .string(device)), ("slot", .int(Int64(slot))), ("pid", .int(Int64(taskPID(pid, folder.taskPID(id, attempt))))),
                                ("elapsed_s", .double(Double(now - since) / 1e9)), ("log", .string(folder.log(id, attempt)))]
                 case .ended(_, let exitCode, let signal, _):
                     fields += [("exit_code", .optional(exitCode)), ("signal", .optional(signal)),
@@ -154,7 +154,8 @@ enum QueueCommands {
         if !summary.running.isEmpty {
             out.line("Running:")
             for task in summary.running {
-                out.line("  \(task.id)  \(task.device) slot \(task.slot)  pid \(task.pid)  \(Clock.duration(Double(now - task.since) / 1e9))  \(task.label)")
+                let pid = taskPID(task.pid, folder.taskPID(task.id, task.attempt))
+                out.line("  \(task.id)  \(task.device) slot \(task.slot)  pid \(pid)  \(Clock.duration(Double(now - task.since) / 1e9))  \(task.label)")
                 for line in lastLines(folder.log(task.id, task.attempt), count: 2) { out.line("      | \(line)") }
             }
         }
@@ -175,9 +176,29 @@ enum QueueCommands {
         return 0
     }
 
-    static func lastLines(_ path: String, count: Int) -> [String] {
-        guard let text = try? FileIO.readText(path) else { return [] }
-        return text.split(separator: "\n").suffix(count).map(String.init)
+    /// A running task's pid: the journal's, or (the `started` event is written before the
+    /// spawn, with none) the one its supervisor wrote into `pidFile` once it spawned it.
+    static func taskPID(_ journaled: Int32, _ pidFile: String) -> Int32 {
+        journaled != 0 ? journaled : FileLock.recordedPID(pidFile) ?? 0
+    }
+
+    /// The last `count` lines of a log, read from its end (a log may be gigabytes), each cut
+    /// to its last `width` bytes.
+    static func lastLines(_ path: String, count: Int, window: Int = 65536, width: Int = 240) -> [String] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return [] }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_size > 0 else { return [] }
+        let start = max(0, Int(info.st_size) - window)
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size) - start)
+        let read = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(start)) }
+        guard read > 0 else { return [] }
+        var lines = bytes[..<read].split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        if lines.last?.isEmpty == true { lines.removeLast() }
+        return lines.suffix(count).map { line in
+            line.count > width ? "…" + String(decoding: line.suffix(width), as: UTF8.self) : String(decoding: line, as: UTF8.self)
+        }
     }
 
     // MARK: - cancel, wait, drain
@@ -235,11 +256,16 @@ enum QueueCommands {
         return 0
     }
 
+    /// Sleeps until the journal changes (inotify on the queue folder, events about
+    /// journal.jsonl only: our own reads and lock files must not wake us) or a stop signal
+    /// arrives (Ctrl-C: 130, SIGTERM: 143, SIGHUP: 129).
     static func wait(_ options: Options, _ folder: QueueFolder) throws(UsageError) -> Int32 {
         var state = try fold(folder)
         let ids = options.positionals.isEmpty ? state.order : try targets(options, state, command: "wait")
-        let inotify = inotify_init1(Int32(IN_CLOEXEC))
-        guard inotify >= 0, inotify_add_watch(inotify, folder.path, UInt32(IN_CLOSE_WRITE | IN_MOVED_TO)) >= 0 else {
+        let signals: SignalChannel
+        do { signals = try SignalChannel() } catch { throw UsageError("cannot wait: \(error)") }
+        let inotify = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
+        guard inotify >= 0, inotify_add_watch(inotify, folder.path, UInt32(IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE)) >= 0 else {
             throw UsageError("cannot watch \(folder.name) for changes")
         }
         defer { close(inotify) }
@@ -255,14 +281,38 @@ enum QueueCommands {
                 Console.standardError.line("multirun: no scheduler runs on \(folder.name) yet; waiting for one to run the \(open.count) open task(s)")
                 warned = true
             }
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            _ = read(inotify, &buffer, buffer.count)
+            var journalChanged = false
+            while !journalChanged {
+                var entries = [pollfd(fd: inotify, events: Int16(POLLIN), revents: 0), pollfd(fd: signals.fd, events: Int16(POLLIN), revents: 0)]
+                _ = poll(&entries, 2, -1)
+                if let stop = signals.drain().first(where: { $0 != SIGCHLD }) { return 128 + stop }
+                journalChanged = Self.namesJournal(readingEventsOf: inotify)
+            }
         }
         let allSucceeded = ids.allSatisfy { id in
             if case .ended(.succeeded, _, _, _)? = state[id]?.phase { return true }
             return false
         }
         return allSucceeded ? 0 : 1
+    }
+
+    /// Reads every pending inotify event; true if one is about journal.jsonl.
+    static func namesJournal(readingEventsOf inotify: Int32) -> Bool {
+        var found = false
+        var buffer = [UInt8](repeating: 0, count: 8192)
+        while true {
+            let count = read(inotify, &buffer, buffer.count)
+            guard count > 0 else { return found }
+            var offset = 0
+            // struct inotify_event: wd, mask, cookie, len (4 bytes each), then len bytes of name.
+            while offset + 16 <= count {
+                let length = Int(buffer[offset + 12]) | Int(buffer[offset + 13]) << 8 | Int(buffer[offset + 14]) << 16 | Int(buffer[offset + 15]) << 24
+                let nameEnd = min(offset + 16 + length, count)
+                let name = buffer[(offset + 16)..<nameEnd].prefix { $0 != 0 }
+                if name.elementsEqual("journal.jsonl".utf8) { found = true }
+                offset = nameEnd
+            }
+        }
     }
 
     static func drain(_ folder: QueueFolder) throws(UsageError) -> Int32 {

@@ -102,8 +102,11 @@ public final class TaskRunner {
         prepareLogs()
         while !dispatcher.isDone {
             waitForEvents()
-            for signal in signals.drain() where signal != SIGCHLD { stop(on: signal) }
+            // Reap first: a task that ended before a stop signal of the same wake-up keeps
+            // its real outcome instead of being recorded as interrupted.
+            let arrived = signals.drain()
             reap()
+            for signal in arrived where signal != SIGCHLD { stop(on: signal) }
             for pid in timers.fire(now: Clock.monotonic()) { running[pid]?.timedOut = true }
             launchWhatFits()
             report()

@@ -10,6 +10,7 @@ import Glibc
 ///       submit.lock         serialises submits (read the key index, append)
 ///       next-id             the next task id (ids are 1, 2, 3, … in submission order)
 ///       run/<id>-<n>.lock   flock'd by the supervisor of attempt n while it lives
+///       run/<id>-<n>.pid    the pid of that attempt's task
 ///       exits/<id>-<n>.json written by that supervisor when its task ends
 ///       logs/<id>-<n>.log   the task's stdout and stderr
 ///       scheduler.log       the scheduler's own lines
@@ -45,6 +46,19 @@ public struct QueueFolder: Sendable {
     public func runLock(_ id: String, _ attempt: Int) -> String { "\(path)/run/\(id)-\(attempt).lock" }
     public func exitRecord(_ id: String, _ attempt: Int) -> String { "\(path)/exits/\(id)-\(attempt).json" }
     public func log(_ id: String, _ attempt: Int) -> String { "\(path)/logs/\(id)-\(attempt).log" }
+    /// The task's own pid, written by its supervisor once spawned (the journal's `started`
+    /// event precedes the spawn).
+    public func taskPID(_ id: String, _ attempt: Int) -> String { "\(path)/run/\(id)-\(attempt).pid" }
+
+    /// `taskPID` of the attempt whose exit record is `path` (`<queue>/exits/<id>-<n>.json`),
+    /// for the supervisor, which is handed the exit record's path.
+    public static func taskPIDFile(besideExitRecord path: String) -> String? {
+        guard let slash = path.lastIndex(of: "/"), path.hasSuffix(".json") else { return nil }
+        let exits = path[..<slash]
+        guard exits.hasSuffix("/exits") else { return nil }
+        let name = path[path.index(after: slash)...].dropLast(".json".count)
+        return "\(exits.dropLast("/exits".count))/run/\(name).pid"
+    }
 
     /// Creates the folder (0700) if needed and refuses one that others could write to or
     /// that belongs to someone else: its journal decides what runs as you.

@@ -75,6 +75,7 @@ public final class QueueScheduler {
 
     /// Runs until idle (with --exit-when-idle), drained, or stopped; returns the exit code.
     public func run() throws(SystemError) -> Int32 {
+        removeAbandonedRewrites()
         // A submitted line is about 250 bytes; most of a journal is submitted lines.
         state.reserve(Int(FileIO.size(folder.journal) / 250) + 16)
         try journal.readAll { state.apply($0) }
@@ -87,12 +88,12 @@ public final class QueueScheduler {
                 if settings.exitWhenIdle && state.queuedCount == 0 { break }
             }
             waitForEvents(atMost: try writeSnapshotIfDue())
-            for signal in signals.drain() {
-                switch signal {
-                case SIGCHLD: try reapChildren()
-                case SIGHUP: beginDrain("SIGHUP")
-                default: stop(on: signal)
-                }
+            // What ended is reaped before a stop signal of the same wake-up is acted on, so
+            // an attempt that ended just before it keeps its real outcome.
+            let arrived = signals.drain()
+            if arrived.contains(SIGCHLD) { try reapChildren() }
+            for signal in arrived where signal != SIGCHLD {
+                if signal == SIGHUP { beginDrain("SIGHUP") } else { stop(on: signal) }
             }
             try readJournal()
             try finishAdoptedThatEnded()
@@ -108,6 +109,15 @@ public final class QueueScheduler {
     }
 
     // MARK: - Recovery
+
+    /// Rewrites of the journal and the key index (compaction, reconciliation) that a killed
+    /// scheduler left half-written: only a scheduler rewrites them, and we hold its lock.
+    private func removeAbandonedRewrites() {
+        for name in FileIO.names(in: folder.path) ?? []
+        where name.hasPrefix("journal.jsonl.tmp-") || name.hasPrefix("keys.idx.tmp-") {
+            unlink(folder.path + "/" + name)
+        }
+    }
 
     /// Attempts the journal says started but never ended: record those that ended while no
     /// scheduler ran, adopt those still running, queue again those that vanished.
@@ -388,6 +398,7 @@ public final class QueueScheduler {
         }
         unlink(folder.exitRecord(id, number))
         unlink(folder.runLock(id, number))
+        unlink(folder.taskPID(id, number))
     }
 
     /// A task that ended gives up its results folder; one that failed or was cancelled also

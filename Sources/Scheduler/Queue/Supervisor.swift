@@ -46,6 +46,10 @@ public enum Supervisor {
             return 127
         }
         if logFD >= 0 { close(logFD) }
+        // For `status`: the task's own pid (the journal's `started` event precedes the spawn).
+        if let pidFile = QueueFolder.taskPIDFile(besideExitRecord: exitRecord) {
+            try? FileIO.writeAtomically(pidFile, Array("\(child)\n".utf8), durable: false)
+        }
         var status: Int32 = 0
         while true {
             if waitpid(child, &status, WNOHANG) == child { break }
