@@ -310,4 +310,27 @@ struct TaskIdentityTests {
         let after = try multirun(["-c", "s/a.yaml"] + Self.oneCPU, in: project)
         #expect(after.status == 0 && after.stdout.contains("Skip configs/s/a.yaml"), "\(after.stdout)\(after.stderr)")
     }
+
+    /// The walk of configs/ survives a symlink loop and a name that is not UTF-8: both are
+    /// reported and skipped, and the rest runs once.
+    @Test func aSymlinkLoopAndAnOddNameAreSkippedWithAWarning() throws {
+        let project = try Project()
+        try project.write("configs/w/a.yaml", "command: \"echo ran >> {output}/out.txt\"\n")
+        #expect(symlink("..", project.path("configs/w/loop")) == 0)
+        // configs/w/b<0xFF>.yaml: a name no String can hold.
+        var name = Array(project.path("configs/w/b").utf8) + [0xFF] + Array(".yaml".utf8) + [0]
+        let fd = name.withUnsafeMutableBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { open($0, O_WRONLY | O_CREAT, 0o644) }
+        }
+        #expect(fd >= 0)
+        close(fd)
+        let run = try Launched(Binaries.multirun, ["-c", "w/"] + Self.oneCPU, in: project)
+        let ended = eventually(timeout: 20) { !run.process.isRunning }
+        if !ended { run.signal(SIGKILL) }
+        let result = run.finish()
+        #expect(ended && result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("this folder was already searched through another path"), "\(result.stdout)")
+        #expect(result.stdout.contains("the name is not valid UTF-8; rename it to run it"), "\(result.stdout)")
+        #expect(try project.read("results/w/a/out.txt") == "ran\n")
+    }
 }

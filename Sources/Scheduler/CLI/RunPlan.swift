@@ -26,6 +26,7 @@ struct RunPlan {
         let program = try resolveRunner(template.words[0], isDefault: isDefault)
         var plan = RunPlan()
         plan.runnerName = template.words[0]
+        plan.notes = selection.skipped.map { "Warning: \($0)" }
         var launcher: (program: String, words: [String])?
         // Every selected config is read and checked before anything starts; all problems
         // are reported together, one line each.

@@ -5,6 +5,9 @@ public struct ConfigSelection: Equatable, Sendable {
     public let root: String
     public let paths: [String]
     public let searched: Int
+    /// Entries the walk skipped, one line each: a symlink loop, an unreadable folder, a
+    /// name that is not UTF-8.
+    public var skipped: [String] = []
 }
 
 /// Finds config files under a root and keeps those whose path a regex matches anywhere
@@ -18,13 +21,13 @@ public enum ConfigSelector {
         guard FileIO.isDirectory(root) else {
             throw UsageError("config folder '\(root)' not found; run multirun from your project folder or pass --configs DIR")
         }
-        let candidates = configFiles(under: root)
+        let (candidates, skipped) = configFiles(under: root)
         let matched = candidates.filter(regex.matches)
         if matched.isEmpty {
             throw UsageError("no config matches -c '\(pattern)' among \(candidates.count) config files under \(root)/; check the pattern (it is searched in paths like \(candidates.first ?? "\(root)/exp/exp-1.yaml"))")
         }
         // Byte order, not locale order, so the same selection runs in the same order everywhere.
-        return ConfigSelection(root: root, paths: matched.sorted(by: bytesPrecede), searched: candidates.count)
+        return ConfigSelection(root: root, paths: matched.sorted(by: bytesPrecede), searched: candidates.count, skipped: skipped)
     }
 
     /// memcmp order of the UTF-8 bytes: a generic element-by-element walk of two UTF8Views
@@ -53,22 +56,43 @@ public enum ConfigSelector {
         return !(ending.elementsEqual("-base".utf8) || ending.elementsEqual("_base".utf8))
     }
 
-    /// Every task file below `root`, recursively, as `root/relative/path`. Hidden entries are skipped.
-    static func configFiles(under root: String) -> [String] {
+    /// A folder as the kernel knows it, so a symlink back up the tree is seen as a loop.
+    struct FolderID: Hashable {
+        let device: UInt64
+        let inode: UInt64
+    }
+
+    /// Every task file below `root`, recursively, as `root/relative/path`, and what was
+    /// skipped. Hidden entries are skipped silently. Symlinks are followed, but a folder is
+    /// entered once (a loop ends there); a folder that cannot be read, or a name that is not
+    /// UTF-8 (it could not be named in a command line or a log), is reported and skipped.
+    static func configFiles(under root: String) -> (files: [String], skipped: [String]) {
         var found: [String] = []
+        var skipped: [String] = []
+        var entered: Set<FolderID> = []
         var pending = [root]
         while let dir = pending.popLast() {
-            guard let stream = opendir(dir) else { continue }
+            var info = stat()
+            guard stat(dir, &info) == 0 else { continue }
+            guard entered.insert(FolderID(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))).inserted else {
+                skipped.append("\(dir)/: this folder was already searched through another path (a symlink loop, or a second link to it); skipped")
+                continue
+            }
+            guard let stream = opendir(dir) else {
+                skipped.append("\(dir)/: cannot be read (\(String(cString: strerror(errno)))); skipped")
+                continue
+            }
             defer { closedir(stream) }
             while let entry = readdir(stream) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+                let raw = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix(while: { $0 != 0 })) }
+                if raw.first == UInt8(ascii: ".") { continue }
+                guard let name = String(validating: raw, as: UTF8.self) else {
+                    skipped.append("\(dir)/\(String(decoding: raw, as: UTF8.self)): the name is not valid UTF-8; rename it to run it. Skipped")
+                    continue
                 }
-                if name.hasPrefix(".") { continue }
                 let path = dir + "/" + name
                 var kind = entry.pointee.d_type
                 if kind == UInt8(DT_UNKNOWN) || kind == UInt8(DT_LNK) {
-                    var info = stat()
                     guard stat(path, &info) == 0 else { continue }
                     kind = (info.st_mode & S_IFMT) == S_IFDIR ? UInt8(DT_DIR) : UInt8(DT_REG)
                 }
@@ -79,7 +103,7 @@ public enum ConfigSelector {
                 }
             }
         }
-        return found
+        return (found, skipped)
     }
 
     static func normalized(_ root: String) -> String {
