@@ -3,7 +3,12 @@
 # interleaved run on this machine. Writes bench/RESULTS.md (or --out FILE).
 #
 #   bench/run.sh [--tasks T] [--slots S] [--reps R] [--latency-tasks L] [--quick] [--out FILE]
-#                [--work DIR]
+#                [--work DIR] [--baseline DIR]
+#
+# --baseline DIR: also run the multirun in DIR (a release build of an earlier commit, e.g.
+# `git worktree add /tmp/old COMMIT && swift build -c release --package-path /tmp/old`, then
+# --baseline /tmp/old/.build/release) as `baseline` and `baseline-configs`, interleaved with
+# the others: what a change costs, measured side by side.
 #
 # --work DIR: where the scratch folder (and the disk-backed tools' per-task logs) go;
 # default: $TMPDIR or /tmp. The results name the filesystem and what creating a file on
@@ -27,7 +32,7 @@ set -euo pipefail
 # recently freed inodes), which would penalise exactly the tools that keep a log file per
 # task. The file-creation probe below shows when that is happening.
 rep=0
-T=2000 S=4 R=3 L=200 OUT="" PARENT=${TMPDIR:-/tmp}
+T=2000 S=4 R=3 L=200 OUT="" PARENT=${TMPDIR:-/tmp} BASE=""
 while [[ $# -gt 0 ]]; do
     case $1 in
     --tasks) T=$2; shift 2 ;;
@@ -37,6 +42,7 @@ while [[ $# -gt 0 ]]; do
     --quick) T=200 R=1 L=50; shift ;;
     --out) OUT=$2; shift 2 ;;
     --work) PARENT=$2; shift 2 ;;
+    --baseline) BASE=$2; shift 2 ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench/run.sh: unknown argument '$1'; see --help" >&2; exit 2 ;;
     esac
@@ -59,6 +65,10 @@ $CC -O2 -static -o "$B/stamp" "$ROOT/bench/src/stamp.c" 2>/dev/null || $CC -O2 -
 
 TOOLS=(ceiling xargs multirun multirun-configs)
 command -v parallel >/dev/null && TOOLS+=(parallel)
+if [[ -n $BASE ]]; then
+    [[ -x $BASE/multirun ]] || { echo "bench/run.sh: --baseline $BASE holds no multirun" >&2; exit 2; }
+    TOOLS+=(baseline baseline-configs)
+fi
 # The same multirun with its per-task log files on tmpfs: what is left is the scheduler's
 # own cost, without the filesystem's cost of creating a file per task.
 SHM=""
@@ -80,12 +90,15 @@ command_for() {
     parallel) echo "exec parallel --will-cite -j $slots < $f" ;;
     multirun) echo "exec $MR --commands $f -gpu false -d $slots -check false --results $WORK/results-$tag-$rep" ;;
     multirun-tmpfs) echo "exec $MR --commands $f -gpu false -d $slots -check false --results $SHM/results-$tag-$rep" ;;
-    multirun-configs)
+    baseline) echo "exec $BASE/multirun --commands $f -gpu false -d $slots -check false --results $WORK/results-$tag-$rep-base" ;;
+    multirun-configs | baseline-configs)
+        local bin=$MR
+        [[ $tool == baseline-configs ]] && bin=$BASE/multirun
         if [[ ! -d $WORK/configs-$n ]]; then
             mkdir -p "$WORK/configs-$n/c"
             for ((i = 1; i <= n; i++)); do echo "n: $i" >"$WORK/configs-$n/c/t-$i.yaml"; done
         fi
-        echo "exec $MR -c . --configs $WORK/configs-$n -gpu false -d $slots -check false --results $WORK/results-$tag-$rep --runner '$B/stamp $args'"
+        echo "exec $bin -c . --configs $WORK/configs-$n -gpu false -d $slots -check false --results $WORK/results-$tag-$rep-$tool --runner '$B/stamp $args'"
         ;;
     esac
 }

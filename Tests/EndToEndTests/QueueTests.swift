@@ -394,4 +394,26 @@ struct QueueTests {
         #expect(!project.exists(".multirun/journal.jsonl.tmp-999999") && !project.exists(".multirun/keys.idx.tmp-999998"))
         #expect(try status(project).counts["succeeded"] == 1)
     }
+
+    /// A task adopted by a restarted scheduler keeps its --timeout, counted from its start.
+    @Test func anAdoptedTaskKeepsItsDeadline() throws {
+        let project = try project(configs: 1)
+        let events = try FIFO(project.path("events"))
+        let gate = try FIFO(project.path("gate"))  // never opened for the task: it waits until stopped
+        _ = try submit(project)
+        let first = try daemon(project, ["-d", "1", "--timeout", "2", "--grace", "1"], environment: ["EVENTS": events.path, "GATE": gate.path])
+        let start = try events.nextLine()
+        #expect(start.hasPrefix("start|"))
+        first.signal(SIGKILL)
+        _ = first.finish()
+        let began = Date()
+        let second = try daemon(project, ["-d", "1", "--timeout", "2", "--grace", "1", "--exit-when-idle"], environment: ["EVENTS": events.path])
+        let ended = eventually(timeout: 20) { !second.process.isRunning }
+        if !ended { second.signal(SIGKILL) }
+        let result = second.finish()
+        #expect(ended && result.status == 0, "\(result.stderr)")
+        #expect(Date().timeIntervalSince(began) < 10)
+        let task = try #require(try status(project).tasks.first)
+        #expect(task["state"] as? String == "timed_out", "\(task)")
+    }
 }

@@ -123,7 +123,7 @@ public final class QueueScheduler {
     /// scheduler ran, adopt those still running, queue again those that vanished.
     private func recover() throws(SystemError) {
         for entry in state.running {
-            guard case .running(let number, let device, let slot, _, _) = entry.phase else { continue }
+            guard case .running(let number, let device, let slot, _, let since) = entry.phase else { continue }
             let id = entry.task.id
             if let record = Supervisor.readRecord(folder.exitRecord(id, number)) {
                 try finish(id: id, number: number, record: record, attempt: nil)
@@ -135,6 +135,10 @@ public final class QueueScheduler {
                 if pidfd >= 0 && !FileLock.isHeld(folder.runLock(id, number)) { close(pidfd) }
                 if pidfd >= 0 && FileLock.isHeld(folder.runLock(id, number)) {
                     attempts[pid] = Attempt(id: id, number: number, slots: retake(device: device, slot: slot, task: entry.task), pidfd: pidfd)
+                    // The deadline counts from the attempt's start (journaled), not from now.
+                    if let timeout = settings.timeout {
+                        timers.started(pid, now: Clock.monotonic(), timeout: max(0, timeout - Double(Clock.wall() - since) / 1e9))
+                    }
                     log.line("Adopted the running process of \(entry.task.label) (pid \(pid))")
                     continue
                 }
