@@ -416,4 +416,15 @@ struct QueueTests {
         let task = try #require(try status(project).tasks.first)
         #expect(task["state"] as? String == "timed_out", "\(task)")
     }
+
+    /// The daemon tells a compound line's 128+N exit for what it is, as a one-shot run does.
+    @Test func theDaemonReportsASignalTheShellReports() throws {
+        let project = try Project()
+        try project.write("jobs.txt", "python3 -c 'import os; os.kill(os.getpid(), 9)'; exit $?\n")
+        #expect(try multirun(["submit", "--commands", "jobs.txt"], in: project).status == 0)
+        let result = try Launched(Binaries.multirun, ["daemon", "-gpu", "false", "-d", "1", "--exit-when-idle"], in: project).finish()
+        #expect(result.status == 0, "\(result.stderr)")
+        let log = try project.read(".multirun/scheduler.log")
+        #expect(log.contains("The process failed with exit code 137 (the shell reports signal 9, SIGKILL)"), "\(log)")
+    }
 }

@@ -30,8 +30,9 @@ struct RunPlan {
         var launcher: (program: String, words: [String])?
         // Every selected config is read and checked before anything starts; all problems
         // are reported together, one line each.
-        var problems = collisions(selection.paths.map { (ConfigSelector.resultsFolder(for: $0, root: selection.root, results: options.resultsDir), $0) })
-        for path in selection.paths {
+        let folders = selection.paths.map { ConfigSelector.resultsFolder(for: $0, root: selection.root, results: options.resultsDir) }
+        var problems = collisions(Array(zip(folders, selection.paths)))
+        for (path, folder) in zip(selection.paths, folders) {
             let bytes: [UInt8]
             do { bytes = try FileIO.read(path) } catch {
                 problems.append("cannot read config \(path): \(error)")
@@ -42,7 +43,6 @@ struct RunPlan {
                 problems.append(error.message)
                 continue
             }
-            let folder = ConfigSelector.resultsFolder(for: path, root: selection.root, results: options.resultsDir)
             let identity = ConfigIdentity(path: path, sha256: SHA256.hex(bytes), resultsFolder: folder, contentSHA256: checked.contentSHA256,
                                           runner: template.identityText(config: path, output: folder))
             let values = RunnerTemplate.Values(config: path, output: folder, gpu: "", slot: 0, overwrite: options.overwrite)

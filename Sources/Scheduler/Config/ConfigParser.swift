@@ -77,6 +77,12 @@ public struct JSONFields {
         return nil
     }
 
+    /// A boolean, or nil for null or any other type.
+    public mutating func bool() throws(ConfigError) -> Bool? {
+        if case .bool(let value) = try reader.flowNode() { return value }
+        return nil
+    }
+
     /// A list of strings (other items are dropped).
     public mutating func strings() throws(ConfigError) -> [String] {
         guard case .list(let items) = try reader.flowNode() else { return [] }

@@ -22,7 +22,7 @@ public enum QueueEvent: Equatable, Sendable {
                 ("label", .string(task.label)), ("command", .string(task.command)), ("argv", .array(task.argv.map { .string($0) })),
                 ("cwd", .string(task.cwd)), ("config", .optional(task.config)), ("output", .optional(task.output)),
                 ("t", .int(task.submitted)),
-            ] + task.resources.fields + (task.identity.map { identity in
+            ] + task.resources.fields + (task.underShell ? [("shell", .bool(true))] : []) + (task.identity.map { identity in
                 [("results", .string(identity.resultsFolder)), ("config_sha256", .string(identity.sha256)),
                  ("content_sha256", .string(identity.contentSHA256)), ("runner", .string(identity.runner))]
             } ?? []))
@@ -55,6 +55,7 @@ public enum QueueEvent: Equatable, Sendable {
         var kind = "", id = "", key = "", label = "", cwd = ""
         var command: String?, config: String?, output: String?, device: String?, status: String?
         var results: String?, configSHA256: String?, contentSHA256: String?, runner: String?
+        var underShell = false
         var argv: [String] = []
         var time = 0, attempt: Int?, slot: Int?, pid: Int?, exitCode: Int?, signal: Int?
         var resources = TaskResources()
@@ -75,6 +76,7 @@ public enum QueueEvent: Equatable, Sendable {
                 case "config_sha256" where !light: configSHA256 = try value.string()
                 case "content_sha256" where !light: contentSHA256 = try value.string()
                 case "runner" where !light: runner = try value.string()
+                case "shell" where !light: underShell = try value.bool() ?? false
                 case "device": device = try value.string()
                 case "status": status = try value.string()
                 case "t": time = try value.int() ?? 0
@@ -99,6 +101,7 @@ public enum QueueEvent: Equatable, Sendable {
             guard !id.isEmpty, !key.isEmpty, light || !argv.isEmpty else { return nil }
             var task = QueueTask(id: id, key: key, label: label, command: command ?? label, argv: argv, cwd: cwd,
                                  config: config, output: output, submitted: t, resources: resources)
+            task.underShell = underShell
             if let config, let results, let configSHA256, let contentSHA256, let runner {
                 task.identity = ConfigIdentity(path: config, sha256: configSHA256, resultsFolder: results,
                                                contentSHA256: contentSHA256, runner: runner)
@@ -143,6 +146,9 @@ public struct QueueTask: Equatable, Sendable {
     /// A config task's identity, with its results folder absolute: what the scheduler hands
     /// the task and certifies in a completion marker when it succeeds.
     public var identity: ConfigIdentity?
+    /// A `--commands` line the shell keeps running (not one simple command): its 128+N
+    /// exit is reported as the shell's report of signal N.
+    public var underShell = false
 }
 
 extension TaskResources {

@@ -386,6 +386,7 @@ public final class QueueScheduler {
             var ended = TaskRecord(number: 0, config: entry.task.config, command: entry.task.command, status: status)
             ended.exit = exit
             ended.logPath = folder.log(id, number)
+            if entry.task.underShell, status == .failed, let signal = exit.signalReportedByShell { ended.noteShellSignal(signal) }
             if case .cancelled = state[id]?.phase {
                 log.line("The process was cancelled: \(entry.task.command) \(progress)")
             } else {

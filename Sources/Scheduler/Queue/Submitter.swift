@@ -77,6 +77,7 @@ public enum Submitter {
         var task = QueueTask(id: "", key: SHA256.hex(Array(identity.utf8)), label: spec.label, command: command, argv: argv, cwd: cwd,
                              config: spec.config?.path, output: spec.config?.resultsFolder, submitted: Clock.wall(),
                              resources: spec.resources)
+        task.underShell = spec.underShell
         task.identity = spec.config.map { config in
             ConfigIdentity(path: config.path, sha256: config.sha256, resultsFolder: absolute(config.resultsFolder, cwd),
                            contentSHA256: config.contentSHA256, runner: config.runner)
