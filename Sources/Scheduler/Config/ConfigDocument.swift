@@ -25,15 +25,7 @@ public struct ConfigDocument: Sendable {
     }
 
     func location(offset: Int) -> String {
-        let at = min(offset, bytes.count)
-        var line = 1
-        var lineStart = 0
-        for i in 0..<at where bytes[i] == 0x0A {
-            line += 1
-            lineStart = i + 1
-        }
-        // Columns count characters, not UTF-8 bytes, as ConfigError's do.
-        let column = bytes[lineStart..<at].filter { $0 & 0xC0 != 0x80 }.count + 1
+        let (line, column) = ConfigError.lineAndColumn(of: offset, in: bytes)
         return "\(source):\(line):\(column)"
     }
 }

@@ -154,15 +154,7 @@ private struct Reader {
     }
 
     func error(_ message: String, at position: Int? = nil) -> ConfigError {
-        let at = min(position ?? pos, bytes.count)
-        var line = 1
-        var lineStart = 0
-        for i in 0..<at where bytes[i] == 0x0A {
-            line += 1
-            lineStart = i + 1
-        }
-        // Columns count characters, not UTF-8 bytes.
-        let column = bytes[lineStart..<at].filter { $0 & 0xC0 != 0x80 }.count + 1
+        let (line, column) = ConfigError.lineAndColumn(of: position ?? pos, in: bytes)
         return ConfigError(source: source, line: line, column: column, message: message)
     }
 

@@ -77,4 +77,17 @@ public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(source):\(line):\(column): \(message)" }
+
+    /// The 1-based line and column of byte `offset` of `bytes`; columns count characters,
+    /// not UTF-8 bytes.
+    static func lineAndColumn(of offset: Int, in bytes: [UInt8]) -> (line: Int, column: Int) {
+        let at = min(offset, bytes.count)
+        var line = 1
+        var lineStart = 0
+        for i in 0..<at where bytes[i] == 0x0A {
+            line += 1
+            lineStart = i + 1
+        }
+        return (line, bytes[lineStart..<at].filter { $0 & 0xC0 != 0x80 }.count + 1)
+    }
 }
