@@ -103,4 +103,54 @@ struct SignalTests {
         #expect(!project.exists("survived.txt"))
         #expect(rows.first { ($0["config"] as? String)?.contains("quick") == true }?["status"] as? String == "succeeded")
     }
+
+    /// A grandchild that left the task's process group (`setsid`) is gone before the next
+    /// task starts on the slot, in a one-shot run and in the daemon alike.
+    @Test(arguments: [false, true])
+    func anEscapedGrandchildEndsWithItsTask(daemon: Bool) throws {
+        let project = try Project()
+        try project.write("escape.sh", """
+        #!/bin/sh
+        setsid sh -c 'echo $$ > gc.pid; exec sleep 300' &
+        while [ ! -s gc.pid ]; do sleep 0.01; done
+        """, executable: true)
+        try project.write("check.sh", """
+        #!/bin/sh
+        if kill -0 "$(cat gc.pid)" 2>/dev/null; then echo alive; else echo gone; fi > check.txt
+        """, executable: true)
+        try project.write("jobs.txt", "./escape.sh\n./check.sh\n")
+        if daemon {
+            #expect(try multirun(["submit", "--commands", "jobs.txt"], in: project).status == 0)
+            let result = try Launched(Binaries.multirun, ["daemon", "-gpu", "false", "-d", "1", "--exit-when-idle"], in: project).finish()
+            #expect(result.status == 0, "\(result.stderr)")
+        } else {
+            let result = try multirun(["--commands", "jobs.txt", "-gpu", "false", "-d", "1", "-check", "false"], in: project)
+            #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        }
+        #expect(try project.read("check.txt") == "gone\n")
+        let grandchild = Int32(try project.read("gc.pid").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        #expect(grandchild > 0 && isDead(grandchild))
+    }
+
+    /// A cancelled task that ignores TERM, and the child it started with setsid, are both
+    /// gone once the cancel has taken effect.
+    @Test func cancelEndsAnEscapedChildOfATaskThatIgnoresTerm() throws {
+        let project = try Project()
+        try project.write("stubborn.sh", """
+        #!/bin/sh
+        trap '' TERM
+        setsid sleep 300 &
+        echo $! > gc.pid
+        exec sleep 300
+        """, executable: true)
+        try project.write("jobs.txt", "./stubborn.sh\n")
+        #expect(try multirun(["submit", "--commands", "jobs.txt"], in: project).status == 0)
+        let scheduler = try Launched(Binaries.multirun, ["daemon", "-gpu", "false", "-d", "1", "--grace", "0.5", "--exit-when-idle"], in: project)
+        #expect(eventually { ((try? project.read("gc.pid")) ?? "").hasSuffix("\n") })
+        #expect(try multirun(["cancel", "1"], in: project).status == 0)
+        let result = scheduler.finish()
+        #expect(result.status == 0, "\(result.stderr)")
+        let grandchild = Int32(try project.read("gc.pid").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        #expect(grandchild > 0 && isDead(grandchild))
+    }
 }

@@ -9,6 +9,7 @@ public enum MultirunCommand {
     public static func main(_ arguments: [String]) -> Int32 {
         let errors = Console.standardError
         if arguments.first == Supervisor.command { return Supervisor.main(Array(arguments.dropFirst())) }
+        if arguments.first == TaskReaper.command { return TaskReaper.main(Array(arguments.dropFirst())) }
         do {
             if arguments.first == "devices" { return try DevicesCommand.run(Array(arguments.dropFirst())) }
             if let first = arguments.first, QueueCommands.names.contains(first) {
@@ -47,6 +48,7 @@ public enum MultirunCommand {
             }
         }
 
+        guard let reaper = ExecutableLookup.ownPath() else { throw UsageError("cannot find the multirun binary (/proc/self/exe)") }
         let reporter: RunReporter
         let signals: SignalChannel
         let runner: TaskRunner
@@ -56,7 +58,7 @@ public enum MultirunCommand {
             runner = try TaskRunner(
                 tasks: plan.tasks, pool: placement.pool,
                 settings: .init(gpuIDs: placement.gpuIDs, timeout: options.timeout, grace: options.grace, runID: runID,
-                                memoryProbe: placement.memoryProbe(for: plan.tasks.map(\.demand))),
+                                memoryProbe: placement.memoryProbe(for: plan.tasks.map(\.demand)), reaper: reaper),
                 reporter: reporter, signals: signals)
         } catch {
             throw UsageError("cannot start the run: \(error)")

@@ -20,9 +20,16 @@ public final class Spawner {
         let extra: Int32?
     }
 
-    /// `newSession`: the child leads a new session and process group (tasks); otherwise it
-    /// stays in ours (runone's command, which multirun signals as part of runone's group).
-    public init(newSession: Bool = true) throws(SystemError) {
+    /// Where a spawned child goes: a new session and process group (tasks, reapers, probes),
+    /// a new process group in our session (a reaper's task), or our own group (runone's
+    /// command, which multirun signals as part of runone's group).
+    public enum Group: Sendable {
+        case newSession
+        case newGroup
+        case caller
+    }
+
+    public init(group: Group = .newSession) throws(SystemError) {
         devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
         guard devNull >= 0 else { throw SystemError("open /dev/null", errno: errno) }
         posix_spawnattr_init(&attributes)
@@ -39,7 +46,13 @@ public final class Spawner {
         sigdelset(&defaults, SIGSTOP)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         var flags = Int32(POSIX_SPAWN_SETSIGMASK) | Int32(POSIX_SPAWN_SETSIGDEF)
-        if newSession { flags |= Int32(csystem_spawn_setsid_flag()) }
+        switch group {
+        case .newSession: flags |= Int32(csystem_spawn_setsid_flag())
+        case .newGroup:
+            flags |= Int32(POSIX_SPAWN_SETPGROUP)
+            posix_spawnattr_setpgroup(&attributes, 0)
+        case .caller: break
+        }
         posix_spawnattr_setflags(&attributes, Int16(flags))
     }
 

@@ -13,13 +13,16 @@ public final class TaskRunner {
         public var runID: String
         /// Reads GPU memory for the free-memory gate; nil when no task asks for memory.
         public var memoryProbe: MemoryProbe?
+        /// This multirun binary: each task runs under its `__reap` (`TaskReaper`).
+        public var reaper: String
 
-        public init(gpuIDs: [String]?, timeout: Double?, grace: Double, runID: String, memoryProbe: MemoryProbe? = nil) {
+        public init(gpuIDs: [String]?, timeout: Double?, grace: Double, runID: String, memoryProbe: MemoryProbe? = nil, reaper: String) {
             self.gpuIDs = gpuIDs
             self.timeout = timeout
             self.grace = grace
             self.runID = runID
             self.memoryProbe = memoryProbe
+            self.reaper = reaper
         }
     }
 
@@ -158,6 +161,9 @@ public final class TaskRunner {
         let gpu = TaskEnvironment.gpu(for: slots, ids: settings.gpuIDs)
         let argv = spec.argv(gpu: gpu, slot: slots[0].number)
         exec.reset()
+        // multirun __reap PROGRAM -- ARGV: every process of the task ends before its slot
+        // is freed, those that left its process group too.
+        for word in ["multirun", TaskReaper.command, spec.executable, "--"] { exec.argument(word) }
         for word in argv { exec.argument(word) }
         TaskEnvironment.add(gpu: gpu, slot: slots[0], config: spec.config?.path, output: spec.config?.resultsFolder,
                             identity: spec.config?.digest, to: &exec)
@@ -173,7 +179,7 @@ public final class TaskRunner {
                 // From here on its results are this attempt's: no marker may vouch for them.
                 CompletionMarker.invalidate(config.resultsFolder)
             }
-            let pid = try spawner.spawn(path: spec.executable, strings: &exec, stdout: logFD, stderr: logFD)
+            let pid = try spawner.spawn(path: settings.reaper, strings: &exec, stdout: logFD, stderr: logFD)
             running[pid] = Running(task: task, slots: slots, command: spec.display(argv), startMonotonic: startMonotonic, startWall: startWall)
             timers.started(pid, now: startMonotonic, timeout: settings.timeout)
             startedSinceWake.append(spec)
@@ -281,7 +287,7 @@ public final class TaskRunner {
     private func stop(on signal: Int32) {
         let now = Clock.monotonic()
         if stopSignal != nil {
-            for (pid, _) in running { kill(-pid, SIGKILL) }
+            for (pid, _) in running { timers.killNow(pid, now: now) }
             return
         }
         stopSignal = signal

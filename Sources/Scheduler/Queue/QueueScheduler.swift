@@ -459,7 +459,7 @@ public final class QueueScheduler {
     private func stop(on signal: Int32) {
         let now = Clock.monotonic()
         if stopSignal != nil {
-            for pid in attempts.keys { kill(-pid, SIGKILL) }
+            for pid in Array(attempts.keys) { timers.killNow(pid, now: now) }
             return
         }
         stopSignal = signal

@@ -5,9 +5,9 @@ import Glibc
 ///
 /// The scheduler starts it in a new session and hands it the attempt's run lock as
 /// descriptor 3; holding that lock is how a restarted scheduler knows the attempt still
-/// runs. The task runs in the supervisor's process group, so the scheduler's TERM/KILL to
-/// the group reaches both. When the task ends, the exit record is written atomically, and
-/// then the whole group (leftovers and the supervisor itself) is killed.
+/// runs. The task runs under `TaskReaper.run`: in a process group of its own, TERM relayed
+/// to it, `TaskReaper.killNow` for the KILL, and every process it started (those that
+/// left its group too) killed when it ends. Then the exit record is written atomically.
 public enum Supervisor {
     public static let command = "__supervise"
 
@@ -24,43 +24,22 @@ public enum Supervisor {
         // Our pid in the lock file: a restarted scheduler opens a pidfd on it.
         FileLock.record(pid: getpid(), in: lockFD)
 
-        var mask = sigset_t()
-        sigemptyset(&mask)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGCHLD] { sigaddset(&mask, signal) }
-        pthread_sigmask(SIG_BLOCK, &mask, nil)
-
         let started = Clock.wall()
-        let exit: TaskExit
         if chdir(cwd) != 0 {
-            exit = record(exitRecord, TaskExit(exitCode: 127), started: started, error: "cannot enter \(cwd): \(String(cString: strerror(errno)))")
+            record(exitRecord, TaskExit(exitCode: 127), started: started, error: "cannot enter \(cwd): \(String(cString: strerror(errno)))")
             return 127
         }
         let logFD = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        let child: pid_t
-        do {
-            let spawner = try Spawner(newSession: false)
-            child = try spawner.spawn(path: argv[0], argv: argv, environment: Environment.entries(),
-                                      stdout: logFD >= 0 ? logFD : 2, stderr: logFD >= 0 ? logFD : 2)
-        } catch {
-            exit = record(exitRecord, TaskExit(exitCode: 127), started: started, error: "\(error)")
-            return 127
+        let output = logFD >= 0 ? logFD : 2
+        // Every process of the task, escaped ones too, has ended when this returns.
+        let (exit, error) = TaskReaper.run(program: argv[0], argv: argv, environment: Environment.entries(), stdout: output, stderr: output) { child in
+            // For `status`: the task's own pid (the journal's `started` event precedes the spawn).
+            if let pidFile = QueueFolder.taskPIDFile(besideExitRecord: exitRecord) {
+                try? FileIO.writeAtomically(pidFile, Array("\(child)\n".utf8), durable: false)
+            }
         }
         if logFD >= 0 { close(logFD) }
-        // For `status`: the task's own pid (the journal's `started` event precedes the spawn).
-        if let pidFile = QueueFolder.taskPIDFile(besideExitRecord: exitRecord) {
-            try? FileIO.writeAtomically(pidFile, Array("\(child)\n".utf8), durable: false)
-        }
-        var status: Int32 = 0
-        while true {
-            if waitpid(child, &status, WNOHANG) == child { break }
-            var signal: Int32 = 0
-            sigwait(&mask, &signal)
-            // A stop signal sent to us alone still reaches the task.
-            if signal != SIGCHLD { kill(child, signal) }
-        }
-        exit = record(exitRecord, TaskExit(waitStatus: status), started: started, error: nil)
-        // Leftovers of the task go with it; so do we (the record is already durable).
-        kill(-getpgrp(), SIGKILL)
+        record(exitRecord, exit, started: started, error: error)
         return exit.exitCode ?? 128 + (exit.signal ?? 0)
     }
 

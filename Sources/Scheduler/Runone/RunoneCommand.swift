@@ -217,7 +217,7 @@ public enum RunoneCommand {
         let child: pid_t
         do {
             // Same process group as runone: multirun signals the whole group.
-            let spawner = try Spawner(newSession: false)
+            let spawner = try Spawner(group: .caller)
             child = try spawner.spawn(path: program, argv: argv, environment: environment, stdout: 1, stderr: 2)
         } catch {
             Console.standardError.line("runone: \(error)")

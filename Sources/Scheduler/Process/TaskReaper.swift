@@ -1,0 +1,101 @@
+import CSystem
+import Glibc
+
+/// Runs one task so that every process it starts ends with it, even those that left its
+/// process group (`setsid`, double forks): the reaper is a child subreaper, so orphans of
+/// the task are re-parented to it, and once the task's own process has ended it kills and
+/// reaps every descendant left before it exits. Whoever started the reaper frees the task's
+/// slot only when the reaper is gone, so nothing of one task overlaps the next on its slot.
+///
+/// The task runs in a process group of its own. TERM, INT and HUP sent to the reaper (or
+/// its group) are relayed to the task's group; `killNow` (SIGUSR1) kills the task's group
+/// and all its descendants at once, since SIGKILL itself cannot be relayed.
+///
+/// `multirun __reap PROGRAM -- ARGV...` (one-shot runs) exits as the task did: with its
+/// exit code, or by raising the signal that killed it, so the caller sees the real end.
+/// The daemon's `Supervisor` runs its task through the same `run`.
+public enum TaskReaper {
+    public static let command = "__reap"
+    /// Asks a reaper to kill its task's processes now (the KILL after a grace period).
+    public static let killNow = SIGUSR1
+
+    public static func main(_ arguments: [String]) -> Int32 {
+        guard arguments.count >= 3, arguments[1] == "--" else {
+            Console.standardError.line("multirun \(command): internal command, started by multirun for each task")
+            return 2
+        }
+        let exit = run(program: arguments[0], argv: Array(arguments[2...]), environment: Environment.entries(), stdout: 1, stderr: 2)
+        if let error = exit.error {
+            Console.standardError.line("multirun: cannot start \(arguments[0]): \(error)")
+            return 127
+        }
+        return end(like: exit.status)
+    }
+
+    /// Runs `argv` (`program` is its resolved path) to its end, then kills and reaps every
+    /// descendant it left. `error`: why it could not start (then `status` is exit 127).
+    public static func run(program: String, argv: [String], environment: [String], stdout: Int32, stderr: Int32,
+                           started: ((pid_t) -> Void)? = nil) -> (status: TaskExit, error: String?) {
+        _ = csystem_set_child_subreaper()
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGCHLD, killNow] { sigaddset(&mask, signal) }
+        pthread_sigmask(SIG_BLOCK, &mask, nil)
+        let task: pid_t
+        do {
+            task = try Spawner(group: .newGroup).spawn(path: program, argv: argv, environment: environment, stdout: stdout, stderr: stderr)
+        } catch {
+            return (TaskExit(exitCode: 127), "\(error)")
+        }
+        started?(task)
+        var status: TaskExit?
+        while status == nil {
+            var raw: Int32 = 0
+            var reaped = waitpid(-1, &raw, WNOHANG)
+            while reaped > 0 {
+                if reaped == task { status = TaskExit(waitStatus: raw) }
+                reaped = waitpid(-1, &raw, WNOHANG)
+            }
+            if status != nil { break }
+            var signal: Int32 = 0
+            sigwait(&mask, &signal)
+            switch signal {
+            case SIGCHLD: continue
+            case killNow: killAll(group: task)
+            default: kill(-task, signal)
+            }
+        }
+        killAll(group: task)
+        return (status ?? TaskExit(signal: SIGKILL), nil)
+    }
+
+    /// SIGKILLs the task's group, then every process re-parented to us, until none is left
+    /// (killing one may orphan its own children, which then come to us).
+    static func killAll(group: pid_t) {
+        kill(-group, SIGKILL)
+        while true {
+            var raw: Int32 = 0
+            while waitpid(-1, &raw, WNOHANG) > 0 {}
+            let children = TaskRunner.childPIDs()
+            if children.isEmpty { return }
+            for child in children { kill(child, SIGKILL) }
+            // Only those killed: an orphan re-parented meanwhile lives until the next round.
+            for child in children { while waitpid(child, &raw, 0) < 0 && errno == EINTR {} }
+        }
+    }
+
+    /// Ends this process as the task ended: its exit code, or its signal raised again with
+    /// the default action (no core file: the task's own would be the one that matters).
+    static func end(like exit: TaskExit) -> Int32 {
+        guard let signal = exit.signal else { return exit.exitCode ?? 1 }
+        var noCore = rlimit(rlim_cur: 0, rlim_max: 0)
+        setrlimit(Int32(RLIMIT_CORE.rawValue), &noCore)
+        Glibc.signal(signal, SIG_DFL)
+        var only = sigset_t()
+        sigemptyset(&only)
+        sigaddset(&only, signal)
+        pthread_sigmask(SIG_UNBLOCK, &only, nil)
+        raise(signal)
+        return 128 + signal
+    }
+}
