@@ -99,4 +99,31 @@ struct ShellSignalTests {
         let csv = try project.read("results/runs/\(run)/summary.csv")
         #expect(csv.contains(",137,,failed,") && csv.contains(",the shell reports signal 9 (SIGKILL)\n"))
     }
+
+    /// A comment on the first line of a multi-line string command does not make it one
+    /// simple command: every line runs.
+    @Test func aCommentDoesNotHideTheLinesAfterIt() throws {
+        let project = try Project()
+        try project.write("configs/m/a.yaml", "command: \"echo a > {output}/a.txt # note\\necho b > {output}/b.txt\"\n")
+        let result = try multirun(["-c", "m/", "-gpu", "false", "-d", "1", "-check", "false"], in: project)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try project.read("results/m/a/a.txt") == "a\n")
+        #expect(try project.read("results/m/a/b.txt") == "b\n")
+    }
+
+    /// A placeholder in a here-document's text would be expanded by the shell: refused
+    /// before anything starts. `${HOME}` (no such placeholder) is the shell's.
+    @Test func placeholdersInAHereDocumentAreRefusedAndShellExpansionsAreLeftAlone() throws {
+        let project = try Project()
+        let canary = project.path("PWNED")
+        try project.write("configs/h/doc.yaml", "command: \"cat <<EOF > {output}/o.txt\\n{v}\\nEOF\"\nparams: {v: '$(touch \(canary))'}\n")
+        let refused = try multirun(["-c", "h/doc", "-gpu", "false", "-d", "1", "-check", "false"], in: project)
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("multirun: configs/h/doc.yaml:1:1: key 'command': placeholder {v} in command comes after a here-document (<<)"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: canary))
+        try project.write("configs/h/home.yaml", "command: 'echo \"${HOME}|{v}\" > {output}/o.txt'\nparams: {v: x}\n")
+        let home = try multirun(["-c", "h/home", "-gpu", "false", "-d", "1", "-check", "false"], in: project, environment: ["HOME": "/home/someone"])
+        #expect(home.status == 0, "\(home.stderr)")
+        #expect(try project.read("results/h/home/o.txt") == "/home/someone|x\n")
+    }
 }

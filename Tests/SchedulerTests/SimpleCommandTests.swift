@@ -5,7 +5,7 @@ struct SimpleCommandTests {
     @Test(arguments: [
         "python3 -c 'import os; os.kill(os.getpid(), 9)'",
         "python train.py --lr=0.1 > out.txt 2>&1",
-        "echo \"$HOME; (x) {y} | z\" $(date; echo ')') `a;b` ${X:-;}",
+        "python3 \"$HOME; (x) {y} | z\" $(date; echo ')') `a;b` ${X:-;}",
         "./run.sh --tag 'a & b' < in.txt >| out.txt",
         "env FOO=1 python x.py",
         "python x.py # trailing; comment",
@@ -23,6 +23,10 @@ struct SimpleCommandTests {
         "if true; then a; fi", "! false", "time python x.py", "$PY x.py", "\"python3\" x.py", "'a b' c",
         "> out.txt python x.py", "2>err python x.py", "*.sh", "# only a comment", "echo 'unclosed", "echo \"unclosed",
         "echo $(unclosed", "", "   ",
+        // A comment ends at its line break; the next line is a second command.
+        "echo a > a.txt # note\necho b > b.txt", "python x.py # note\npython y.py",
+        // Builtins whose program behaves otherwise keep the shell.
+        "echo \"a\\tb\"", "printf '%s' x", "test -e x", "pwd", "kill -9 1234", "true",
     ])
     func anythingElseRunsUnderTheShellAsWritten(_ line: String) {
         #expect(!CommandLineWords.isSimpleCommand(line), "\(line)")

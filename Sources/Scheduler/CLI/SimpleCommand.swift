@@ -37,9 +37,10 @@ extension CommandLineWords {
                 index += 1
                 continue
             case UInt8(ascii: "#") where !inWord:
-                // A comment runs to the end of the line; one before any word leaves nothing to exec.
+                // A comment runs to the end of its line (a line break after it is still a
+                // separator: `cmd # note\nnext` is two commands).
                 endWord()
-                index = bytes.count
+                index = bytes[index...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
                 continue
             case UInt8(ascii: ";"), UInt8(ascii: "\n"), UInt8(ascii: "("), UInt8(ascii: ")"),
                  UInt8(ascii: "{"), UInt8(ascii: "}"):
@@ -87,7 +88,9 @@ extension CommandLineWords {
         return !shellOnlyWords.contains(String(decoding: first, as: UTF8.self))
     }
 
-    /// Keywords, and builtins that have no program of the same name to exec. (An array:
+    /// Keywords, builtins that have no program of the same name to exec, and builtins
+    /// whose program behaves otherwise (dash's `echo` reads `\t`, /bin/echo does not; `pwd`,
+    /// `kill`, `test`): those lines keep the shell, as written. (An array:
     /// a `--commands` file is read before the first task starts, and a Set's first use
     /// costs the runtime a conformance scan.)
     static let shellOnlyWords: [String] = [
@@ -97,6 +100,7 @@ extension CommandLineWords {
         "fg", "bg", "umask", "ulimit", "type", "command", "getopts", "hash", "local", "break", "continue", "times",
         "let", "declare", "typeset", "builtin", "enable", "shopt", "disown", "suspend", "logout", "pushd", "popd",
         "dirs", "history", "fc", "mapfile", "readarray", "bind", "caller", "compgen", "complete",
+        "echo", "printf", "test", "[", "true", "false", "pwd", "kill",
     ]
 
     private static func isName(_ bytes: ArraySlice<UInt8>) -> Bool {

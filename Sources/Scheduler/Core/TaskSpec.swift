@@ -80,7 +80,10 @@ extension TaskSpec {
 /// `{overwrite}` stay as they are, so the same task on another GPU, or with `-w`, is the
 /// same task, and the runner's resolved path is not part of it, so a moved checkout or an
 /// installed copy does not run everything again.
-public struct ConfigIdentity: Sendable, Equatable {
+///
+/// A class: a queue holds one per config task, and a reference keeps a command task's
+/// `nil` at 8 bytes (100,000 queued tasks).
+public final class ConfigIdentity: Sendable, Equatable {
     public let path: String
     /// SHA-256 of the file's bytes: what markers written before identities recorded.
     public let sha256: String
@@ -97,6 +100,10 @@ public struct ConfigIdentity: Sendable, Equatable {
         self.contentSHA256 = contentSHA256
         self.runner = runner
         self.digest = Self.digest(path: path, contentSHA256: contentSHA256, runner: runner)
+    }
+
+    public static func == (a: ConfigIdentity, b: ConfigIdentity) -> Bool {
+        a.path == b.path && a.sha256 == b.sha256 && a.resultsFolder == b.resultsFolder && a.digest == b.digest
     }
 
     public static func digest(path: String, contentSHA256: String, runner: String) -> String {

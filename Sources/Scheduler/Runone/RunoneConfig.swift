@@ -81,7 +81,13 @@ public enum RunoneConfig: Equatable, Sendable {
         }
         switch command {
         case .string(let line) where !line.isEmpty:
-            try checkPlaceholders(line, key: "command")
+            // Filled as runone will fill it: unknown placeholders and the quoting rules'
+            // errors come now, before anything starts, not when the task runs.
+            var values = ["config": "", "output": ""]
+            for param in list { values[param.name] = CommandTemplate.text(of: param.value) }
+            do { _ = try ShellLineTemplate.fill(line, values) } catch {
+                throw SchemaError(source: source, key: "command", message: error.message)
+            }
             return CommandSpec(form: .shell(line), params: list)
         case .list(let items) where !items.isEmpty:
             var argv: [String] = []

@@ -11,7 +11,9 @@
 ///
 /// The line is scanned once, left to right, keeping a stack of quoting contexts. A
 /// placeholder inside backquotes or `${…}` cannot be quoted reliably (the shell reads
-/// those twice), and `${name}` with a known name is ambiguous, so those are errors.
+/// those twice), nor on a line after a here-document operator `<<` (the document's text is
+/// expanded by the shell), and `${name}` with a known name is ambiguous, so those are
+/// errors. `${NAME}` with a name that is not a placeholder is left to the shell.
 /// Which `{…}` are placeholders is decided as `CommandTemplate.fill` always did: a `{`
 /// reaches to the next `}`, and only a name of letters, digits and `_` is a placeholder.
 enum ShellLineTemplate {
@@ -37,6 +39,9 @@ enum ShellLineTemplate {
         var afterDollar = false
         // The scalar before is a backslash that would escape what comes next.
         var afterBackslash = false
+        // A here-document (`<<`) was opened on this line: the lines after it are its text,
+        // which the shell reads itself, so no placeholder may follow on a later line.
+        var heredoc: (opened: Bool, bodyStarted: Bool) = (false, false)
         var index = 0
 
         while index < scalars.count {
@@ -49,7 +54,11 @@ enum ShellLineTemplate {
 
             if scalar == "{", index >= literalUntil {
                 let (name, close) = placeholder(in: scalars, at: index)
-                if let name {
+                // `${NAME}` with a name that is no placeholder is the shell's own expansion.
+                if let name, !(dollar && values[name] == nil) {
+                    if heredoc.bodyStarted {
+                        throw UsageError("placeholder {\(name)} in command comes after a here-document (<<), whose text the shell expands itself, so its value cannot be kept literal; pass it as an argument, or read $MULTIRUN_PARAM_\(CommandTemplate.environmentName(name)) in the script")
+                    }
                     guard let value = values[name] else {
                         throw UsageError("placeholder {\(name)} in command has no value; add '\(name):' under params (known: \(values.keys.sorted().joined(separator: ", ")))")
                     }
@@ -87,6 +96,7 @@ enum ShellLineTemplate {
                 }
                 continue
             }
+            if scalar == "\n", heredoc.opened { heredoc.bodyStarted = true }
             switch context {
             case .comment:
                 if scalar == "\n" { stack.removeLast() }
@@ -101,6 +111,7 @@ enum ShellLineTemplate {
                 else if scalar == "(", dollar { stack.append(.plain(depth: 1)) }
                 else if scalar == "{", dollar { stack.append(.parameter(depth: 1)) }
             case .plain(let depth):
+                if scalar == "<", previous == "<" { heredoc.opened = true }
                 if scalar == "#", previous.map({ " \t\n;&|()<>".unicodeScalars.contains($0) }) ?? true { stack.append(.comment) }
                 else if scalar == "'" { stack.append(.single) }
                 else if scalar == "\"" { stack.append(.double) }
