@@ -333,4 +333,51 @@ struct TaskIdentityTests {
         #expect(result.stdout.contains("the name is not valid UTF-8; rename it to run it"), "\(result.stdout)")
         #expect(try project.read("results/w/a/out.txt") == "ran\n")
     }
+
+    /// A config edited after the plan, before its task read it: its results are of the new
+    /// version, so no marker may certify the planned one; reverting it runs it again.
+    @Test func aConfigEditedWhileItsTaskWaitedIsNotCertified() throws {
+        let project = try Project()
+        let events = try FIFO(project.path("events"))
+        let gate = try FIFO(project.path("gate"))
+        try project.write("configs/e/a.yaml", "command: [sh, -c, 'echo up > \"$0\"; read go < \"$1\"', \(events.path), \(gate.path)]\n")
+        try project.write("configs/e/b.yaml", "command: \"echo A > {output}/o.txt\"\n")
+        let run = try Launched(Binaries.multirun, ["-c", "e/"] + Self.oneCPU, in: project)
+        #expect(try events.nextLine() == "up")
+        try project.write("configs/e/b.yaml", "command: \"echo B > {output}/o.txt\"\n")
+        gate.send(lines: 1)
+        let first = run.finish()
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("Warning: configs/e/b.yaml changed after this run planned it"), "\(first.stdout)")
+        #expect(try project.read("results/e/b/o.txt") == "B\n")
+        #expect(!project.exists("results/e/b/multirun-done.json"))
+
+        try project.write("configs/e/b.yaml", "command: \"echo A > {output}/o.txt\"\n")
+        let again = try multirun(["-c", "e/b"] + Self.oneCPU, in: project)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try project.read("results/e/b/o.txt") == "A\n")
+        #expect(project.exists("results/e/b/multirun-done.json"))
+    }
+
+    /// Whether a config is complete is its marker's to say, in the queue too: a version
+    /// the queue once completed runs again once the folder holds another's results, or none.
+    @Test func theQueueAsksTheMarkerWhetherAConfigIsComplete() throws {
+        let project = try Project()
+        func submitAndRun(_ text: String) throws -> String {
+            try project.write("configs/q/a.yaml", "command: \"echo \(text) > {output}/o.txt\"\n")
+            let submitted = try multirun(["submit", "-c", "q/"], in: project)
+            #expect(submitted.status == 0, "\(submitted.stderr)")
+            let daemon = try Launched(Binaries.multirun, ["daemon", "-gpu", "false", "-d", "1", "--exit-when-idle"], in: project).finish()
+            #expect(daemon.status == 0, "\(daemon.stderr)")
+            return submitted.stdout
+        }
+        _ = try submitAndRun("A")
+        _ = try submitAndRun("B")
+        #expect(try submitAndRun("A").contains("Queued 3 configs/q/a.yaml"))
+        #expect(try project.read("results/q/a/o.txt") == "A\n")
+        #expect(try submitAndRun("A").contains("Not queued configs/q/a.yaml: completed"))
+        try FileManager.default.removeItem(atPath: project.path("results"))
+        #expect(try submitAndRun("A").contains("Queued 4 configs/q/a.yaml"))
+        #expect(try project.read("results/q/a/o.txt") == "A\n")
+    }
 }

@@ -154,7 +154,8 @@ public final class QueueScheduler {
         try reconcileKeys()
     }
 
-    /// The key index holds exactly the queued, running and succeeded tasks (a crash
+    /// The key index holds exactly the queued and running tasks and the command lines that
+    /// succeeded, and the folder keys of queued and running config tasks (a crash
     /// between a submit's journal append and its key append is healed here).
     private func reconcileKeys() throws(SystemError) {
         guard let lock = try FileLock(path: folder.path + "/submit.lock", mode: .exclusive, wait: true) else { return }
@@ -165,7 +166,7 @@ public final class QueueScheduler {
         try KeyIndex(folder: folder).rewrite(state.entries.lazy.flatMap { entry -> [(String, String)] in
             switch entry.phase {
             case .queued, .running: return KeyIndex.openKeys(of: entry.task).map { ($0.key, $0.id) }
-            case .ended(.succeeded, _, _, _): return [(entry.task.key, entry.task.id)]
+            case .ended(.succeeded, _, _, _): return entry.task.identity == nil ? [(entry.task.key, entry.task.id)] : []
             case .ended, .cancelled: return []
             }
         })
@@ -370,7 +371,7 @@ public final class QueueScheduler {
         try finish(id: attempt.id, number: attempt.number, record: record, attempt: attempt)
     }
 
-    private func finish(id: String, number: Int, record: (exit: TaskExit, end: Int64)?, attempt: Attempt?) throws(SystemError) {
+    private func finish(id: String, number: Int, record: (exit: TaskExit, start: Int64, end: Int64)?, attempt: Attempt?) throws(SystemError) {
         guard let entry = state[id] else { return }
         let now = Clock.wall()
         let label = entry.task.label
@@ -392,12 +393,20 @@ public final class QueueScheduler {
             } else {
                 log.line(RunReporter.endLine(ended, k: state.endedCount, of: state.activeCount))
             }
-            releaseKeys(of: id, keepingOwn: status == .succeeded && !entry.cancelRequested)
+            // A command line that succeeded keeps its key (submitting the file again adds
+            // nothing); a config's completion is its marker's to say, as in one-shot runs.
+            releaseKeys(of: id, keepingOwn: status == .succeeded && !entry.cancelRequested && entry.task.identity == nil)
             if status == .succeeded, !entry.cancelRequested, let identity = entry.task.identity {
                 // The same marker a one-shot run writes: either mode skips what the other did.
                 ended.endWall = record?.end
-                do { try CompletionMarker.write(identity, record: ended, runID: "queue-\(id)-\(number)") } catch {
-                    log.line("Warning: could not record \(label) as completed (\(error)); a one-shot run would run it again")
+                ended.startWall = record?.start
+                ended.duration = record.map { Double($0.end - $0.start) / 1e9 }
+                if !CompletionMarker.stillDescribes(identity, file: Submitter.absolute(identity.path, entry.task.cwd)) {
+                    log.line("Warning: \(label) changed after it was submitted; its results are not recorded as completed")
+                } else {
+                    do { try CompletionMarker.write(identity, record: ended, runID: "queue-\(id)-\(number)") } catch {
+                        log.line("Warning: could not record \(label) as completed (\(error)); a one-shot run would run it again")
+                    }
                 }
             }
         }

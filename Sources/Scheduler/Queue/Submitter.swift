@@ -13,8 +13,9 @@ public enum Submitter {
         public var collisions: [String] = []
     }
 
-    /// Adds `plan`'s tasks; a task whose key exists (queued, running, or completed with
-    /// the same content) is skipped unless `force`.
+    /// Adds `plan`'s tasks; a task whose key exists (queued or running; for a command line,
+    /// also completed) is skipped unless `force`. A config that completed was already left
+    /// out of the plan by its marker.
     static func submit(_ plan: RunPlan, to folder: QueueFolder, force: Bool) throws(SystemError) -> Outcome {
         guard let lock = try FileLock(path: folder.path + "/submit.lock", mode: .exclusive, wait: true) else { return Outcome() }
         defer { _ = lock }
@@ -38,7 +39,7 @@ public enum Submitter {
         // All or nothing: a submit that would put two writers on one folder queues nothing.
         if !outcome.collisions.isEmpty { return outcome }
         for record in plan.skipped {
-            outcome.skipped.append((record.config ?? record.command, "completed in an earlier one-shot run (pass -w to run it again)"))
+            outcome.skipped.append((record.config ?? record.command, "completed: its results folder holds a completion marker for it (pass -w to run it again)"))
         }
         let first = try TaskIDs.reserve(outcome.added.count, in: folder)
         for i in outcome.added.indices { outcome.added[i].id = String(first + i) }

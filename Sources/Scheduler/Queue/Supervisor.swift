@@ -55,7 +55,7 @@ public enum Supervisor {
     }
 
     /// Reads an exit record; nil if the supervisor never wrote one.
-    public static func readRecord(_ path: String) -> (exit: TaskExit, end: Int64)? {
+    public static func readRecord(_ path: String) -> (exit: TaskExit, start: Int64, end: Int64)? {
         guard let text = try? FileIO.readText(path),
               let value = try? ConfigParser.parse(text, dialect: .json, source: path) else { return nil }
         var exit = TaskExit()
@@ -63,6 +63,8 @@ public enum Supervisor {
         if case .int(let signal)? = value["signal"] { exit.signal = Int32(signal) }
         var end = Clock.wall()
         if case .int(let time)? = value["end"] { end = Int64(time) }
-        return (exit, end)
+        var start = end
+        if case .int(let time)? = value["start"] { start = Int64(time) }
+        return (exit, start, end)
     }
 }

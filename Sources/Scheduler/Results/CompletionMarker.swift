@@ -45,6 +45,17 @@ public enum CompletionMarker {
         return .changed("its completion marker names another task")
     }
 
+    /// Whether the config at `file` still has the content `config` names. It may have been
+    /// edited while its task waited or ran; then its results may be of either version, and
+    /// no marker may vouch for them. The bytes are compared first (no parse in the usual
+    /// case), then the content hash (an edited comment is no change).
+    public static func stillDescribes(_ config: ConfigIdentity, file: String) -> Bool {
+        guard let bytes = try? FileIO.read(file) else { return false }
+        if SHA256.hex(bytes) == config.sha256 { return true }
+        guard let value = try? ConfigParser.parse(bytes: bytes, dialect: ConfigParser.dialect(of: file), source: file) else { return false }
+        return ConfigSchema.contentHash(value) == config.contentSHA256
+    }
+
     /// Streamed straight to bytes: it is written after every config task that succeeds.
     public static func write(_ config: ConfigIdentity, record: TaskRecord, runID: String) throws(SystemError) {
         var writer = JSONWriter(pretty: true)

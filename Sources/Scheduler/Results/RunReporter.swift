@@ -35,6 +35,10 @@ public final class RunReporter {
         journal.append(record.jsonLine())
         records.append(record)
         if record.status == .succeeded, let config = spec?.config {
+            guard CompletionMarker.stillDescribes(config, file: config.path) else {
+                console.line("Warning: \(config.path) changed after this run planned it; its results are not recorded as completed, and it runs again next time")
+                return
+            }
             do {
                 try CompletionMarker.write(config, record: record, runID: runID)
             } catch {

@@ -305,9 +305,10 @@ struct RunMetadata {
         guard let bytes = try? FileIO.read(path),
               let value = try? ConfigParser.parse(String(decoding: bytes, as: UTF8.self), dialect: .json, source: path)
         else { return false }
-        guard value["status"] == .string("succeeded") else { return false }
-        if let identity { return value["identity"] == .string(identity) }
-        return value["content_sha256"] == .string(contentSHA256)
+        // The content it ran is compared too: the identity multirun hands over was made
+        // when it planned, and the file may have been edited before this run read it.
+        guard value["status"] == .string("succeeded"), value["content_sha256"] == .string(contentSHA256) else { return false }
+        return identity.map { value["identity"] == .string($0) } ?? true
     }
 
     func write(status: String) throws(SystemError) {
