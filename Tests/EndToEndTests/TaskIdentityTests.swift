@@ -149,6 +149,18 @@ struct TaskIdentityTests {
         let moved = try Launched(elsewhere + "/multirun", ["-c", "e-"] + Self.oneCPU, in: project).finish()
         #expect(moved.status == 0, "\(moved.stderr)")
         #expect(try statuses(project) == ["skipped", "skipped"])
+
+        // Nor does how the folders are spelled: from another working folder, absolute paths.
+        let other = Process()
+        other.executableURL = URL(fileURLWithPath: Binaries.multirun)
+        other.arguments = ["-c", "e-", "--configs", project.path("configs"), "--results", project.path("results")] + Self.oneCPU
+        other.currentDirectoryURL = URL(fileURLWithPath: "/")
+        let output = Pipe()
+        other.standardOutput = output
+        try other.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        other.waitUntilExit()
+        #expect(other.terminationStatus == 0 && text.contains("0 succeeded, 0 failed, 0 timed out, 2 skipped"), "\(text)")
     }
 
     /// Markers from before identities (no runner, the file's own hash) count as the default runner's.
@@ -271,7 +283,7 @@ struct TaskIdentityTests {
         #expect(daemon.status == 0, "\(daemon.stderr)")
         #expect(try project.read("results/d/two/out.txt") == "two\n")
         let written = try marker(project, "results/d/two")
-        #expect(written["runner"] as? String == "runone -c configs/d/two.yaml '{overwrite}'")
+        #expect(written["runner"] as? String == "runone -c '{configs}/d/two.yaml' '{overwrite}'")
 
         let oneShot = try multirun(["-c", "d/"] + Self.oneCPU, in: project)
         #expect(oneShot.status == 0, "\(oneShot.stderr)")

@@ -43,11 +43,13 @@ struct RunPlan {
                 problems.append(error.message)
                 continue
             }
-            let identity = ConfigIdentity(path: path, sha256: SHA256.hex(bytes), resultsFolder: folder, contentSHA256: checked.contentSHA256,
-                                          runner: template.identityText(config: path, output: folder))
+            let name = ConfigSelector.relativeName(path, root: selection.root)
+            let resultsName = ConfigSelector.resultsFolder(for: path, root: selection.root, results: "")
+            let identity = ConfigIdentity(path: path, name: name, sha256: SHA256.hex(bytes), resultsFolder: folder, contentSHA256: checked.contentSHA256,
+                                          runner: ConfigIdentity.runnerText(template, name: name, resultsName: String(resultsName.dropFirst())))
             let values = RunnerTemplate.Values(config: path, output: folder, gpu: "", slot: 0, overwrite: options.overwrite)
             if !options.overwrite {
-                switch CompletionMarker.check(identity, defaultRunner: defaultTemplate.identityText(config: path, output: folder)) {
+                switch CompletionMarker.check(identity, defaultRunner: ConfigIdentity.runnerText(defaultTemplate, name: name, resultsName: String(resultsName.dropFirst()))) {
                 case .completed:
                     plan.skipped.append(TaskRecord(number: 0, config: path, command: displayCommand(template.expand(values)), status: .skipped))
                     plan.notes.append("Skip \(path): it completed in an earlier run (\(CompletionMarker.path(in: folder))); pass -w to run it again")

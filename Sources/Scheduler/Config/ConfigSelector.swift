@@ -115,6 +115,12 @@ public enum ConfigSelector {
         return root
     }
 
+    /// `<dir>/<stem>.<ext>` for `<root>/<dir>/<stem>.<ext>`: a config's path below the root.
+    public static func relativeName(_ configPath: String, root: String) -> String {
+        let prefix = root.hasSuffix("/") ? root : root + "/"
+        return configPath.hasPrefix(prefix) ? String(configPath.dropFirst(prefix.count)) : configPath
+    }
+
     /// `results/<dir>/<stem>` for `<root>/<dir>/<stem>.<ext>`: where a config's results live.
     /// Works on UTF-8 indices (every byte it looks for is ASCII): it runs once per config
     /// before the first task starts.

@@ -74,41 +74,50 @@ extension TaskSpec {
 /// A config task's identity: what a completion marker certifies, and what multirun, runone
 /// and the daemon all compare before calling a task done.
 ///
-/// It is the config's path, the SHA-256 of its parsed content less the scheduling-only keys
-/// (`ConfigSchema.contentHash`), and the runner template as written with the config's own
-/// placeholders filled (`runone -c configs/a.yaml {overwrite}`): `{gpu}`, `{slot}` and
+/// It is the config's name (its path below the configs folder, `exp-1/exp-1-2.yaml`), the
+/// SHA-256 of its parsed content less the scheduling-only keys (`ConfigSchema.contentHash`),
+/// and the runner template as written with the config's own placeholders filled by those
+/// names (`runone -c {configs}/exp-1/exp-1-2.yaml {overwrite}`): `{gpu}`, `{slot}` and
 /// `{overwrite}` stay as they are, so the same task on another GPU, or with `-w`, is the
-/// same task, and the runner's resolved path is not part of it, so a moved checkout or an
-/// installed copy does not run everything again.
+/// same task; and neither the runner's resolved path nor how the configs and results
+/// folders are spelled (relative, absolute, from another working folder, a moved checkout)
+/// is part of it.
 ///
 /// A class: a queue holds one per config task, and a reference keeps a command task's
 /// `nil` at 8 bytes (100,000 queued tasks).
 public final class ConfigIdentity: Sendable, Equatable {
+    /// The config's path as selected (`configs/exp-1/exp-1-2.yaml`), for people.
     public let path: String
+    /// Its path below the configs folder.
+    public let name: String
     /// SHA-256 of the file's bytes: what markers written before identities recorded.
     public let sha256: String
     public let resultsFolder: String
     public let contentSHA256: String
     public let runner: String
-    /// SHA-256 of the three parts above; tasks see it as `MULTIRUN_TASK_IDENTITY`.
+    /// SHA-256 of name, content and runner; tasks see it as `MULTIRUN_TASK_IDENTITY`.
     public let digest: String
 
-    public init(path: String, sha256: String, resultsFolder: String, contentSHA256: String, runner: String) {
+    public init(path: String, name: String, sha256: String, resultsFolder: String, contentSHA256: String, runner: String) {
         self.path = path
+        self.name = name
         self.sha256 = sha256
         self.resultsFolder = resultsFolder
         self.contentSHA256 = contentSHA256
         self.runner = runner
-        self.digest = Self.digest(path: path, contentSHA256: contentSHA256, runner: runner)
+        self.digest = SHA256.hex(Array("multirun task identity 1\0\(name)\0\(contentSHA256)\0\(runner)".utf8))
+    }
+
+    /// `runner` for a template: `{config}` and `{output}` filled with the config's name
+    /// under `{configs}` and `{results}`, which stand for wherever those folders are.
+    public static func runnerText(_ template: RunnerTemplate, name: String, resultsName: String) -> String {
+        template.identityText(config: "{configs}/" + name, output: "{results}/" + resultsName)
     }
 
     public static func == (a: ConfigIdentity, b: ConfigIdentity) -> Bool {
         a.path == b.path && a.sha256 == b.sha256 && a.resultsFolder == b.resultsFolder && a.digest == b.digest
     }
 
-    public static func digest(path: String, contentSHA256: String, runner: String) -> String {
-        SHA256.hex(Array("multirun task identity 1\0\(path)\0\(contentSHA256)\0\(runner)".utf8))
-    }
 }
 
 /// argv as one line for people: words with blanks, quotes or other shell syntax are

@@ -23,7 +23,7 @@ public enum QueueEvent: Equatable, Sendable {
                 ("cwd", .string(task.cwd)), ("config", .optional(task.config)), ("output", .optional(task.output)),
                 ("t", .int(task.submitted)),
             ] + task.resources.fields + (task.underShell ? [("shell", .bool(true))] : []) + (task.identity.map { identity in
-                [("results", .string(identity.resultsFolder)), ("config_sha256", .string(identity.sha256)),
+                [("config_name", .string(identity.name)), ("results", .string(identity.resultsFolder)), ("config_sha256", .string(identity.sha256)),
                  ("content_sha256", .string(identity.contentSHA256)), ("runner", .string(identity.runner))]
             } ?? []))
         case .started(let id, let attempt, let device, let slot, let pid, let time):
@@ -54,7 +54,7 @@ public enum QueueEvent: Equatable, Sendable {
     public init?(line: ArraySlice<UInt8>, light: Bool = false) {
         var kind = "", id = "", key = "", label = "", cwd = ""
         var command: String?, config: String?, output: String?, device: String?, status: String?
-        var results: String?, configSHA256: String?, contentSHA256: String?, runner: String?
+        var results: String?, configName: String?, configSHA256: String?, contentSHA256: String?, runner: String?
         var underShell = false
         var argv: [String] = []
         var time = 0, attempt: Int?, slot: Int?, pid: Int?, exitCode: Int?, signal: Int?
@@ -73,6 +73,7 @@ public enum QueueEvent: Equatable, Sendable {
                 case "config" where !light: config = try value.string()
                 case "output" where !light: output = try value.string()
                 case "results" where !light: results = try value.string()
+                case "config_name" where !light: configName = try value.string()
                 case "config_sha256" where !light: configSHA256 = try value.string()
                 case "content_sha256" where !light: contentSHA256 = try value.string()
                 case "runner" where !light: runner = try value.string()
@@ -102,8 +103,8 @@ public enum QueueEvent: Equatable, Sendable {
             var task = QueueTask(id: id, key: key, label: label, command: command ?? label, argv: argv, cwd: cwd,
                                  config: config, output: output, submitted: t, resources: resources)
             task.underShell = underShell
-            if let config, let results, let configSHA256, let contentSHA256, let runner {
-                task.identity = ConfigIdentity(path: config, sha256: configSHA256, resultsFolder: results,
+            if let config, let configName, let results, let configSHA256, let contentSHA256, let runner {
+                task.identity = ConfigIdentity(path: config, name: configName, sha256: configSHA256, resultsFolder: results,
                                                contentSHA256: contentSHA256, runner: runner)
             }
             self = .submitted(task)

@@ -80,7 +80,7 @@ public enum Submitter {
                              resources: spec.resources)
         task.underShell = spec.underShell
         task.identity = spec.config.map { config in
-            ConfigIdentity(path: config.path, sha256: config.sha256, resultsFolder: absolute(config.resultsFolder, cwd),
+            ConfigIdentity(path: config.path, name: config.name, sha256: config.sha256, resultsFolder: absolute(config.resultsFolder, cwd),
                            contentSHA256: config.contentSHA256, runner: config.runner)
         }
         return task

@@ -35,7 +35,9 @@ public enum CompletionMarker {
             return .completed
         }
         if identity == config.digest { return .completed }
-        if let path = value["config"]?.string, path != config.path { return .changed("its results folder holds a run of \(path)") }
+        if let name = value["config_name"]?.string, name != config.name {
+            return .changed("its results folder holds a run of \(value["config"]?.string ?? name)")
+        }
         if let content = value["content_sha256"]?.string, content != config.contentSHA256 {
             return .changed("its content changed since it completed")
         }
@@ -61,6 +63,7 @@ public enum CompletionMarker {
         var writer = JSONWriter(pretty: true)
         writer.beginObject()
         writer.key("config"); writer.string(config.path)
+        writer.key("config_name"); writer.string(config.name)
         writer.key("config_sha256"); writer.string(config.sha256)
         writer.key("content_sha256"); writer.string(config.contentSHA256)
         writer.key("runner"); writer.string(config.runner)
