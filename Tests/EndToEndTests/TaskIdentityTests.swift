@@ -65,7 +65,6 @@ struct TaskIdentityTests {
         let after = try marker(project, "results/x/a")
         #expect(after["content_sha256"] as? String != before["content_sha256"] as? String)
         #expect(after["identity"] as? String != before["identity"] as? String)
-        #expect(!project.exists("results/x/a/multirun-attempt.json"))
 
         // A comment, key order or a scheduling hint is not content: still complete.
         try project.write("configs/x/a.yaml", """

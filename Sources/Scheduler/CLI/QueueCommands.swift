@@ -76,7 +76,10 @@ enum QueueCommands {
         do { outcome = try Submitter.submit(plan, to: folder, force: options.overwrite) } catch {
             throw UsageError("cannot submit to \(folder.name): \(error)")
         }
-        if !outcome.collisions.isEmpty { throw UsageError(problems: outcome.collisions + ["nothing was queued"]) }
+        if !outcome.collisions.isEmpty {
+            throw UsageError(problems: outcome.collisions.count == 1 ? [outcome.collisions[0] + "; nothing was queued"] : outcome.collisions,
+                             outcome: "nothing was queued")
+        }
         let out = Console.standardOutput
         for task in outcome.added { out.line("Queued \(task.id) \(task.label)") }
         for (label, why) in outcome.skipped { out.line("Not queued \(label): \(why)") }

@@ -32,6 +32,11 @@ struct RunPlan {
         // are reported together, one line each.
         let folders = selection.paths.map { ConfigSelector.resultsFolder(for: $0, root: selection.root, results: options.resultsDir) }
         var problems = collisions(Array(zip(folders, selection.paths)))
+        // results/runs/ holds the run folders: no config's results may go there.
+        let runs = ConfigSelector.normalized(options.resultsDir) + "/runs"
+        for (folder, path) in zip(folders, selection.paths) where folder == runs || folder.hasPrefix(runs + "/") {
+            problems.append("config \(path) would write its results into \(runs)/, where multirun keeps its run folders; rename it or its folder")
+        }
         for (path, folder) in zip(selection.paths, folders) {
             let bytes: [UInt8]
             do { bytes = try FileIO.read(path) } catch {
@@ -63,9 +68,16 @@ struct RunPlan {
                     }
                 }
             }
-            do {
+            if FileIO.exists(folder) && !FileIO.isDirectory(folder) {
+                problems.append("config \(path): its results folder \(folder) is a file; move it away, or rename the config")
+                continue
+            }
+            do throws(UsageError) {
                 // A submitted task's demand is decided by the daemon, for its own devices.
-                let demand = try placement?.demand(checked.resources, config: path) ?? .gpu()
+                let demand: Demand
+                do { demand = try placement?.demand(checked.resources, config: path) ?? .gpu() } catch {
+                    throw UsageError("\(checked.document.location(of: "resources")): \(error.message)")
+                }
                 var mpi: (program: String, words: [String])?
                 if let np = checked.resources.mpiProcesses {
                     if launcher == nil { launcher = try resolveLauncher(options.mpiLauncher, config: path) }

@@ -5,11 +5,12 @@ public struct UsageError: Error, Equatable, Sendable, CustomStringConvertible {
     public let message: String
     public init(_ message: String) { self.message = message }
 
-    /// At most `shown` problems, one per line, then how many more there were.
-    public init(problems: [String], shown: Int = 20) {
+    /// At most `shown` problems, one per line, then how many more there were, and what
+    /// came of it (`outcome`) when there was more than one.
+    public init(problems: [String], shown: Int = 20, outcome: String = "nothing was started") {
         var lines = Array(problems.prefix(shown))
         if problems.count > shown { lines.append("... and \(problems.count - shown) more problems") }
-        if problems.count > 1 { lines.append("\(problems.count) problems; nothing was started") }
+        if problems.count > 1 { lines.append("\(problems.count) problems; \(outcome)") }
         message = lines.joined(separator: "\n")
     }
 

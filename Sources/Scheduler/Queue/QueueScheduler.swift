@@ -393,9 +393,6 @@ public final class QueueScheduler {
             } else {
                 log.line(RunReporter.endLine(ended, k: state.endedCount, of: state.activeCount))
             }
-            // A command line that succeeded keeps its key (submitting the file again adds
-            // nothing); a config's completion is its marker's to say, as in one-shot runs.
-            releaseKeys(of: id, keepingOwn: status == .succeeded && !entry.cancelRequested && entry.task.identity == nil)
             if status == .succeeded, !entry.cancelRequested, let identity = entry.task.identity {
                 // The same marker a one-shot run writes: either mode skips what the other did.
                 ended.endWall = record?.end
@@ -409,6 +406,10 @@ public final class QueueScheduler {
                     }
                 }
             }
+            // After the marker: a submit that finds the key free finds the marker there.
+            // A command line that succeeded keeps its key (submitting the file again adds
+            // nothing); a config's completion is its marker's to say, as in one-shot runs.
+            releaseKeys(of: id, keepingOwn: status == .succeeded && !entry.cancelRequested && entry.task.identity == nil)
         }
         unlink(folder.exitRecord(id, number))
         unlink(folder.runLock(id, number))

@@ -30,6 +30,12 @@ public enum Submitter {
                 outcome.skipped.append((spec.label, "already queued, running or completed with the same content"))
                 continue
             }
+            // It may have completed since the plan looked (the scheduler writes the marker
+            // before it releases the key): under the lock, the marker is the last word.
+            if !force, let identity = task.identity, CompletionMarker.certifies(identity) {
+                outcome.skipped.append((spec.label, "completed: its results folder holds a completion marker for it (pass -w to run it again)"))
+                continue
+            }
             seen.insert(task.key)
             if let identity = task.identity, let owner = taken[KeyIndex.folderKey(identity.resultsFolder)], taken[task.key] != owner {
                 outcome.collisions.append("config \(spec.label): task \(owner) of queue \(folder.name), queued or running, writes the same results folder \(identity.resultsFolder)/; wait for it to end, or cancel it (multirun cancel \(owner))")

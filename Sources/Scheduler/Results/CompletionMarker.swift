@@ -47,6 +47,13 @@ public enum CompletionMarker {
         return .changed("its completion marker names another task")
     }
 
+    /// Whether the marker in `config`'s results folder certifies exactly this identity.
+    public static func certifies(_ config: ConfigIdentity) -> Bool {
+        guard let bytes = try? FileIO.read(path(in: config.resultsFolder)),
+              let value = try? ConfigParser.parse(bytes: bytes, dialect: .json, source: fileName) else { return false }
+        return value["identity"]?.string == config.digest
+    }
+
     /// Whether the config at `file` still has the content `config` names. It may have been
     /// edited while its task waited or ran; then its results may be of either version, and
     /// no marker may vouch for them. The bytes are compared first (no parse in the usual
@@ -78,13 +85,13 @@ public enum CompletionMarker {
         writer.bytes.append(UInt8(ascii: "\n"))
         try FileIO.makeDirectories(config.resultsFolder)
         try FileIO.writeAtomically(path(in: config.resultsFolder), writer.bytes)
-        unlink(AttemptRecord.path(in: config.resultsFolder))
     }
 }
 
 /// What multirun leaves in a config's results folder when it starts the task, before the
-/// runner writes anything: the folder's results are multirun's own (an earlier attempt that
-/// was interrupted, failed or killed), so a later run may replace them. A folder with
+/// runner writes anything, and keeps there: the folder's results are multirun's own (an
+/// earlier attempt, which may have been interrupted, failed or killed, or a completed one
+/// whose marker was removed to run it again), so a later run may replace them. A folder with
 /// results but neither this nor a completion marker holds someone else's work, which
 /// multirun never overwrites unless asked (`-w`). The launch of a task removes an older
 /// completion marker (`CompletionMarker.invalidate`), so no marker vouches for results of
@@ -118,9 +125,18 @@ public enum AttemptRecord {
     }
 
     /// Whether `folder` holds files that no multirun run made: it exists, is not empty, and
-    /// has neither a completion marker nor an attempt record.
+    /// has neither a completion marker, nor an attempt record, nor runone's metadata.json
+    /// (a config run by hand with runone).
     public static func holdsForeignResults(_ folder: String) -> Bool {
-        guard let names = FileIO.names(in: folder) else { return false }
-        return !names.isEmpty && !names.contains(fileName) && !names.contains(CompletionMarker.fileName)
+        guard let names = FileIO.names(in: folder), !names.isEmpty else { return false }
+        if names.contains(fileName) || names.contains(CompletionMarker.fileName) { return false }
+        return !(names.contains("metadata.json") && isRunoneMetadata(folder + "/metadata.json"))
+    }
+
+    /// A metadata.json that runone wrote (it names the config's hash), not another tool's.
+    static func isRunoneMetadata(_ path: String) -> Bool {
+        guard let bytes = try? FileIO.read(path),
+              let value = try? ConfigParser.parse(bytes: bytes, dialect: .json, source: path) else { return false }
+        return value["config_sha256"]?.string != nil
     }
 }
