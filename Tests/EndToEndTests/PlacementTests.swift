@@ -222,7 +222,8 @@ struct PlacementTests {
     // MARK: - The daemon
 
     func submit(_ project: Project, _ extra: [String] = []) throws {
-        let result = try multirun(["submit", "-c", "e/", "--runner", "./task.sh {config}"] + extra, in: project)
+        // --no-env: the daemon hands the tasks EVENTS and GATE.
+        let result = try multirun(["submit", "--no-env", "-c", "e/", "--runner", "./task.sh {config}"] + extra, in: project)
         #expect(result.status == 0, "\(result.stderr)")
     }
 

@@ -27,8 +27,10 @@ struct QueueTests {
         return project
     }
 
+    /// `--no-env`: these tests hand the task its variables (EVENTS, GATE, ...) through the
+    /// daemon's environment; SubmitEnvironmentTests covers the environment captured at submit.
     func submit(_ project: Project, _ regex: String = "q/t-") throws -> String {
-        let result = try multirun(["submit", "-c", regex, "--runner", "./task.sh {config}"], in: project)
+        let result = try multirun(["submit", "--no-env", "-c", regex, "--runner", "./task.sh {config}"], in: project)
         #expect(result.status == 0, "\(result.stderr)")
         return result.stdout
     }
@@ -123,7 +125,7 @@ struct QueueTests {
         let project = try project(configs: 20)
         let scheduler = try daemon(project, ["-d", "4"], environment: ["EVENTS": "/dev/null"])
         let regexes = (0..<10).map { i in "q/t-(\(String(format: "%02d", 2 * i + 1))|\(String(format: "%02d", 2 * i + 2))|\(String(format: "%02d", (2 * i + 3) % 20 + 1)))" }
-        let submits = try regexes.map { try Launched(Binaries.multirun, ["submit", "-c", $0, "--runner", "./task.sh {config}"], in: project) }
+        let submits = try regexes.map { try Launched(Binaries.multirun, ["submit", "-c", $0, "--runner", "./task.sh {config}"], in: project, environment: ["EVENTS": "/dev/null"]) }
         for submit in submits { #expect(submit.finish().status == 0) }
         #expect(try multirun(["wait"], in: project).status == 0)
         scheduler.signal(SIGHUP)

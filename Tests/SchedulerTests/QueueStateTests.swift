@@ -33,6 +33,24 @@ struct QueueStateTests {
         #expect(state.endedCount == 1 && state.activeCount == 2)
     }
 
+    /// The env file a task uses survives the journal line and a compaction; a line
+    /// without it (written before environments were captured) means the daemon's own.
+    @Test func theEnvironmentFileOfATaskIsJournaled() {
+        var captured = task("a")
+        captured.environment = "env/1.env"
+        let line = QueueEvent.submitted(captured).json.bytes(newline: false)
+        #expect(QueueEvent(line: line[...]) == .submitted(captured))
+        #expect(String(decoding: line, as: UTF8.self).contains("\"env\":\"env/1.env\""))
+        #expect(fold([.submitted(captured)]).compacted == [.submitted(captured)])
+        let old = QueueEvent.submitted(task("b")).json.bytes(newline: false)
+        guard case .submitted(let parsed)? = QueueEvent(line: old[...]) else { Issue.record("no event"); return }
+        #expect(parsed.environment == nil)
+        #expect(EnvironmentFile.path("env/1.env", in: QueueFolder(path: "/q")) == "/q/env/1.env")
+        for bad in ["env/../journal.jsonl", "/etc/passwd", "env/", "env/..", "logs/1-1.log"] {
+            #expect(EnvironmentFile.path(bad, in: QueueFolder(path: "/q")) == nil, "\(bad)")
+        }
+    }
+
     @Test func replayingEventsChangesNothing() {
         let events: [QueueEvent] = [
             .submitted(task("a")), .started(id: "a", attempt: 1, device: "cpu", slot: 0, pid: 10, time: 2),

@@ -7,7 +7,7 @@ enum HelpText {
     USAGE: multirun -c REGEX [-d N_0 N_1 ...] [-gpu true|false] [-check true|false] [options]
            multirun --commands FILE -gpu false -d N -check false
            multirun daemon -d N_0 N_1 ... [-gpu false] [--exit-when-idle] [--queue DIR]
-           multirun submit -c REGEX | --commands FILE [-w] [--runner CMD] [--queue DIR]
+           multirun submit -c REGEX | --commands FILE [-w] [--runner CMD] [--no-env] [--queue DIR]
            multirun status [--json] | cancel ID... | cancel --all | wait [ID...] | drain
            multirun devices [-d N_0 N_1 ...] [--cpu-slots N] [--cvd index|uuid] [--json]
 
@@ -65,6 +65,11 @@ enum HelpText {
                                 if another scheduler already holds the queue.
       submit                    Add tasks and return; configs already queued, running or
                                 completed with the same content are not added (-w forces).
+                                Tasks run in the submitter's folder with its environment
+                                (PATH, an activated venv, exported variables), less
+                                CUDA_VISIBLE_DEVICES, CUDA_DEVICE_ORDER and MULTIRUN_*.
+      --no-env                  submit: do not capture the environment; tasks get the
+                                scheduler's, as before.
       status [--json]           Counts, running tasks (device, slot, pid, elapsed, last log
                                 lines), queued and failed tasks.
       cancel ID... | --all      Drop queued tasks; TERM, then KILL after --grace, running ones.

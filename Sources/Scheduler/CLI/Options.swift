@@ -18,6 +18,8 @@ public struct Options: Equatable, Sendable {
     /// Queue subcommands: the folder, and their own switches and arguments.
     public var queue: String?
     public var exitWhenIdle = false
+    /// submit: do not capture the submitter's environment (tasks get the scheduler's).
+    public var noEnvironment = false
     public var json = false
     public var all = false
     public var positionals: [String] = []
@@ -103,6 +105,8 @@ public enum OptionsParser {
                 options.mpiLauncher = try cursor.value(for: flag, inline: inline, hint: "the MPI launcher, e.g. --mpi-launcher 'mpirun --oversubscribe'")
             case "--exit-when-idle":
                 options.exitWhenIdle = true
+            case "--no-env":
+                options.noEnvironment = true
             case "--json":
                 options.json = true
             case "--all":

@@ -73,7 +73,7 @@ enum QueueCommands {
         let plan = try RunPlan.make(options, placement: nil, runFolder: folder.path)
         try folder.prepare()
         let outcome: Submitter.Outcome
-        do { outcome = try Submitter.submit(plan, to: folder, force: options.overwrite) } catch {
+        do { outcome = try Submitter.submit(plan, to: folder, force: options.overwrite, captureEnvironment: !options.noEnvironment) } catch {
             throw UsageError("cannot submit to \(folder.name): \(error)")
         }
         if !outcome.collisions.isEmpty {

@@ -9,6 +9,18 @@ public final class CStringArray {
         pointers = strings.map { strdup($0) } + [nil]
     }
 
+    /// From raw entries (environment bytes need not be UTF-8); each gets its NUL here.
+    public init(bytes entries: [ArraySlice<UInt8>]) {
+        pointers = entries.map { entry in
+            let pointer = malloc(entry.count + 1)!.assumingMemoryBound(to: CChar.self)
+            entry.withUnsafeBytes { raw in
+                if let base = raw.baseAddress { memcpy(pointer, base, raw.count) }
+            }
+            pointer[entry.count] = 0
+            return pointer
+        } + [nil]
+    }
+
     deinit { for pointer in pointers { free(pointer) } }
 }
 

@@ -6,7 +6,14 @@ enum TaskEnvironment {
 
     /// The parent's environment without our variables, copied once per run.
     static func inherited() -> CStringArray {
-        CStringArray(Environment.entries().filter { entry in !ours.contains { entry.hasPrefix($0) } })
+        CStringArray(Environment.entries().filter { entry in !isOurs(entry.utf8) })
+    }
+
+    /// Whether `entry` (`NAME=value`) is one of the variables multirun sets per task, which
+    /// a task never inherits (from its parent, or from an environment captured at submit):
+    /// its slot's values always win.
+    static func isOurs(_ entry: some Collection<UInt8>) -> Bool {
+        ours.contains { prefix in entry.starts(with: prefix.utf8) }
     }
 
     /// The CUDA_VISIBLE_DEVICES value for a task on `slots`: its GPUs' ids, comma-separated,

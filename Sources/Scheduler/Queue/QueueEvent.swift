@@ -22,7 +22,8 @@ public enum QueueEvent: Equatable, Sendable {
                 ("label", .string(task.label)), ("command", .string(task.command)), ("argv", .array(task.argv.map { .string($0) })),
                 ("cwd", .string(task.cwd)), ("config", .optional(task.config)), ("output", .optional(task.output)),
                 ("t", .int(task.submitted)),
-            ] + task.resources.fields + (task.underShell ? [("shell", .bool(true))] : []) + (task.identity.map { identity in
+            ] + task.resources.fields + (task.underShell ? [("shell", .bool(true))] : [])
+              + (task.environment.map { [("env", .string($0))] } ?? []) + (task.identity.map { identity in
                 [("config_name", .string(identity.name)), ("results", .string(identity.resultsFolder)), ("config_sha256", .string(identity.sha256)),
                  ("content_sha256", .string(identity.contentSHA256)), ("runner", .string(identity.runner))]
             } ?? []))
@@ -56,6 +57,7 @@ public enum QueueEvent: Equatable, Sendable {
         var command: String?, config: String?, output: String?, device: String?, status: String?
         var results: String?, configName: String?, configSHA256: String?, contentSHA256: String?, runner: String?
         var underShell = false
+        var environment: String?
         var argv: [String] = []
         var time = 0, attempt: Int?, slot: Int?, pid: Int?, exitCode: Int?, signal: Int?
         var resources = TaskResources()
@@ -78,6 +80,7 @@ public enum QueueEvent: Equatable, Sendable {
                 case "content_sha256" where !light: contentSHA256 = try value.string()
                 case "runner" where !light: runner = try value.string()
                 case "shell" where !light: underShell = try value.bool() ?? false
+                case "env" where !light: environment = try value.string()
                 case "device": device = try value.string()
                 case "status": status = try value.string()
                 case "t": time = try value.int() ?? 0
@@ -103,6 +106,7 @@ public enum QueueEvent: Equatable, Sendable {
             var task = QueueTask(id: id, key: key, label: label, command: command ?? label, argv: argv, cwd: cwd,
                                  config: config, output: output, submitted: t, resources: resources)
             task.underShell = underShell
+            task.environment = environment
             if let config, let configName, let results, let configSHA256, let contentSHA256, let runner {
                 task.identity = ConfigIdentity(path: config, name: configName, sha256: configSHA256, resultsFolder: results,
                                                contentSHA256: contentSHA256, runner: runner)
@@ -150,6 +154,10 @@ public struct QueueTask: Equatable, Sendable {
     /// A `--commands` line the shell keeps running (not one simple command): its 128+N
     /// exit is reported as the shell's report of signal N.
     public var underShell = false
+    /// The environment captured at its submit: a file of the queue folder (`env/12.env`,
+    /// `EnvironmentFile`), shared by the tasks of one submit. nil: the scheduler's own
+    /// environment (`submit --no-env`, and journals written before environments were captured).
+    public var environment: String?
 }
 
 extension TaskResources {

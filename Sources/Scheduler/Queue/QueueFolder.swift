@@ -13,6 +13,7 @@ import Glibc
 ///       run/<id>-<n>.pid    the pid of that attempt's task
 ///       exits/<id>-<n>.json written by that supervisor when its task ends
 ///       logs/<id>-<n>.log   the task's stdout and stderr
+///       env/<id>.env        the environment of the submit whose first task is <id> (0600)
 ///       scheduler.log       the scheduler's own lines
 ///       cache/status.json   what `status` prints, as of a journal prefix (a cache)
 public struct QueueFolder: Sendable {

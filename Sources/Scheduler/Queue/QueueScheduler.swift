@@ -35,6 +35,9 @@ public final class QueueScheduler {
     private let spawner: Spawner
     private let log: SchedulerLog
     private let baseEnvironment: CStringArray
+    /// Environments captured at submit (`EnvironmentFile`), by journal name, read once each
+    /// for all the tasks of a submit.
+    private var submitEnvironments: [String: CStringArray] = [:]
     private let inotify: Int32
     private var state = QueueState()
     private var pool: SlotPool
@@ -170,6 +173,19 @@ public final class QueueScheduler {
             case .ended, .cancelled: return []
             }
         })
+        removeUnusedEnvironments()
+    }
+
+    /// Env files that no queued or running task names (every task of their submit ended)
+    /// are removed, at start and after each compaction. Under submit.lock, with every
+    /// submit's events applied: a submit writes its file before it appends its events.
+    private func removeUnusedEnvironments() {
+        var used: Set<String> = []
+        for entry in state.entries where entry.phase.isOpen {
+            if let name = entry.task.environment { used.insert(name) }
+        }
+        EnvironmentFile.removeUnused(keeping: used, in: folder)
+        submitEnvironments = submitEnvironments.filter { used.contains($0.key) }
     }
 
     // MARK: - Journal
@@ -187,6 +203,11 @@ public final class QueueScheduler {
         if eventsSinceCompaction > 20_000 && eventsSinceCompaction > 2 * state.count {
             for event in try journal.compact(to: state.compacted) { apply(external: event) }
             eventsSinceCompaction = state.count
+            if let lock = try FileLock(path: folder.path + "/submit.lock", mode: .exclusive, wait: true) {
+                try journal.readNew { apply(external: $0) }
+                removeUnusedEnvironments()
+                _ = lock
+            }
         }
     }
 
@@ -306,13 +327,13 @@ public final class QueueScheduler {
         let argv = task.argv.map { word in
             RunnerTemplate.fill(word) { name in name == "gpu" ? gpu : name == "slot" ? String(slot.number) : nil }
         }
-        var strings = ExecStrings(inheriting: baseEnvironment)
-        for word in [settings.supervisor, Supervisor.command, folder.exitRecord(task.id, number),
-                     folder.log(task.id, number), task.cwd, "--"] + argv { strings.argument(word) }
-        TaskEnvironment.add(gpu: gpu, slot: slot, config: task.config, output: task.output, identity: task.identity?.digest, to: &strings)
-        strings.variable("MULTIRUN_TASK", task.id)
-        strings.variable("MULTIRUN_ATTEMPT", number)
         do {
+            var strings = ExecStrings(inheriting: try environment(of: task))
+            for word in [settings.supervisor, Supervisor.command, folder.exitRecord(task.id, number),
+                         folder.log(task.id, number), task.cwd, "--"] + argv { strings.argument(word) }
+            TaskEnvironment.add(gpu: gpu, slot: slot, config: task.config, output: task.output, identity: task.identity?.digest, to: &strings)
+            strings.variable("MULTIRUN_TASK", task.id)
+            strings.variable("MULTIRUN_ATTEMPT", number)
             if let identity = task.identity {
                 // The results folder is this attempt's from now on (as in a one-shot run).
                 try AttemptRecord.begin(identity, runID: "queue-\(task.id)-\(number)")
@@ -335,6 +356,19 @@ public final class QueueScheduler {
             releaseKeys(of: task.id, keepingOwn: false)
             log.line("The process could not start (\(error)): \(task.command) [\(state.endedCount)/\(state.activeCount)]")
         }
+    }
+
+    /// What a task starts with before its own variables: the environment captured at its
+    /// submit, or (`submit --no-env`, older journals) the scheduler's. A captured file that
+    /// is missing or unreadable is an error: the task fails to start, saying so.
+    private func environment(of task: QueueTask) throws(SystemError) -> CStringArray {
+        guard let name = task.environment else { return baseEnvironment }
+        if let known = submitEnvironments[name] { return known }
+        let loaded = try EnvironmentFile.load(name, in: folder)
+        // Tasks of one submit start one after another; a few submits' worth is plenty.
+        if submitEnvironments.count >= 16 { submitEnvironments.removeAll(keepingCapacity: true) }
+        submitEnvironments[name] = loaded
+        return loaded
     }
 
     // MARK: - Ending

@@ -16,7 +16,9 @@ public enum Submitter {
     /// Adds `plan`'s tasks; a task whose key exists (queued or running; for a command line,
     /// also completed) is skipped unless `force`. A config that completed was already left
     /// out of the plan by its marker.
-    static func submit(_ plan: RunPlan, to folder: QueueFolder, force: Bool) throws(SystemError) -> Outcome {
+    /// `captureEnvironment`: the tasks run with this process's environment (written once,
+    /// to one env file for the whole submit), not the scheduler's.
+    static func submit(_ plan: RunPlan, to folder: QueueFolder, force: Bool, captureEnvironment: Bool = true) throws(SystemError) -> Outcome {
         guard let lock = try FileLock(path: folder.path + "/submit.lock", mode: .exclusive, wait: true) else { return Outcome() }
         defer { _ = lock }
         let cwd = currentDirectory()
@@ -49,6 +51,12 @@ public enum Submitter {
         }
         let first = try TaskIDs.reserve(outcome.added.count, in: folder)
         for i in outcome.added.indices { outcome.added[i].id = String(first + i) }
+        // One file for the whole submit, durable before the journal names it.
+        if captureEnvironment, !outcome.added.isEmpty {
+            let name = EnvironmentFile.name(firstTask: String(first))
+            try EnvironmentFile.write(EnvironmentFile.currentBytes(), as: name, in: folder)
+            for i in outcome.added.indices { outcome.added[i].environment = name }
+        }
         // Journal first (the truth), then keys; a crash in between is healed by the scheduler.
         let span = try Journal(folder: folder).append(outcome.added.map { .submitted($0) })
         try index.add(outcome.added.flatMap(KeyIndex.openKeys))

@@ -100,16 +100,17 @@ public enum FileIO {
     /// never a torn one: write a temp file beside it, fsync, rename, fsync the folder.
     /// `durable: false` (a cache that can be rebuilt) skips both fsyncs: readers still see
     /// the old or the new file whole, but a power loss may lose the new one.
-    public static func writeAtomically(_ path: String, _ bytes: [UInt8], durable: Bool = true) throws(SystemError) {
+    /// `mode`: the new file's permission bits (less the umask).
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8], durable: Bool = true, mode: mode_t = 0o644) throws(SystemError) {
         let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
         let temporary = path + ".tmp-\(getpid())"
         // A new file, never one that is there (a symlink planted under this name would
         // have us write through it): a stale temp of an earlier process is removed first.
         let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC
-        var fd = open(temporary, flags, 0o644)
+        var fd = open(temporary, flags, mode)
         if fd < 0 && errno == EEXIST {
             unlink(temporary)
-            fd = open(temporary, flags, 0o644)
+            fd = open(temporary, flags, mode)
         }
         guard fd >= 0 else { throw SystemError("cannot write \(temporary)", errno: errno) }
         let ok = writeAll(fd, bytes) && (!durable || fsync(fd) == 0)
