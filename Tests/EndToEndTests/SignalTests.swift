@@ -98,6 +98,7 @@ struct SignalTests {
         #expect(slow["status"] as? String == "timed_out")
         #expect(slow["signal"] as? Int == Int(SIGKILL))
         #expect((slow["duration_s"] as? Double ?? 0) >= 2.0, "TERM was ignored, so KILL came after the grace period")
+        #expect((slow["duration_s"] as? Double ?? 99) < 3.5, "the KILL ends the task (and its reaper) at once, within the grace + 1 s")
         let pid = try #require(Int32(try events.nextLine(timeout: 5).split(separator: "|")[1]))
         #expect(isDead(pid))
         #expect(!project.exists("survived.txt"))

@@ -61,26 +61,36 @@ public enum TaskReaper {
             sigwait(&mask, &signal)
             switch signal {
             case SIGCHLD: continue
-            case killNow: killAll(group: task)
+            case killNow: status = killAll(group: task) ?? status
             default: kill(-task, signal)
             }
         }
-        killAll(group: task)
+        _ = killAll(group: task)
         return (status ?? TaskExit(signal: SIGKILL), nil)
     }
 
     /// SIGKILLs the task's group, then every process re-parented to us, until none is left
-    /// (killing one may orphan its own children, which then come to us).
-    static func killAll(group: pid_t) {
-        kill(-group, SIGKILL)
+    /// (killing one may orphan its own children, which then come to us). Returns how the
+    /// task's own process (`group`, its leader) ended, if it was reaped here.
+    static func killAll(group task: pid_t) -> TaskExit? {
+        var ended: TaskExit?
+        var raw: Int32 = 0
+        func reaped(_ pid: pid_t) { if pid == task { ended = TaskExit(waitStatus: raw) } }
+        kill(-task, SIGKILL)
         while true {
-            var raw: Int32 = 0
-            while waitpid(-1, &raw, WNOHANG) > 0 {}
+            var pid = waitpid(-1, &raw, WNOHANG)
+            while pid > 0 {
+                reaped(pid)
+                pid = waitpid(-1, &raw, WNOHANG)
+            }
             let children = TaskRunner.childPIDs()
-            if children.isEmpty { return }
+            if children.isEmpty { return ended }
             for child in children { kill(child, SIGKILL) }
             // Only those killed: an orphan re-parented meanwhile lives until the next round.
-            for child in children { while waitpid(child, &raw, 0) < 0 && errno == EINTR {} }
+            for child in children {
+                while waitpid(child, &raw, 0) < 0 && errno == EINTR {}
+                reaped(child)
+            }
         }
     }
 
