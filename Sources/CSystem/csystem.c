@@ -30,6 +30,10 @@ int csystem_set_child_subreaper(void) {
     return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 }
 
+int csystem_set_parent_death_signal(int signal) {
+    return prctl(PR_SET_PDEATHSIG, signal, 0, 0, 0);
+}
+
 short csystem_spawn_setsid_flag(void) {
     return POSIX_SPAWN_SETSID;
 }

@@ -154,4 +154,46 @@ struct SignalTests {
         let grandchild = Int32(try project.read("gc.pid").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
         #expect(grandchild > 0 && isDead(grandchild))
     }
+
+    /// kill -9 of a one-shot multirun: its tasks end with it (their reapers watch it), so an
+    /// immediate re-run starts them again without running them twice at once.
+    @Test func aKilledRunsTasksEndWithIt() throws {
+        let project = try Project()
+        let events = try FIFO(project.path("events"))
+        try project.write("configs/k/a.yaml", "command: [sh, -c, 'echo \"$$\" > \"$0\"; exec sleep 300', \(events.path)]\n")
+        let run = try Launched(Binaries.multirun, ["-c", "k/", "-gpu", "false", "-d", "1", "-check", "false"], in: project)
+        let task = try #require(Int32(try events.nextLine()))
+        run.signal(SIGKILL)
+        _ = run.finish()
+        #expect(eventually { isDead(task) }, "the task outlived the multirun that ran it")
+        // Its results folder is free again: a re-run starts it (and is not told it still runs).
+        let again = try Launched(Binaries.multirun, ["-c", "k/", "-gpu", "false", "-d", "1", "-check", "false"], in: project)
+        let second = try #require(Int32(try events.nextLine()))
+        #expect(second != task)
+        again.signal(SIGTERM)
+        #expect(again.finish().status == 143)
+    }
+
+    /// A config whose task runs (in another one-shot run) is left out by a second run and
+    /// by submit, never started beside itself.
+    @Test func aRunningConfigIsLeftOutByAnotherRunAndBySubmit() throws {
+        let project = try Project()
+        let events = try FIFO(project.path("events"))
+        let gate = try FIFO(project.path("gate"))
+        try project.write("configs/r/a.yaml", "command: [sh, -c, 'echo start >> {output}/ran.txt; echo up > \"$0\"; read go < \"$1\"', \(events.path), \(gate.path)]\n")
+        try project.write("configs/r/b.yaml", "command: \"echo b > {output}/o.txt\"\n")
+        let first = try Launched(Binaries.multirun, ["-c", "r/a", "-gpu", "false", "-d", "1", "-check", "false"], in: project)
+        #expect(try events.nextLine() == "up")
+        let second = try multirun(["-c", "r/", "-gpu", "false", "-d", "1", "-check", "false"], in: project)
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout.contains("Leave out configs/r/a.yaml: it is still running from an earlier or another run (pid "), "\(second.stdout)")
+        let rows = try project.latestSummary()
+        #expect(rows.first { $0["config"] as? String == "configs/r/a.yaml" }?["status"] as? String == "not_started")
+        #expect(rows.first { $0["config"] as? String == "configs/r/b.yaml" }?["status"] as? String == "succeeded")
+        let submitted = try multirun(["submit", "-c", "r/a"], in: project)
+        #expect(submitted.stdout.contains("Not queued configs/r/a.yaml: still running from an earlier or another run"), "\(submitted.stdout)")
+        gate.send(lines: 1)
+        #expect(first.finish().status == 0)
+        #expect(try project.read("results/r/a/ran.txt") == "start\n")
+    }
 }

@@ -19,6 +19,10 @@ int csystem_signalfd_read(int fd, int *signals, int capacity);
 /// us, so we can reap and kill what tasks leave behind.
 int csystem_set_child_subreaper(void);
 
+/// prctl(PR_SET_PDEATHSIG, signal): `signal` is sent to us when our parent dies, so a
+/// task's reaper ends its task with a one-shot multirun that was killed.
+int csystem_set_parent_death_signal(int signal);
+
 /// POSIX_SPAWN_SETSID: the flag that puts a spawned child in a new session.
 short csystem_spawn_setsid_flag(void);
 

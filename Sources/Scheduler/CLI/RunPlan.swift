@@ -68,6 +68,14 @@ struct RunPlan {
                     }
                 }
             }
+            if let holder = AttemptRecord.holder(folder) {
+                // Its task is running right now (a killed run's, another run's, the daemon's).
+                var record = TaskRecord(number: 0, config: path, command: displayCommand(template.expand(values)), status: .notStarted)
+                record.error = "still running from an earlier or another run (\(holder.description))"
+                plan.skipped.append(record)
+                plan.notes.append("Leave out \(path): it is still running from an earlier or another run (\(holder.description)); it is not started again beside itself")
+                continue
+            }
             if FileIO.exists(folder) && !FileIO.isDirectory(folder) {
                 problems.append("config \(path): its results folder \(folder) is a file; move it away, or rename the config")
                 continue

@@ -17,7 +17,7 @@ public final class Spawner {
     private struct Layout: Equatable {
         let stdout: Int32
         let stderr: Int32
-        let extra: Int32?
+        let extras: [Int32]
     }
 
     /// Where a spawned child goes: a new session and process group (tasks, reapers, probes),
@@ -68,19 +68,32 @@ public final class Spawner {
     /// Spawns `path` with `argv` (argv[0] as the user wrote it) and `environment`
     /// (`NAME=value` entries). See `spawn(path:strings:stdout:stderr:passing:)`.
     public func spawn(path: String, argv: [String], environment: [String], stdout: Int32, stderr: Int32,
-                      passing extra: Int32? = nil) throws(SystemError) -> pid_t {
+                      passing extras: [Int32] = []) throws(SystemError) -> pid_t {
         var strings = ExecStrings()
         for word in argv { strings.argument(word) }
         for entry in environment { strings.variable(entry) }
-        return try spawn(path: path, strings: &strings, stdout: stdout, stderr: stderr, passing: extra)
+        return try spawn(path: path, strings: &strings, stdout: stdout, stderr: stderr, passing: extras)
     }
 
     /// Spawns `path` with the argv and environment in `strings`.
     /// Returns the pid, which is also the process group id (the child leads a new session).
-    /// `passing` becomes the child's descriptor 3 (a supervisor's run lock).
+    /// `passing` become the child's descriptors 3, 4, … (a supervisor's run lock, a results
+    /// folder's attempt lock).
     public func spawn(path: String, strings: inout ExecStrings, stdout: Int32, stderr: Int32,
-                      passing extra: Int32? = nil) throws(SystemError) -> pid_t {
-        let layout = Layout(stdout: stdout, stderr: stderr, extra: extra)
+                      passing extras: [Int32] = []) throws(SystemError) -> pid_t {
+        // The dup2s run in order: a descriptor passed that sits where an earlier one goes
+        // would be overwritten first, so it travels as a copy above them all.
+        var passed = extras
+        var copies: [Int32] = []
+        defer { for copy in copies { close(copy) } }
+        let end = 3 + Int32(passed.count)
+        for index in passed.indices where passed[index] >= 3 && passed[index] < end && passed[index] != 3 + Int32(index) {
+            let copy = fcntl(passed[index], F_DUPFD_CLOEXEC, end)
+            guard copy >= 0 else { throw SystemError("fcntl F_DUPFD", errno: errno) }
+            passed[index] = copy
+            copies.append(copy)
+        }
+        let layout = Layout(stdout: stdout, stderr: stderr, extras: passed)
         let actions: UnsafeMutablePointer<posix_spawn_file_actions_t>
         var temporary = false
         if let known = actionsByLayout.first(where: { $0.layout == layout }) {
@@ -109,8 +122,8 @@ public final class Spawner {
         posix_spawn_file_actions_adddup2(actions, layout.stderr, 2)
         // Tasks get stdin, stdout and stderr only: no descriptor inherited from whoever
         // started multirun (a cron pipe, a terminal multiplexer) stays open in a task.
-        if let extra = layout.extra { posix_spawn_file_actions_adddup2(actions, extra, 3) }
-        csystem_spawn_close_from(actions, layout.extra == nil ? 3 : 4)
+        for (offset, extra) in layout.extras.enumerated() { posix_spawn_file_actions_adddup2(actions, extra, 3 + Int32(offset)) }
+        csystem_spawn_close_from(actions, 3 + Int32(layout.extras.count))
         return actions
     }
 }

@@ -11,8 +11,11 @@ import Glibc
 /// its group) are relayed to the task's group; `killNow` (SIGUSR1) kills the task's group
 /// and all its descendants at once, since SIGKILL itself cannot be relayed.
 ///
-/// `multirun __reap PROGRAM -- ARGV...` (one-shot runs) exits as the task did: with its
-/// exit code, or by raising the signal that killed it, so the caller sees the real end.
+/// `multirun __reap --parent PID PROGRAM -- ARGV...` (one-shot runs) exits as the task did:
+/// with its exit code, or by raising the signal that killed it, so the caller sees the real
+/// end. If the one-shot multirun dies (kill -9), the reaper kills the task: nothing runs on
+/// unattended. Descriptor 3, when given, is the results folder's lock (`AttemptRecord`):
+/// held while the reaper lives, never passed to the task.
 /// The daemon's `Supervisor` runs its task through the same `run`.
 public enum TaskReaper {
     public static let command = "__reap"
@@ -20,6 +23,14 @@ public enum TaskReaper {
     public static let killNow = SIGUSR1
 
     public static func main(_ arguments: [String]) -> Int32 {
+        var arguments = arguments
+        // `--parent PID`: the one-shot multirun that started us. Its death (kill -9) is our
+        // `killNow`, so its tasks end with it instead of running on unattended.
+        if arguments.first == "--parent", arguments.count >= 2, let parent = pid_t(arguments[1]) {
+            arguments.removeFirst(2)
+            _ = csystem_set_parent_death_signal(killNow)
+            if getppid() != parent { return 128 + SIGKILL }  // it died before we could ask
+        }
         guard arguments.count >= 3, arguments[1] == "--" else {
             Console.standardError.line("multirun \(command): internal command, started by multirun for each task")
             return 2

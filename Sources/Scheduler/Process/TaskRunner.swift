@@ -66,8 +66,12 @@ public final class TaskRunner {
     /// Log files opened ahead for the next tasks, so creating a file (slow on some disks)
     /// happens while tasks run instead of between one task's end and the next one's start.
     private var preparedLogs: [Int: Int32] = [:]
-    /// Config tasks whose results folder holds this run's attempt record, by task index.
-    private var claimed: [Bool]
+    /// Config tasks' results-folder locks taken ahead of their launch (-1: none), whether
+    /// this run ever claimed each folder, and who held the folders it could not claim.
+    private var claims: [Int32]
+    private var claimedEver: [Bool]
+    private var holders: [Int: AttemptRecord.Holder] = [:]
+    private let ownPID = String(getpid())
     private var stopSignal: Int32?
     /// What happened since the loop last woke, reported once the free slots are filled:
     /// the next task starts before we spend time writing about the last one (its JSON line,
@@ -89,7 +93,8 @@ public final class TaskRunner {
                                      memory: settings.memoryProbe == nil ? nil : MemoryGate())
         self.memoryPolling = settings.memoryProbe.map(MemoryPolling.init)
         self.timers = ProcessGroupTimers(grace: settings.grace)
-        self.claimed = Array(repeating: false, count: tasks.count)
+        self.claims = Array(repeating: -1, count: tasks.count)
+        self.claimedEver = Array(repeating: false, count: tasks.count)
         // What we set per task replaces anything inherited under the same name.
         self.exec = ExecStrings(inheriting: TaskEnvironment.inherited())
     }
@@ -125,7 +130,8 @@ public final class TaskRunner {
             unlink(tasks[task].logPath)
         }
         preparedLogs = [:]
-        for task in dispatcher.notStarted where claimed[task] {
+        for task in dispatcher.notStarted where claimedEver[task] {
+            if claims[task] >= 0 { close(claims[task]) }
             if let config = tasks[task].config { AttemptRecord.abandon(config.resultsFolder) }
         }
         killLeftovers()
@@ -163,7 +169,7 @@ public final class TaskRunner {
         exec.reset()
         // multirun __reap PROGRAM -- ARGV: every process of the task ends before its slot
         // is freed, those that left its process group too.
-        for word in ["multirun", TaskReaper.command, spec.executable, "--"] { exec.argument(word) }
+        for word in ["multirun", TaskReaper.command, "--parent", ownPID, spec.executable, "--"] { exec.argument(word) }
         for word in argv { exec.argument(word) }
         TaskEnvironment.add(gpu: gpu, slot: slots[0], config: spec.config?.path, output: spec.config?.resultsFolder,
                             identity: spec.config?.digest, to: &exec)
@@ -174,12 +180,22 @@ public final class TaskRunner {
         do {
             let logFD = try preparedLogs.removeValue(forKey: task) ?? openLog(spec.logPath)
             defer { close(logFD) }
+            var lock: Int32 = -1
             if let config = spec.config {
-                if !claimed[task] { try claim(task) }
+                lock = claims[task] >= 0 ? claims[task] : try claim(task)
+                claims[task] = -1
+                if lock < 0 {
+                    // Another run (or the daemon, or a killed run's task) runs it right now.
+                    endedSinceWake.append((heldElsewhere(task, argv: argv, slots: slots, at: startWall), spec, dispatcher.taskEnded(task, status: .notStarted)))
+                    return
+                }
                 // From here on its results are this attempt's: no marker may vouch for them.
                 CompletionMarker.invalidate(config.resultsFolder)
             }
-            let pid = try spawner.spawn(path: settings.reaper, strings: &exec, stdout: logFD, stderr: logFD)
+            defer { if lock >= 0 { close(lock) } }
+            // The reaper holds the results folder's lock (its descriptor 3) while any of the task lives.
+            let pid = try spawner.spawn(path: settings.reaper, strings: &exec, stdout: logFD, stderr: logFD, passing: lock >= 0 ? [lock] : [])
+            if lock >= 0, let config = spec.config { AttemptRecord.record(config, runID: settings.runID, pid: pid, in: lock) }
             running[pid] = Running(task: task, slots: slots, command: spec.display(argv), startMonotonic: startMonotonic, startWall: startWall)
             timers.started(pid, now: startMonotonic, timeout: settings.timeout)
             startedSinceWake.append(spec)
@@ -214,15 +230,33 @@ public final class TaskRunner {
         for task in dispatcher.upcoming(dispatcher.pool.count) where preparedLogs[task] == nil {
             // A failure here is reported when the task launches and tries again.
             if let fd = try? openLog(tasks[task].logPath) { preparedLogs[task] = fd }
-            if tasks[task].config != nil && !claimed[task] { try? claim(task) }
+            // A claim that fails here (held elsewhere) is tried again, and reported, at launch.
+            if tasks[task].config != nil && claims[task] < 0, let fd = try? claim(task), fd >= 0 { claims[task] = fd }
         }
     }
 
-    /// Writes the attempt record into a config task's results folder (`AttemptRecord`).
-    private func claim(_ task: Int) throws(SystemError) {
-        guard let config = tasks[task].config else { return }
-        try AttemptRecord.begin(config, runID: settings.runID)
-        claimed[task] = true
+    /// Takes a config task's results folder (`AttemptRecord.claim`): the locked record's
+    /// descriptor, or -1 when a running attempt elsewhere holds it.
+    private func claim(_ task: Int) throws(SystemError) -> Int32 {
+        guard let config = tasks[task].config else { return -1 }
+        switch try AttemptRecord.claim(config, runID: settings.runID) {
+        case .claimed(let fd):
+            claimedEver[task] = true
+            return fd
+        case .held(let holder):
+            holders[task] = holder
+            return -1
+        }
+    }
+
+    /// The record of a task left out because its results folder's lock is held.
+    private func heldElsewhere(_ task: Int, argv: [String], slots: [Slot], at time: Int64) -> TaskRecord {
+        let spec = tasks[task]
+        var record = TaskRecord(number: task + 1, config: spec.config?.path, command: spec.display(argv), status: .notStarted)
+        record.startWall = time
+        record.endWall = time
+        record.error = "still running from an earlier or another run (\(holders[task]?.description ?? "pid unknown")); it was left out"
+        return record
     }
 
     private func openLog(_ path: String) throws(SystemError) -> Int32 {

@@ -334,9 +334,17 @@ public final class QueueScheduler {
             TaskEnvironment.add(gpu: gpu, slot: slot, config: task.config, output: task.output, identity: task.identity?.digest, to: &strings)
             strings.variable("MULTIRUN_TASK", task.id)
             strings.variable("MULTIRUN_ATTEMPT", number)
+            // The results folder's lock (as in a one-shot run): the supervisor holds it, as
+            // its descriptor 4, while any process of the task lives.
+            var folderLock: Int32 = -1
+            defer { if folderLock >= 0 { close(folderLock) } }
             if let identity = task.identity {
-                // The results folder is this attempt's from now on (as in a one-shot run).
-                try AttemptRecord.begin(identity, runID: "queue-\(task.id)-\(number)")
+                switch try AttemptRecord.claim(identity, runID: "queue-\(task.id)-\(number)") {
+                case .claimed(let fd): folderLock = fd
+                case .held(let holder):
+                    throw SystemError("\(identity.path) is still running in another run (\(holder.description)); submit it again once that ends", errno: EBUSY)
+                }
+                // The results folder is this attempt's from now on: no marker may vouch for it.
                 CompletionMarker.invalidate(identity.resultsFolder)
             }
             // The run lock is taken here and handed to the supervisor as fd 3, so it is held
@@ -344,8 +352,12 @@ public final class QueueScheduler {
             guard let lock = try FileLock(path: folder.runLock(task.id, number), mode: .exclusive, wait: false) else {
                 throw SystemError("run lock of \(task.id) is held", errno: EBUSY)
             }
-            let pid = try spawner.spawn(path: settings.supervisor, strings: &strings, stdout: 2, stderr: 2, passing: lock.fd)
+            let pid = try spawner.spawn(path: settings.supervisor, strings: &strings, stdout: 2, stderr: 2,
+                                        passing: folderLock >= 0 ? [lock.fd, folderLock] : [lock.fd])
             FileLock.record(pid: pid, in: lock.fd)
+            if folderLock >= 0, let identity = task.identity {
+                AttemptRecord.record(identity, runID: "queue-\(task.id)-\(number)", pid: pid, in: folderLock)
+            }
             attempts[pid] = Attempt(id: task.id, number: number, slots: slots)
             timers.started(pid, now: Clock.monotonic(), timeout: settings.timeout)
             log.line("Start the process with \(task.label)")

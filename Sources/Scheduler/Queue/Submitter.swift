@@ -47,7 +47,8 @@ public enum Submitter {
         // All or nothing: a submit that would put two writers on one folder queues nothing.
         if !outcome.collisions.isEmpty { return outcome }
         for record in plan.skipped {
-            outcome.skipped.append((record.config ?? record.command, "completed: its results folder holds a completion marker for it (pass -w to run it again)"))
+            outcome.skipped.append((record.config ?? record.command,
+                                    record.error ?? "completed: its results folder holds a completion marker for it (pass -w to run it again)"))
         }
         let first = try TaskIDs.reserve(outcome.added.count, in: folder)
         for i in outcome.added.indices { outcome.added[i].id = String(first + i) }
