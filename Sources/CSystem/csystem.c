@@ -2,6 +2,8 @@
 #include "csystem.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
 #include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -32,6 +34,10 @@ int csystem_set_child_subreaper(void) {
 
 int csystem_set_parent_death_signal(int signal) {
     return prctl(PR_SET_PDEATHSIG, signal, 0, 0, 0);
+}
+
+int csystem_reserve(int fd, off_t offset, off_t length) {
+    return fallocate(fd, FALLOC_FL_KEEP_SIZE, offset, length);
 }
 
 short csystem_spawn_setsid_flag(void) {

@@ -23,6 +23,10 @@ int csystem_set_child_subreaper(void);
 /// task's reaper ends its task with a one-shot multirun that was killed.
 int csystem_set_parent_death_signal(int signal);
 
+/// fallocate(FALLOC_FL_KEEP_SIZE): reserves disk blocks past the end of a file without
+/// changing its size, so a later append there cannot fail for want of space.
+int csystem_reserve(int fd, off_t offset, off_t length);
+
 /// POSIX_SPAWN_SETSID: the flag that puts a spawned child in a new session.
 short csystem_spawn_setsid_flag(void);
 

@@ -70,6 +70,10 @@ public enum MultirunCommand {
         out.line(reporter.finish(skipped: plan.skipped, wallSeconds: wall, interruptedBy: stopSignal))
         if let stopSignal { return 128 + stopSignal }
         let failed = reporter.count(.failed) + reporter.count(.timedOut)
+        if reporter.writeFailures > 0 {
+            Console.standardError.line("multirun: \(reporter.writeFailures) result file(s) could not be written (see the warnings above); free space under \(resultsRoot) and run again: completed configs are skipped")
+            return 1
+        }
         return failed > 0 ? 1 : 0
     }
 

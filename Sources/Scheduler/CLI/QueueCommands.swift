@@ -74,7 +74,7 @@ enum QueueCommands {
         try folder.prepare()
         let outcome: Submitter.Outcome
         do { outcome = try Submitter.submit(plan, to: folder, force: options.overwrite, captureEnvironment: !options.noEnvironment) } catch {
-            throw UsageError("cannot submit to \(folder.name): \(error)")
+            throw UsageError("cannot submit to \(folder.name): \(error); nothing was queued")
         }
         if !outcome.collisions.isEmpty {
             throw UsageError(problems: outcome.collisions.count == 1 ? [outcome.collisions[0] + "; nothing was queued"] : outcome.collisions,
@@ -86,6 +86,10 @@ enum QueueCommands {
         let who = schedulerPID(folder).map { "the scheduler (pid \($0)) starts them as slots free up" }
             ?? "no scheduler runs on \(folder.name) yet; start one with: multirun daemon -d N ... (or --exit-when-idle from cron)"
         out.line("Submitted \(outcome.added.count) task(s), \(outcome.skipped.count) not queued; \(who)")
+        if let why = outcome.keysNotRecorded {
+            Console.standardError.line("multirun: the tasks above are queued, but keys.idx could not record them (\(why)); start a scheduler (it rebuilds the index) before submitting them again")
+            return 1
+        }
         return 0
     }
 

@@ -39,12 +39,15 @@ public final class Journal {
         let bytes = QueueEvent.lines(events)
         guard let lock = try FileLock(path: folder.journalLock, mode: .shared, wait: true) else { return nil }
         defer { _ = lock }
-        let fd = open(folder.journal, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        let fd = open(folder.journal, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw SystemError("cannot open \(folder.journal)", errno: errno) }
         defer { close(fd) }
+        // Appenders take turns on the journal itself (journal.lock is shared among them):
+        // a torn tail is repaired, and a failed write removed, by one appender at a time.
+        flock(fd, LOCK_EX)
+        defer { flock(fd, LOCK_UN) }
         let before = Self.mark(of: fd)
-        guard FileIO.writeAll(fd, bytes) else { throw SystemError("cannot append to \(folder.journal)", errno: errno) }
-        if sync && fsync(fd) != 0 { throw SystemError("cannot sync \(folder.journal)", errno: errno) }
+        try FileIO.appendWholeLines(fd, bytes, path: folder.journal, sync: sync)
         guard let before, let after = Self.mark(of: fd), after.size - before.size == bytes.count else { return nil }
         return (before, after)
     }

@@ -69,8 +69,13 @@ struct KeyIndex {
 
     private func append(_ text: String) throws(SystemError) {
         guard !text.isEmpty else { return }
-        let file = try AppendOnlyFile(path: path)
-        file.append(text)
-        file.sync()
+        try AppendOnlyFile(path: path).appendWhole(Array(text.utf8), sync: true)
+    }
+
+    /// Reserves room for appending `entries` (a submit does this before its journal append,
+    /// so a full disk stops it before anything is queued, not between journal and keys).
+    func reserve(_ entries: [(key: String, id: String)]) throws(SystemError) {
+        let length = entries.reduce(0) { $0 + $1.key.utf8.count + $1.id.utf8.count + 3 }
+        guard try AppendOnlyFile(path: path).reserve(length) else { throw SystemError("cannot reserve room in \(path)", errno: ENOSPC) }
     }
 }

@@ -11,6 +11,8 @@ public enum Submitter {
         /// Configs whose results folder a queued or running task of another config (or
         /// another version of it) writes: when there are any, nothing was queued.
         public var collisions: [String] = []
+        /// Why the key index could not record the tasks queued (they are queued all the same).
+        public var keysNotRecorded: String?
     }
 
     /// Adds `plan`'s tasks; a task whose key exists (queued or running; for a command line,
@@ -59,8 +61,14 @@ public enum Submitter {
             for i in outcome.added.indices { outcome.added[i].environment = name }
         }
         // Journal first (the truth), then keys; a crash in between is healed by the scheduler.
+        // All or nothing on a full disk: room for the keys is reserved first, and the journal
+        // append lands whole or not at all.
+        try index.reserve(outcome.added.flatMap(KeyIndex.openKeys))
         let span = try Journal(folder: folder).append(outcome.added.map { .submitted($0) })
-        try index.add(outcome.added.flatMap(KeyIndex.openKeys))
+        do { try index.add(outcome.added.flatMap(KeyIndex.openKeys)) } catch {
+            // Queued all the same (the journal is the truth); a scheduler's start rebuilds the index.
+            outcome.keysNotRecorded = "\(error)"
+        }
         if let span { StatusSummary.advanceSnapshot(folder, submitted: outcome.added, from: span.before, to: span.after) }
         return outcome
     }

@@ -1,3 +1,4 @@
+import CSystem
 import Glibc
 
 /// Small file helpers over raw system calls: whole-buffer writes, whole-file reads,
@@ -138,6 +139,51 @@ public enum FileIO {
     }
 }
 
+extension FileIO {
+    /// Appends `bytes` (whole lines) to the file open with O_APPEND at `fd`, whole or not at
+    /// all: a torn tail that an earlier failed write left is cut back to its last line
+    /// break first, and a write (or, with `sync`, an fsync) that fails is cut back off, so a
+    /// full disk never glues the next line to half of this one. The caller keeps other
+    /// appenders out while it runs (a lock).
+    public static func appendWholeLines(_ fd: Int32, _ bytes: [UInt8], path: String, sync: Bool) throws(SystemError) {
+        guard !bytes.isEmpty else { return }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw SystemError("cannot stat \(path)", errno: errno) }
+        let size = lastLineEnd(fd, size: Int(info.st_size))
+        if size != Int(info.st_size) { _ = ftruncate(fd, off_t(size)) }
+        guard writeAll(fd, bytes), !sync || fsync(fd) == 0 else {
+            let code = errno
+            _ = ftruncate(fd, off_t(size))
+            throw SystemError("cannot append to \(path)", errno: code)
+        }
+    }
+
+    /// The length of the file's complete lines: `size` when it ends with a line break (or
+    /// is empty), else just after its last one.
+    static func lastLineEnd(_ fd: Int32, size: Int) -> Int {
+        var end = size
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while end > 0 {
+            let start = max(0, end - chunk.count)
+            let count = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, end - start, off_t(start)) }
+            guard count == end - start else { return size }
+            if end == size && chunk[count - 1] == UInt8(ascii: "\n") { return size }
+            if let newline = chunk[..<count].lastIndex(of: UInt8(ascii: "\n")) { return start + newline + 1 }
+            end = start
+        }
+        return 0
+    }
+
+    /// Reserves `length` bytes of disk past the end of the file at `fd` (see
+    /// `csystem_reserve`); false when the disk has no room. A filesystem that cannot
+    /// reserve counts as having room.
+    public static func reserve(_ fd: Int32, _ length: Int) -> Bool {
+        var info = stat()
+        guard length > 0, fstat(fd, &info) == 0 else { return true }
+        return csystem_reserve(fd, info.st_size, off_t(length)) == 0 || errno != ENOSPC
+    }
+}
+
 /// An append-only file: each `append` is one write(2) of whole lines, so a crash keeps
 /// every line written before it (at worst the last line is torn, and readers skip it).
 public final class AppendOnlyFile {
@@ -146,7 +192,7 @@ public final class AppendOnlyFile {
 
     public init(path: String) throws(SystemError) {
         self.path = path
-        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SystemError("cannot open \(path)", errno: errno) }
     }
 
@@ -165,4 +211,15 @@ public final class AppendOnlyFile {
     public func append(_ bytes: [UInt8]) { FileIO.writeAll(fd, bytes) }
 
     public func sync() { fsync(fd) }
+
+    /// Appends whole lines, whole or not at all (`FileIO.appendWholeLines`), holding the
+    /// file's own lock against other appenders meanwhile.
+    public func appendWhole(_ bytes: [UInt8], sync: Bool) throws(SystemError) {
+        flock(fd, LOCK_EX)
+        defer { flock(fd, LOCK_UN) }
+        try FileIO.appendWholeLines(fd, bytes, path: path, sync: sync)
+    }
+
+    /// Reserves room for `length` more bytes (`FileIO.reserve`).
+    public func reserve(_ length: Int) -> Bool { FileIO.reserve(fd, length) }
 }

@@ -30,9 +30,12 @@ public final class RunReporter {
     }
 
     /// Logs and records an ended task; `k` is its place among ended tasks.
+    /// Writes that failed (a full disk): said once each as they happen; the run then exits 1.
+    public private(set) var writeFailures = 0
+
     public func ended(_ record: TaskRecord, spec: TaskSpec?, k: Int) {
         console.line(Self.endLine(record, k: k, of: taskCount))
-        journal.append(record.jsonLine())
+        appendRecord(record)
         records.append(record)
         if record.status == .succeeded, let config = spec?.config {
             guard CompletionMarker.stillDescribes(config, file: config.path) else {
@@ -42,6 +45,7 @@ public final class RunReporter {
             do {
                 try CompletionMarker.write(config, record: record, runID: runID)
             } catch {
+                writeFailures += 1
                 console.line("Warning: could not record \(config.path) as completed (\(error)); it will run again next time")
             }
         }
@@ -49,8 +53,17 @@ public final class RunReporter {
 
     /// Tasks that never ran get a row too, so the summary accounts for every selected task.
     public func notRun(_ record: TaskRecord) {
-        journal.append(record.jsonLine())
+        appendRecord(record)
         records.append(record)
+    }
+
+    /// One line of tasks.jsonl, whole or not at all: a full disk never leaves half a line
+    /// for the next one to be glued to.
+    private func appendRecord(_ record: TaskRecord) {
+        do { try journal.appendWhole(record.jsonLine(), sync: false) } catch {
+            writeFailures += 1
+            if writeFailures == 1 { console.line("Warning: \(error); task records are missing from tasks.jsonl") }
+        }
     }
 
     static func endLine(_ record: TaskRecord, k: Int, of n: Int) -> String {
@@ -105,6 +118,7 @@ public final class RunReporter {
         do { try FileIO.writeAtomically(runFolder + "/summary.json", summary.bytes) } catch { problems.append("\(error)") }
         do { try FileIO.writeAtomically(runFolder + "/summary.csv", csv) } catch { problems.append("\(error)") }
         for problem in problems { console.line("Warning: \(problem)") }
+        writeFailures += problems.count
 
         let parts = [
             "\(counts[.succeeded, default: 0]) succeeded",
