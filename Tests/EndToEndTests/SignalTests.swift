@@ -196,4 +196,26 @@ struct SignalTests {
         #expect(first.finish().status == 0)
         #expect(try project.read("results/r/a/ran.txt") == "start\n")
     }
+
+    /// kill -9 of a task's supervisor: the scheduler ends the task it left behind (it is a
+    /// child subreaper) before it queues the attempt again, so the two never overlap.
+    @Test func aKilledSupervisorsTaskEndsBeforeTheNextAttempt() throws {
+        let project = try Project()
+        try project.write("attempt.sh", """
+        #!/bin/sh
+        if [ "$MULTIRUN_ATTEMPT" = 1 ]; then echo $$ > first.pid; exec sleep 300; fi
+        if kill -0 "$(cat first.pid)" 2>/dev/null; then echo alive; else echo gone; fi > second.txt
+        """, executable: true)
+        try project.write("jobs.txt", "./attempt.sh\n")
+        #expect(try multirun(["submit", "--commands", "jobs.txt"], in: project).status == 0)
+        let daemon = try Launched(Binaries.multirun, ["daemon", "-gpu", "false", "-d", "1", "--exit-when-idle"], in: project)
+        #expect(eventually { ((try? project.read("first.pid")) ?? "").hasSuffix("\n") })
+        let supervisor = try #require(Int32(try project.read(".multirun/run/1-1.lock").trimmingCharacters(in: .whitespacesAndNewlines)))
+        kill(supervisor, SIGKILL)
+        let ended = eventually(timeout: 20) { !daemon.process.isRunning }
+        if !ended { daemon.signal(SIGKILL) }
+        let result = daemon.finish()
+        #expect(ended && result.status == 0, "\(result.stderr)")
+        #expect(try project.read("second.txt") == "gone\n")
+    }
 }

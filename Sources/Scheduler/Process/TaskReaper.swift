@@ -105,6 +105,19 @@ public enum TaskReaper {
         }
     }
 
+    /// Kills and reaps every child of ours that `isOurs` does not claim, until none is left:
+    /// orphans of a reaper or supervisor that was itself killed, re-parented to us (a child
+    /// subreaper), whose task would otherwise run on beside the next one on its slot.
+    static func killOrphans(keeping isOurs: (pid_t) -> Bool) {
+        while true {
+            let orphans = TaskRunner.childPIDs().filter { !isOurs($0) }
+            if orphans.isEmpty { return }
+            for orphan in orphans { kill(orphan, SIGKILL) }
+            var raw: Int32 = 0
+            for orphan in orphans { while waitpid(orphan, &raw, 0) < 0 && errno == EINTR {} }
+        }
+    }
+
     /// Ends this process as the task ended: its exit code, or its signal raised again with
     /// the default action (no core file: the task's own would be the one that matters).
     static func end(like exit: TaskExit) -> Int32 {

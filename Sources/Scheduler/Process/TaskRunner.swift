@@ -283,9 +283,10 @@ public final class TaskRunner {
             // Anything else we reap is an orphan re-parented to us (we are a subreaper).
             guard let entry = running.removeValue(forKey: pid) else { continue }
             timers.ended(pid)
-            // The task is its process group: whatever it left behind goes with it.
-            kill(-pid, SIGKILL)
-            finish(entry, pid: pid, exit: TaskExit(waitStatus: status))
+            let exit = TaskExit(waitStatus: status)
+            // A reaper killed from outside left its task to us: end it before the slot is reused.
+            if exit.signal != nil { TaskReaper.killOrphans { running[$0] != nil } }
+            finish(entry, pid: pid, exit: exit)
         }
     }
 

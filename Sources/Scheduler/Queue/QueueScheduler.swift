@@ -78,6 +78,8 @@ public final class QueueScheduler {
 
     /// Runs until idle (with --exit-when-idle), drained, or stopped; returns the exit code.
     public func run() throws(SystemError) -> Int32 {
+        // Orphans of a supervisor that was killed come to us, to be ended (`settle`).
+        _ = csystem_set_child_subreaper()
         removeAbandonedRewrites()
         // A submitted line is about 250 bytes; most of a journal is submitted lines.
         state.reserve(Int(FileIO.size(folder.journal) / 250) + 16)
@@ -414,6 +416,9 @@ public final class QueueScheduler {
         if let index = state.position(of: attempt.id) { memory?.taskEnded(index) }
         memoryPolling?.taskEnded()
         let record = Supervisor.readRecord(folder.exitRecord(attempt.id, attempt.number))
+        // A supervisor killed from outside left its task to us (we are a child subreaper):
+        // it ends before the attempt is queued again, so it never runs twice at once.
+        if record == nil && attempt.pidfd == nil { TaskReaper.killOrphans { attempts[$0] != nil } }
         try finish(id: attempt.id, number: attempt.number, record: record, attempt: attempt)
     }
 
