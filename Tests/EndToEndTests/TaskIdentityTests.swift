@@ -391,4 +391,24 @@ struct TaskIdentityTests {
         #expect(try submitAndRun("A").contains("Queued 4 configs/q/a.yaml"))
         #expect(try project.read("results/q/a/o.txt") == "A\n")
     }
+
+    /// A run killed after a task succeeded but before it wrote the marker: the task's reaper
+    /// noted the exit in the attempt record, so the next run records it instead of running it
+    /// a second time. (Removing the marker by hand stands in for that kill.)
+    @Test func aTaskThatSucceededBeforeItsRunWasKilledIsNotRunAgain() throws {
+        let project = try Project()
+        try project.write("configs/z/a.yaml", "command: \"echo ran >> {output}/out.txt\"\n")
+        #expect(try multirun(["-c", "z/"] + Self.oneCPU, in: project).status == 0)
+        try FileManager.default.removeItem(atPath: project.path("results/z/a/multirun-done.json"))
+        let again = try multirun(["-c", "z/"] + Self.oneCPU, in: project)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stdout.contains("Skip configs/z/a.yaml: it completed in an earlier run that was stopped before it could record that"), "\(again.stdout)")
+        #expect(project.exists("results/z/a/multirun-done.json"))
+        #expect(try project.read("results/z/a/out.txt") == "ran\n")
+        // A failed or stopped attempt is not taken for a success.
+        try project.write("configs/z/b.yaml", "command: \"echo ran >> {output}/out.txt; exit 3\"\n")
+        #expect(try multirun(["-c", "z/b"] + Self.oneCPU, in: project).status == 1)
+        #expect(try multirun(["-c", "z/b"] + Self.oneCPU, in: project).status == 1)
+        #expect(try project.read("results/z/b/out.txt") == "ran\nran\n")
+    }
 }

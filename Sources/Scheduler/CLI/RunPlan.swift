@@ -59,6 +59,17 @@ struct RunPlan {
                     plan.skipped.append(TaskRecord(number: 0, config: path, command: displayCommand(template.expand(values)), status: .skipped))
                     plan.notes.append("Skip \(path): it completed in an earlier run (\(CompletionMarker.path(in: folder))); pass -w to run it again")
                     continue
+                case .changed where AttemptRecord.finishedUnrecorded(folder, identity: identity.digest)
+                                     && CompletionMarker.stillDescribes(identity, file: path),
+                     .absent where AttemptRecord.finishedUnrecorded(folder, identity: identity.digest)
+                                     && CompletionMarker.stillDescribes(identity, file: path):
+                    // Its run was killed after the task succeeded, before it wrote the marker.
+                    var done = TaskRecord(number: 0, config: path, command: displayCommand(template.expand(values)), status: .skipped)
+                    done.exit = TaskExit(exitCode: 0)
+                    try? CompletionMarker.write(identity, record: done, runID: "recovered")
+                    plan.skipped.append(done)
+                    plan.notes.append("Skip \(path): it completed in an earlier run that was stopped before it could record that (\(AttemptRecord.path(in: folder))); pass -w to run it again")
+                    continue
                 case .changed(let why):
                     plan.notes.append("Run \(path) again: \(why)")
                 case .absent:

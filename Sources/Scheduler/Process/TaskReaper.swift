@@ -31,6 +31,9 @@ public enum TaskReaper {
             _ = csystem_set_parent_death_signal(killNow)
             if getppid() != parent { return 128 + SIGKILL }  // it died before we could ask
         }
+        // `--record`: descriptor 3 is the results folder's attempt record, whose lock we hold.
+        let holdsRecord = arguments.first == "--record"
+        if holdsRecord { arguments.removeFirst() }
         guard arguments.count >= 3, arguments[1] == "--" else {
             Console.standardError.line("multirun \(command): internal command, started by multirun for each task")
             return 2
@@ -40,13 +43,17 @@ public enum TaskReaper {
             Console.standardError.line("multirun: cannot start \(arguments[0]): \(error)")
             return 127
         }
+        // How it ended, where a multirun killed before it could write the marker finds it.
+        if holdsRecord { AttemptRecord.recordEnd(in: 3, exit: exit.status, stopped: exit.stopped) }
         return end(like: exit.status)
     }
 
     /// Runs `argv` (`program` is its resolved path) to its end, then kills and reaps every
     /// descendant it left. `error`: why it could not start (then `status` is exit 127).
+    /// `stopped`: a stop (TERM, INT, HUP, `killNow`) came before the task ended, so even an
+    /// exit 0 may not be a finished task.
     public static func run(program: String, argv: [String], environment: [String], stdout: Int32, stderr: Int32,
-                           started: ((pid_t) -> Void)? = nil) -> (status: TaskExit, error: String?) {
+                           started: ((pid_t) -> Void)? = nil) -> (status: TaskExit, error: String?, stopped: Bool) {
         _ = csystem_set_child_subreaper()
         var mask = sigset_t()
         sigemptyset(&mask)
@@ -56,10 +63,11 @@ public enum TaskReaper {
         do {
             task = try Spawner(group: .newGroup).spawn(path: program, argv: argv, environment: environment, stdout: stdout, stderr: stderr)
         } catch {
-            return (TaskExit(exitCode: 127), "\(error)")
+            return (TaskExit(exitCode: 127), "\(error)", false)
         }
         started?(task)
         var status: TaskExit?
+        var stopped = false
         while status == nil {
             var raw: Int32 = 0
             var reaped = waitpid(-1, &raw, WNOHANG)
@@ -72,12 +80,16 @@ public enum TaskReaper {
             sigwait(&mask, &signal)
             switch signal {
             case SIGCHLD: continue
-            case killNow: status = killAll(group: task) ?? status
-            default: kill(-task, signal)
+            case killNow:
+                stopped = true
+                status = killAll(group: task) ?? status
+            default:
+                stopped = true
+                kill(-task, signal)
             }
         }
         _ = killAll(group: task)
-        return (status ?? TaskExit(signal: SIGKILL), nil)
+        return (status ?? TaskExit(signal: SIGKILL), nil, stopped)
     }
 
     /// SIGKILLs the task's group, then every process re-parented to us, until none is left

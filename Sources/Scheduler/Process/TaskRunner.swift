@@ -169,7 +169,9 @@ public final class TaskRunner {
         exec.reset()
         // multirun __reap PROGRAM -- ARGV: every process of the task ends before its slot
         // is freed, those that left its process group too.
-        for word in ["multirun", TaskReaper.command, "--parent", ownPID, spec.executable, "--"] { exec.argument(word) }
+        for word in ["multirun", TaskReaper.command, "--parent", ownPID] { exec.argument(word) }
+        if spec.config != nil { exec.argument("--record") }
+        for word in [spec.executable, "--"] { exec.argument(word) }
         for word in argv { exec.argument(word) }
         TaskEnvironment.add(gpu: gpu, slot: slots[0], config: spec.config?.path, output: spec.config?.resultsFolder,
                             identity: spec.config?.digest, to: &exec)

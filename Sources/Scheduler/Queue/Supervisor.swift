@@ -32,7 +32,7 @@ public enum Supervisor {
         let logFD = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         let output = logFD >= 0 ? logFD : 2
         // Every process of the task, escaped ones too, has ended when this returns.
-        let (exit, error) = TaskReaper.run(program: argv[0], argv: argv, environment: Environment.entries(), stdout: output, stderr: output) { child in
+        let (exit, error, _) = TaskReaper.run(program: argv[0], argv: argv, environment: Environment.entries(), stdout: output, stderr: output) { child in
             // For `status`: the task's own pid (the journal's `started` event precedes the spawn).
             if let pidFile = QueueFolder.taskPIDFile(besideExitRecord: exitRecord) {
                 try? FileIO.writeAtomically(pidFile, Array("\(child)\n".utf8), durable: false)

@@ -62,6 +62,46 @@ public enum AttemptRecord {
         _ = writer.bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
     }
 
+    /// Adds how the task ended to the record open at `fd` (the task's reaper holds it):
+    /// `exit_code`, `signal`, and `stopped` when a stop came first.
+    public static func recordEnd(in fd: Int32, exit: TaskExit, stopped: Bool) {
+        guard case .map(var entries)? = read(fd) else { return }
+        entries.removeAll { ["exit_code", "signal", "stopped"].contains($0.key) }
+        entries += [("exit_code", exit.exitCode.map { .int(Int($0)) } ?? .null), ("signal", exit.signal.map { .int(Int($0)) } ?? .null),
+                    ("stopped", .bool(stopped))]
+        let bytes = ConfigValue.map(entries).json.bytes(pretty: true, newline: true)
+        _ = ftruncate(fd, 0)
+        _ = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+    }
+
+    /// Marks the record's end as no success of its identity (the config changed while its
+    /// task waited or ran, so the results are of another version).
+    public static func markNotFinished(_ folder: String) {
+        let fd = open(path(in: folder), O_RDWR | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return }
+        recordEnd(in: fd, exit: TaskExit(), stopped: true)
+    }
+
+    /// Whether `folder`'s record says the task of `identity` ran to exit 0 with no stop
+    /// before it, and nothing runs there now: the run that started it was killed before it
+    /// wrote the completion marker.
+    public static func finishedUnrecorded(_ folder: String, identity: String) -> Bool {
+        let fd = open(path(in: folder), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        guard flock(fd, LOCK_SH | LOCK_NB) == 0, let value = read(fd) else { return false }
+        return value["identity"]?.string == identity && value["exit_code"] == .int(0) && value["stopped"] == .bool(false)
+    }
+
+    private static func read(_ fd: Int32) -> ConfigValue? {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        guard count > 0 else { return nil }
+        return try? ConfigParser.parse(bytes: Array(buffer[..<count]), dialect: .json, source: fileName)
+    }
+
     /// A running attempt that holds a folder's record.
     public struct Holder: Sendable {
         /// The reaper's or supervisor's pid, once recorded.
@@ -81,10 +121,7 @@ public enum AttemptRecord {
     }
 
     private static func recordedPID(_ fd: Int32) -> pid_t? {
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
-        guard count > 0, let value = try? ConfigParser.parse(bytes: Array(buffer[..<count]), dialect: .json, source: fileName),
-              let pid = value["pid"]?.int, pid > 0, pid <= Int(Int32.max) else { return nil }
+        guard let pid = read(fd)?["pid"]?.int, pid > 0, pid <= Int(Int32.max) else { return nil }
         return pid_t(pid)
     }
 

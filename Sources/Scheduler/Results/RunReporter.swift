@@ -39,6 +39,7 @@ public final class RunReporter {
         records.append(record)
         if record.status == .succeeded, let config = spec?.config {
             guard CompletionMarker.stillDescribes(config, file: config.path) else {
+                AttemptRecord.markNotFinished(config.resultsFolder)
                 console.line("Warning: \(config.path) changed after this run planned it; its results are not recorded as completed, and it runs again next time")
                 return
             }
