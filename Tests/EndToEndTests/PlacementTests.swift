@@ -338,4 +338,16 @@ struct PlacementTests {
         #expect(result.status == 2)
         #expect(result.stderr.contains("nvidia-smi printed an unexpected line 1: '0, GPU-0000'"), "got: \(result.stderr)")
     }
+
+    /// A hung nvidia-smi is an error naming it within --probe-timeout, not a hang.
+    @Test func aHungNvidiaSMIIsAnErrorWithinTheProbeTimeout() throws {
+        let project = try Project()
+        try project.write("bin/nvidia-smi", "#!/bin/sh\nexec sleep 60\n", executable: true)
+        try project.write("configs/p/a.yaml", "command: [echo, hi]\n")
+        let started = Date()
+        let result = try multirun(["-c", "p/", "-d", "1", "-check", "false", "--probe-timeout", "1"], in: project)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("multirun: nvidia-smi did not answer within 1.00s"), "\(result.stderr)")
+        #expect(Date().timeIntervalSince(started) < 5)
+    }
 }

@@ -51,6 +51,8 @@ enum HelpText {
       -w, --overwrite           Run configs that completed before (and pass --overwrite on).
       --timeout SECONDS         Stop a task that runs longer: TERM its process group, then KILL.
       --grace SECONDS           Time between TERM and KILL (default: 10).
+      --probe-timeout SECONDS   How long nvidia-smi may take before it counts as hung
+                                (default: 10; a memory reading while tasks run: 2 at most).
       -check, --check true|false
                                 List the tasks and ask before starting (default: true).
                                 --no-check = false; needed when stdin is not a terminal (cron).

@@ -132,8 +132,16 @@ struct Placement {
     /// The GPUs as found (nil in CPU mode).
     let universe: DeviceUniverse?
     let policy: DemandPolicy
+    /// `--probe-timeout` (seconds), for memory readings.
+    var probeTimeout: Double = 10
 
     static func make(_ options: Options) throws(UsageError) -> Placement {
+        var placement = try devices(options)
+        placement.probeTimeout = options.probeTimeout
+        return placement
+    }
+
+    private static func devices(_ options: Options) throws(UsageError) -> Placement {
         guard options.gpu else {
             if options.cpuSlots != nil {
                 throw UsageError("--cpu-slots adds a CPU pool to a GPU run; with -gpu false, -d N already sets the CPU slots")
@@ -145,7 +153,7 @@ struct Placement {
             let policy = DemandPolicy(gpuMode: false, usableGPUs: 0, cpuSlots: pool.capacity(of: .cpu), defaultMemoryMiB: 0, largestMemoryMiB: nil)
             return Placement(pool: pool, gpuIDs: nil, universe: nil, policy: policy)
         }
-        let universe = try DeviceUniverse.make(inherited: Environment.value("CUDA_VISIBLE_DEVICES"), gpus: GPUInventory.discover())
+        let universe = try DeviceUniverse.make(inherited: Environment.value("CUDA_VISIBLE_DEVICES"), gpus: GPUInventory.discover(timeout: options.probeTimeout))
         let count = universe.entries.count
         let slots = options.slots ?? Array(repeating: 1, count: count)
         if slots.count > count {
@@ -168,7 +176,7 @@ struct Placement {
     /// Reads GPU memory for the gate, when some task asks for free memory.
     func memoryProbe(for demands: [Demand]) -> MemoryProbe? {
         guard let universe, demands.contains(where: { $0.memoryMiB > 0 }) else { return nil }
-        return MemoryProbe(universe)
+        return MemoryProbe(universe, timeout: probeTimeout)
     }
 
     func demand(_ resources: TaskResources, config: String) throws(UsageError) -> Demand {

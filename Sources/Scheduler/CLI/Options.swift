@@ -12,6 +12,9 @@ public struct Options: Equatable, Sendable {
     public var commandsFile: String?
     public var timeout: Double?
     public var grace: Double = 10
+    /// `--probe-timeout`: how long nvidia-smi may take at start (seconds); while tasks run,
+    /// a memory reading waits at most 2 s of it.
+    public var probeTimeout: Double = 10
     public var resultsDir = "results"
     public var showHelp = false
     public var showVersion = false
@@ -77,6 +80,8 @@ public enum OptionsParser {
                     hint: "a file with one command per line, or - for standard input")
             case "--timeout":
                 options.timeout = try seconds(flag: flag, try cursor.value(for: flag, inline: inline, hint: "seconds per task"), allowZero: false)
+            case "--probe-timeout":
+                options.probeTimeout = try seconds(flag: flag, try cursor.value(for: flag, inline: inline, hint: "seconds nvidia-smi may take"), allowZero: false)
             case "--grace":
                 options.grace = try seconds(flag: flag, try cursor.value(for: flag, inline: inline, hint: "seconds between TERM and KILL"), allowZero: true)
             case "--results":

@@ -50,7 +50,7 @@ enum QueueCommands {
                 folder: folder, pool: placement.pool,
                 settings: .init(gpuIDs: placement.gpuIDs, timeout: options.timeout, grace: options.grace,
                                 exitWhenIdle: options.exitWhenIdle, supervisor: own, policy: placement.policy,
-                                memoryProbe: placement.universe.map(MemoryProbe.init)),
+                                memoryProbe: placement.universe.map { MemoryProbe($0, timeout: options.probeTimeout) }),
                 signals: try SignalChannel(), log: log)
             log.line("Scheduler \(getpid()) owns queue \(folder.name) with \(placement.pool.count) slot(s)")
             let code = try scheduler.run()

@@ -1,3 +1,5 @@
+import Glibc
+
 /// One GPU as nvidia-smi reports it.
 public struct GPU: Equatable, Sendable {
     public let index: String
@@ -23,12 +25,15 @@ public enum GPUInventory {
     public static let arguments = ["--query-gpu=index,uuid,pci.bus_id,name,memory.total,memory.used",
                                    "--format=csv,noheader,nounits"]
 
-    /// The GPUs found; nil when nvidia-smi is not installed.
-    public static func discover() throws(UsageError) -> [GPU]? {
+    /// The GPUs found; nil when nvidia-smi is not installed. `timeout`: seconds it may
+    /// take before it counts as hung (`--probe-timeout`, 10 by default).
+    public static func discover(timeout: Double = 10) throws(UsageError) -> [GPU]? {
         guard let program = ExecutableLookup.resolve("nvidia-smi") else { return nil }
         let output: ProcessCapture.Output
         do {
-            output = try ProcessCapture.run(program, arguments)
+            output = try ProcessCapture.run(program, arguments, timeout: timeout)
+        } catch where error.code == ETIMEDOUT {
+            throw UsageError("nvidia-smi did not answer within \(Clock.duration(timeout)) (\(program)); check the NVIDIA driver (run nvidia-smi by hand), raise --probe-timeout, or pass -gpu false -d N to run on the CPU")
         } catch {
             throw UsageError("could not run nvidia-smi to find GPUs (\(error)); to run on the CPU instead, pass -gpu false -d N")
         }

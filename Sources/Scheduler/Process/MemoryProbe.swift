@@ -5,13 +5,20 @@ public struct MemoryProbe: Sendable {
     /// (a MIG instance, an entry it does not list). `Placement` refuses a memory request
     /// when such a device has slots.
     let uuids: [String?]
+    /// `--probe-timeout`: how long nvidia-smi may take (seconds).
+    let timeout: Double
 
-    public init(_ universe: DeviceUniverse) {
+    public init(_ universe: DeviceUniverse, timeout: Double = 10) {
         uuids = universe.entries.map { $0.id.hasPrefix("MIG-") ? nil : $0.gpu?.uuid }
+        self.timeout = timeout
     }
 
+    /// While tasks run, a reading may keep the loop (its signals, reaping and deadlines)
+    /// waiting this long at most (seconds); a slower one counts as no reading.
+    static let duringRun = 2.0
+
     public func read() throws(UsageError) -> [Int: MemoryGate.Reading] {
-        guard let gpus = try GPUInventory.discover() else {
+        guard let gpus = try GPUInventory.discover(timeout: min(timeout, Self.duringRun)) else {
             throw UsageError("nvidia-smi is no longer installed")
         }
         var readings: [Int: MemoryGate.Reading] = [:]
@@ -34,6 +41,7 @@ final class MemoryPolling {
     private var readAt: UInt64?
     private var retry: UInt64 = 1_000_000_000
     private var endedSinceRead = false
+    private var failing = false
     private static let afterEnd: UInt64 = 200_000_000
 
     init(probe: MemoryProbe) { self.probe = probe }
@@ -49,9 +57,13 @@ final class MemoryPolling {
         readAt = now
         endedSinceRead = false
         do {
-            return try probe.read()
+            let readings = try probe.read()
+            failing = false
+            return readings
         } catch {
-            log("Cannot read GPU memory (\(error)); trying again in \(retry / 1_000_000_000) s")
+            // Said once while it keeps failing: a hung driver must not fill the log.
+            if !failing { log("Cannot read GPU memory (\(error)); waiting, and trying again with a growing pause") }
+            failing = true
             return [:]
         }
     }

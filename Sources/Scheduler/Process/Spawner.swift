@@ -136,7 +136,10 @@ public enum ProcessCapture {
         public var stderr: String
     }
 
-    public static func run(_ program: String, _ arguments: [String]) throws(SystemError) -> Output {
+    /// Runs `program` to its end and returns what it printed. `timeout` (seconds): past it
+    /// the program and its group are killed and the call throws (ETIMEDOUT), so a hung
+    /// probe (nvidia-smi with a wedged driver) never hangs its caller.
+    public static func run(_ program: String, _ arguments: [String], timeout: Double = 10) throws(SystemError) -> Output {
         var outPipe: [Int32] = [0, 0]
         var errPipe: [Int32] = [0, 0]
         guard pipe(&outPipe) == 0 else { throw SystemError("pipe", errno: errno) }
@@ -154,24 +157,35 @@ public enum ProcessCapture {
         }
         close(outPipe[1])
         close(errPipe[1])
-        let stdout = readToEnd(outPipe[0])
-        let stderr = readToEnd(errPipe[0])
-        close(outPipe[0])
-        close(errPipe[0])
+        defer {
+            close(outPipe[0])
+            close(errPipe[0])
+        }
+        // Both pipes are read as they fill, until both close or the time is up.
+        var output: [[UInt8]] = [[], []]
+        var open = [true, true]
+        let deadline = Clock.monotonic() + UInt64(max(timeout, 0) * 1e9)
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while open[0] || open[1] {
+            let now = Clock.monotonic()
+            guard now < deadline else {
+                kill(-pid, SIGKILL)
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                throw SystemError("\(program) did not answer within \(Clock.duration(timeout))", errno: ETIMEDOUT)
+            }
+            var entries = [pollfd(fd: open[0] ? outPipe[0] : -1, events: Int16(POLLIN), revents: 0),
+                           pollfd(fd: open[1] ? errPipe[0] : -1, events: Int16(POLLIN), revents: 0)]
+            guard poll(&entries, 2, Int32(min((deadline - now) / 1_000_000 + 1, 60_000))) > 0 else { continue }
+            for index in 0..<2 where open[index] && entries[index].revents != 0 {
+                let count = chunk.withUnsafeMutableBytes { read(entries[index].fd, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { open[index] = false } else { output[index] += chunk[..<count] }
+            }
+        }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return Output(exit: TaskExit(waitStatus: status), stdout: stdout, stderr: stderr)
-    }
-
-    private static func readToEnd(_ fd: Int32) -> String {
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { break }
-            bytes += chunk[..<count]
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        return Output(exit: TaskExit(waitStatus: status), stdout: String(decoding: output[0], as: UTF8.self),
+                      stderr: String(decoding: output[1], as: UTF8.self))
     }
 }
