@@ -125,8 +125,13 @@ public final class Journal {
         defer { _ = lock }
         // Appends that landed since our last read are folded in by the caller next time;
         // carry them over so they are not lost with the old file.
+        let read = (offset, inode, partial)
         let late = try readNew()
-        try FileIO.writeAtomically(folder.journal, QueueEvent.lines(events + late))
+        do { try FileIO.writeAtomically(folder.journal, QueueEvent.lines(events + late)) } catch {
+            // Not compacted (a full disk): the late events are read again by the next readNew.
+            (offset, inode, partial) = read
+            throw error
+        }
         var info = stat()
         if stat(folder.journal, &info) == 0 {
             inode = info.st_ino

@@ -203,7 +203,14 @@ public final class QueueScheduler {
     private func readJournal() throws(SystemError) {
         try journal.readNew { apply(external: $0) }
         if eventsSinceCompaction > 20_000 && eventsSinceCompaction > 2 * state.count {
-            for event in try journal.compact(to: state.compacted) { apply(external: event) }
+            do {
+                for event in try journal.compact(to: state.compacted) { apply(external: event) }
+            } catch {
+                // The journal stays as it is, whole; it is compacted once there is room.
+                log.line("Cannot compact the journal (\(error)); it is left as it is and compacted later")
+                eventsSinceCompaction = state.count
+                return
+            }
             eventsSinceCompaction = state.count
             if let lock = try FileLock(path: folder.path + "/submit.lock", mode: .exclusive, wait: true) {
                 try journal.readNew { apply(external: $0) }
