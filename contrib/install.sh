@@ -6,6 +6,8 @@
 #   contrib/install.sh [PREFIX]
 set -eu
 prefix=${1:-$HOME/.local}
+# A relative PREFIX is relative to where the script was called from, not to the checkout.
+case $prefix in /*) ;; *) prefix=$PWD/$prefix ;; esac
 cd "$(dirname "$0")/.."
 swift build -c release
 mkdir -p "$prefix/bin"

@@ -429,4 +429,23 @@ struct QueueTests {
         let log = try project.read(".multirun/scheduler.log")
         #expect(log.contains("The process failed with exit code 137 (the shell reports signal 9, SIGKILL)"), "\(log)")
     }
+
+    /// A task whose submit folder is gone at launch fails saying why, in the scheduler log.
+    @Test func aTaskWhoseFolderIsGoneFailsSayingWhy() throws {
+        let project = try Project()
+        try project.write("gone/jobs.txt", "true\n")
+        let submitter = Process()
+        submitter.executableURL = URL(fileURLWithPath: Binaries.multirun)
+        submitter.arguments = ["submit", "--commands", "jobs.txt", "--queue", project.path(".multirun")]
+        submitter.currentDirectoryURL = URL(fileURLWithPath: project.path("gone"))
+        submitter.standardOutput = FileHandle.nullDevice
+        try submitter.run()
+        submitter.waitUntilExit()
+        #expect(submitter.terminationStatus == 0)
+        try FileManager.default.removeItem(atPath: project.path("gone"))
+        let result = try daemon(project, ["-d", "1", "--exit-when-idle"], environment: [:]).finish()
+        #expect(result.status == 0, "\(result.stderr)")
+        let log = try project.read(".multirun/scheduler.log")
+        #expect(log.contains("The process could not start (cannot enter \(project.path("gone"))"), "\(log)")
+    }
 }

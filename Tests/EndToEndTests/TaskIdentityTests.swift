@@ -411,4 +411,17 @@ struct TaskIdentityTests {
         #expect(try multirun(["-c", "z/b"] + Self.oneCPU, in: project).status == 1)
         #expect(try project.read("results/z/b/out.txt") == "ran\nran\n")
     }
+
+    /// A link to a folder of the tree does not take the real folder's place (its configs
+    /// keep their real names and results folders), whichever the walk meets first.
+    @Test func aLinkedFolderDoesNotTakeTheRealOnesPlace() throws {
+        let project = try Project()
+        try project.write("configs/b/y.yaml", "command: \"echo hi > {output}/o.txt\"\n")
+        try FileManager.default.createDirectory(atPath: project.path("configs/a"), withIntermediateDirectories: true)
+        #expect(symlink("../b", project.path("configs/a/tob")) == 0)
+        let result = try multirun(["-c", "^configs/b/"] + Self.oneCPU, in: project)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try project.read("results/b/y/o.txt") == "hi\n")
+        #expect(result.stdout.contains("configs/a/tob/: this folder was already searched"), "\(result.stdout)")
+    }
 }

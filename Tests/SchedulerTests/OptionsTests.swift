@@ -187,6 +187,19 @@ struct PathRegexTests {
     }
 }
 
+struct HugeLimitTests {
+    /// A limit past what a 64-bit nanosecond clock holds is refused, not a trap later.
+    @Test func limitsTooLongForTheClockAreRefused() {
+        for flag in ["--timeout", "--grace", "--probe-timeout"] {
+            #expect(throws: UsageError.self) { try OptionsParser.parse(["--commands", "x", flag, "2e10"]) }
+            do { _ = try OptionsParser.parse(["--commands", "x", flag, "1e308"]) } catch {
+                #expect(error.message == "\(flag): '1e308' is too long; give at most 1000000000 seconds (about 31 years)")
+            }
+        }
+        #expect((try? OptionsParser.parse(["--commands", "x", "--timeout", "1e9"]))?.timeout == 1e9)
+    }
+}
+
 struct ResourcesTests {
     func resources(_ yaml: String) throws(UsageError) -> TaskResources {
         try TaskResources.read(Array(yaml.utf8), path: "configs/a.yaml")

@@ -198,10 +198,17 @@ public enum OptionsParser {
         return value
     }
 
+    /// The most seconds a limit may be (about 31 years): deadlines are kept in nanoseconds
+    /// of a 64-bit clock, which 1e308 (or 2e10) would overflow.
+    static let maxSeconds = 1e9
+
     private static func seconds(flag: String, _ text: String, allowZero: Bool) throws(UsageError) -> Double {
         guard let value = Double(text), value.isFinite, value > 0 || (allowZero && value == 0) else {
             let kind = allowZero ? "a number of seconds, 0 or more" : "a positive number of seconds"
             throw UsageError("\(flag): '\(text)' is not \(kind), e.g. \(flag) 30")
+        }
+        guard value <= maxSeconds else {
+            throw UsageError("\(flag): '\(text)' is too long; give at most 1000000000 seconds (about 31 years)")
         }
         return value
     }

@@ -70,6 +70,9 @@ enum QueueCommands {
     // MARK: - submit
 
     static func submit(_ options: Options, _ folder: QueueFolder) throws(UsageError) -> Int32 {
+        guard Submitter.currentDirectoryIsUTF8() else {
+            throw UsageError("the working folder's name is not valid UTF-8 (or it is gone), so its tasks could not be started in it; submit from a folder with a UTF-8 name")
+        }
         let plan = try RunPlan.make(options, placement: nil, runFolder: folder.path)
         try folder.prepare()
         let outcome: Submitter.Outcome
@@ -204,7 +207,9 @@ enum QueueCommands {
         var lines = bytes[..<read].split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         if lines.last?.isEmpty == true { lines.removeLast() }
         return lines.suffix(count).map { line in
-            line.count > width ? "…" + String(decoding: line.suffix(width), as: UTF8.self) : String(decoding: line, as: UTF8.self)
+            // Control bytes (escape sequences a task printed) are shown, not sent to the terminal.
+            let shown = line.suffix(width).map { $0 < 0x20 && $0 != 0x09 || $0 == 0x7F ? UInt8(ascii: "?") : $0 }
+            return (line.count > width ? "…" : "") + String(decoding: shown, as: UTF8.self)
         }
     }
 

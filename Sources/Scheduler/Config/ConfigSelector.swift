@@ -71,7 +71,10 @@ public enum ConfigSelector {
         var skipped: [String] = []
         var entered: Set<FolderID> = []
         var pending = [root]
-        while let dir = pending.popLast() {
+        // Folders reached through a symlink wait until every real folder was searched: a
+        // link to a folder of the tree must not take its place (and its configs' names).
+        var linked: [String] = []
+        while let dir = pending.popLast() ?? linked.popLast() {
             var info = stat()
             guard stat(dir, &info) == 0 else { continue }
             guard entered.insert(FolderID(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))).inserted else {
@@ -92,12 +95,18 @@ public enum ConfigSelector {
                 }
                 let path = dir + "/" + name
                 var kind = entry.pointee.d_type
-                if kind == UInt8(DT_UNKNOWN) || kind == UInt8(DT_LNK) {
+                var isLink = kind == UInt8(DT_LNK)
+                if kind == UInt8(DT_UNKNOWN) {
+                    var own = stat()
+                    guard lstat(path, &own) == 0 else { continue }
+                    isLink = (own.st_mode & S_IFMT) == S_IFLNK
+                }
+                if kind == UInt8(DT_UNKNOWN) || isLink {
                     guard stat(path, &info) == 0 else { continue }
                     kind = (info.st_mode & S_IFMT) == S_IFDIR ? UInt8(DT_DIR) : UInt8(DT_REG)
                 }
                 if kind == UInt8(DT_DIR) {
-                    pending.append(path)
+                    if isLink { linked.append(path) } else { pending.append(path) }
                 } else if kind == UInt8(DT_REG), isTaskFile(name) {
                     found.append(path)
                 }

@@ -429,7 +429,7 @@ public final class QueueScheduler {
         try finish(id: attempt.id, number: attempt.number, record: record, attempt: attempt)
     }
 
-    private func finish(id: String, number: Int, record: (exit: TaskExit, start: Int64, end: Int64)?, attempt: Attempt?) throws(SystemError) {
+    private func finish(id: String, number: Int, record: (exit: TaskExit, start: Int64, end: Int64, error: String?)?, attempt: Attempt?) throws(SystemError) {
         guard let entry = state[id] else { return }
         let now = Clock.wall()
         let label = entry.task.label
@@ -445,6 +445,7 @@ public final class QueueScheduler {
             var ended = TaskRecord(number: 0, config: entry.task.config, command: entry.task.command, status: status)
             ended.exit = exit
             ended.logPath = folder.log(id, number)
+            ended.error = record?.error
             if entry.task.underShell, status == .failed, let signal = exit.signalReportedByShell { ended.noteShellSignal(signal) }
             if case .cancelled = state[id]?.phase {
                 log.line("The process was cancelled: \(entry.task.command) \(progress)")

@@ -116,4 +116,12 @@ public enum Submitter {
         guard getcwd(&buffer, buffer.count) != nil else { return "." }
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
+
+    /// Whether the working folder's name is valid UTF-8: the journal stores it as text, and
+    /// a name that is not would be stored changed, so its tasks could never enter it.
+    static func currentDirectoryIsUTF8() -> Bool {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else { return false }
+        return String(validating: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) != nil
+    }
 }

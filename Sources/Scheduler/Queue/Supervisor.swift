@@ -55,7 +55,8 @@ public enum Supervisor {
     }
 
     /// Reads an exit record; nil if the supervisor never wrote one.
-    public static func readRecord(_ path: String) -> (exit: TaskExit, start: Int64, end: Int64)? {
+    /// `error`: why the task could not start (its folder is gone, its program missing).
+    public static func readRecord(_ path: String) -> (exit: TaskExit, start: Int64, end: Int64, error: String?)? {
         guard let text = try? FileIO.readText(path),
               let value = try? ConfigParser.parse(text, dialect: .json, source: path) else { return nil }
         var exit = TaskExit()
@@ -65,6 +66,6 @@ public enum Supervisor {
         if case .int(let time)? = value["end"] { end = Int64(time) }
         var start = end
         if case .int(let time)? = value["start"] { start = Int64(time) }
-        return (exit, start, end)
+        return (exit, start, end, value["error"]?.string)
     }
 }
