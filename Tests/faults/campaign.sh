@@ -22,9 +22,11 @@ while [ $# -gt 0 ]; do
     esac
 done
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BIN=${MULTIRUN_BIN:-$ROOT/.build/release}
 [ -n "${MULTIRUN_BIN:-}" ] || swift build -c release --package-path "$ROOT" >/dev/null
+# Absolute: each phase works in a folder of its own.
+BIN=$(cd "${MULTIRUN_BIN:-$ROOT/.build/release}" && pwd) || exit 2
 M=$BIN/multirun
+[ -x "$M" ] || { echo "campaign.sh: no multirun in $BIN" >&2; exit 2; }
 command -v flock >/dev/null || { echo "campaign.sh: needs flock(1) (util-linux)" >&2; exit 2; }
 W=$(mktemp -d /tmp/multirun-campaign.XXXXXX)
 cleanup() {
