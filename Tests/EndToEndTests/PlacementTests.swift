@@ -350,4 +350,28 @@ struct PlacementTests {
         #expect(result.stderr.contains("multirun: nvidia-smi did not answer within 1.00s"), "\(result.stderr)")
         #expect(Date().timeIntervalSince(started) < 5)
     }
+
+    /// A memory reading that hangs never holds up a signal: Ctrl-C ends the run at once.
+    @Test func aHungMemoryReadingDoesNotDelayCtrlC() throws {
+        let project = try Project()
+        try project.fakeNvidiaSMI(gpus: 1)
+        // The first call (discovery) answers; later ones (memory readings) hang.
+        try project.write("bin/nvidia-smi", """
+        #!/bin/sh
+        here=$(dirname "$0")
+        if [ -e "$here/answered" ]; then echo $$ > "$here/hung.pid"; exec sleep 60; fi
+        touch "$here/answered"
+        cat "$here/gpus.csv"
+        """, executable: true)
+        try project.write("configs/m/a.yaml", "command: [echo, hi]\n")
+        let run = try Launched(Binaries.multirun, ["-c", "m/", "-d", "1", "-check", "false", "--min-free-mem", "1GiB"], in: project)
+        #expect(eventually { project.exists("bin/hung.pid") })
+        let asked = Date()
+        run.signal(SIGINT)
+        let result = run.finish()
+        #expect(result.status == 130, "\(result.stdout)\(result.stderr)")
+        #expect(Date().timeIntervalSince(asked) < 1.5)
+        let probe = Int32(try project.read("bin/hung.pid").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        #expect(probe > 0 && isDead(probe))
+    }
 }

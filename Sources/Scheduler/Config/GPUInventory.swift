@@ -22,16 +22,23 @@ public struct GPU: Equatable, Sendable {
 /// Finds the machine's GPUs with nvidia-smi, strictly: a nvidia-smi that fails or prints
 /// something unexpected is an error, never a silent "no GPUs".
 public enum GPUInventory {
+    /// A reading given up for a signal that the caller's loop must handle first.
+    public static let interrupted = UsageError("nvidia-smi was interrupted by a signal")
+
     public static let arguments = ["--query-gpu=index,uuid,pci.bus_id,name,memory.total,memory.used",
                                    "--format=csv,noheader,nounits"]
 
     /// The GPUs found; nil when nvidia-smi is not installed. `timeout`: seconds it may
     /// take before it counts as hung (`--probe-timeout`, 10 by default).
-    public static func discover(timeout: Double = 10) throws(UsageError) -> [GPU]? {
+    /// `interruptedBy`: a loop's signalfd (see `ProcessCapture.run`); then an interrupted
+    /// reading throws `interrupted`.
+    public static func discover(timeout: Double = 10, interruptedBy signals: Int32? = nil) throws(UsageError) -> [GPU]? {
         guard let program = ExecutableLookup.resolve("nvidia-smi") else { return nil }
         let output: ProcessCapture.Output
         do {
-            output = try ProcessCapture.run(program, arguments, timeout: timeout)
+            output = try ProcessCapture.run(program, arguments, timeout: timeout, interruptedBy: signals)
+        } catch where error.code == EINTR {
+            throw interrupted
         } catch where error.code == ETIMEDOUT {
             throw UsageError("nvidia-smi did not answer within \(Clock.duration(timeout)) (\(program)); check the NVIDIA driver (run nvidia-smi by hand), raise --probe-timeout, or pass -gpu false -d N to run on the CPU")
         } catch {

@@ -17,8 +17,9 @@ public struct MemoryProbe: Sendable {
     /// waiting this long at most (seconds); a slower one counts as no reading.
     static let duringRun = 2.0
 
-    public func read() throws(UsageError) -> [Int: MemoryGate.Reading] {
-        guard let gpus = try GPUInventory.discover(timeout: min(timeout, Self.duringRun)) else {
+    /// `interruptedBy`: the loop's signalfd; a signal stops the reading (`GPUInventory.interrupted`).
+    public func read(interruptedBy signals: Int32? = nil) throws(UsageError) -> [Int: MemoryGate.Reading] {
+        guard let gpus = try GPUInventory.discover(timeout: min(timeout, Self.duringRun), interruptedBy: signals) else {
             throw UsageError("nvidia-smi is no longer installed")
         }
         var readings: [Int: MemoryGate.Reading] = [:]
@@ -48,7 +49,9 @@ final class MemoryPolling {
 
     /// Reads when due and `wanted`; returns the readings, or nil when it did not read.
     /// A failing nvidia-smi counts as a reading of nothing, retried after the backoff.
-    func readIfDue(wanted: Bool, now: UInt64, log: (String) -> Void) -> [Int: MemoryGate.Reading]? {
+    /// `signals`: the loop's signalfd: a signal stops a reading in progress (no reading; the
+    /// loop handles the signal, and the reading is due again at once).
+    func readIfDue(wanted: Bool, now: UInt64, signals: Int32? = nil, log: (String) -> Void) -> [Int: MemoryGate.Reading]? {
         guard wanted else { return nil }
         if let readAt {
             let since = now - readAt
@@ -57,9 +60,12 @@ final class MemoryPolling {
         readAt = now
         endedSinceRead = false
         do {
-            let readings = try probe.read()
+            let readings = try probe.read(interruptedBy: signals)
             failing = false
             return readings
+        } catch where error == GPUInventory.interrupted {
+            self.readAt = nil
+            return nil
         } catch {
             // Said once while it keeps failing: a hung driver must not fill the log.
             if !failing { log("Cannot read GPU memory (\(error)); waiting, and trying again with a growing pause") }

@@ -138,8 +138,11 @@ public enum ProcessCapture {
 
     /// Runs `program` to its end and returns what it printed. `timeout` (seconds): past it
     /// the program and its group are killed and the call throws (ETIMEDOUT), so a hung
-    /// probe (nvidia-smi with a wedged driver) never hangs its caller.
-    public static func run(_ program: String, _ arguments: [String], timeout: Double = 10) throws(SystemError) -> Output {
+    /// probe (nvidia-smi with a wedged driver) never hangs its caller. `interruptedBy`: an
+    /// event loop's signalfd; a signal that arrives while the program still writes (a stop,
+    /// a task's end) kills it and throws EINTR at once, leaving the signal for the loop.
+    public static func run(_ program: String, _ arguments: [String], timeout: Double = 10,
+                           interruptedBy signals: Int32? = nil) throws(SystemError) -> Output {
         var outPipe: [Int32] = [0, 0]
         var errPipe: [Int32] = [0, 0]
         guard pipe(&outPipe) == 0 else { throw SystemError("pipe", errno: errno) }
@@ -175,8 +178,16 @@ public enum ProcessCapture {
                 throw SystemError("\(program) did not answer within \(Clock.duration(timeout))", errno: ETIMEDOUT)
             }
             var entries = [pollfd(fd: open[0] ? outPipe[0] : -1, events: Int16(POLLIN), revents: 0),
-                           pollfd(fd: open[1] ? errPipe[0] : -1, events: Int16(POLLIN), revents: 0)]
-            guard poll(&entries, 2, Int32(min((deadline - now) / 1_000_000 + 1, 60_000))) > 0 else { continue }
+                           pollfd(fd: open[1] ? errPipe[0] : -1, events: Int16(POLLIN), revents: 0),
+                           pollfd(fd: signals ?? -1, events: Int16(POLLIN), revents: 0)]
+            guard poll(&entries, 3, Int32(min((deadline - now) / 1_000_000 + 1, 60_000))) > 0 else { continue }
+            // Its own end closes the pipes first; a signal while they are open is someone else's.
+            if entries[2].revents != 0 && entries[0].revents == 0 && entries[1].revents == 0 {
+                kill(-pid, SIGKILL)
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                throw SystemError("\(program) was stopped for a signal", errno: EINTR)
+            }
             for index in 0..<2 where open[index] && entries[index].revents != 0 {
                 let count = chunk.withUnsafeMutableBytes { read(entries[index].fd, $0.baseAddress, $0.count) }
                 if count < 0 && errno == EINTR { continue }

@@ -151,7 +151,7 @@ public final class TaskRunner {
 
     private func launchWhatFits() {
         let now = Clock.monotonic()
-        let readings = memoryPolling?.readIfDue(wanted: dispatcher.wantsMemoryReading, now: now) { reporter.line($0) }
+        let readings = memoryPolling?.readIfDue(wanted: dispatcher.wantsMemoryReading, now: now, signals: signals.fd) { reporter.line($0) }
         if let readings { dispatcher.recordMemory(readings, now: now) }
         var launched = false
         while let (task, slots) = dispatcher.nextLaunch(now: now) {

@@ -262,7 +262,7 @@ public final class QueueScheduler {
     /// own, each in submission order, the first in line reserving what it waits for.
     private func launchWhatFits() throws(SystemError) {
         let now = Clock.monotonic()
-        let readings = memoryPolling?.readIfDue(wanted: wantsMemoryReading(), now: now) { log.line($0) }
+        let readings = memoryPolling?.readIfDue(wanted: wantsMemoryReading(), now: now, signals: signals.fd) { log.line($0) }
         if let readings { memory?.record(readings, now: now) }
         var launched = false
         var waiting = false
