@@ -79,4 +79,31 @@ struct DiskFullTests {
         #expect(run.stderr.contains("could not be written") || run.stderr.contains("No space left on device"), "\(run.stdout)\(run.stderr)")
         for folder in project.runFolders() { _ = try wholeLines(results + "/runs/\(folder)/tasks.jsonl") }
     }
+
+    /// A disk that fills at exact byte offsets of the journal and of the key index (the
+    /// test build's MULTIRUN_TEST_FAIL_APPEND): a failed submit queues nothing (journal) or
+    /// queues everything and says its keys are missing (index); after the next scheduler
+    /// start, submitting again adds nothing twice, and every line runs exactly once.
+    @Test(arguments: ["journal.jsonl:1", "journal.jsonl:300", "journal.jsonl:5000", "keys.idx:1", "keys.idx:700"])
+    func aDiskFullAtExactOffsetsLosesAndDoublesNothing(fault: String) throws {
+        let project = try Project()
+        try project.write("jobs.txt", (1...30).map { "true \($0)" }.joined(separator: "\n") + "\n")
+        let failed = try multirun(["submit", "--commands", "jobs.txt"], in: project, environment: ["MULTIRUN_TEST_FAIL_APPEND": fault])
+        let journalFault = fault.hasPrefix("journal")
+        #expect(failed.status == (journalFault ? 2 : 1), "\(failed.stderr)")
+        #expect(failed.stderr.contains(journalFault ? "No space left on device; nothing was queued" : "keys.idx could not record them"), "\(failed.stderr)")
+        let status = try multirun(["status", "--json"], in: project)
+        #expect(status.stdout.contains(journalFault ? "\"queued\":0," : "\"queued\":30,"), "\(status.stdout.prefix(200))")
+        if journalFault { #expect(try multirun(["submit", "--commands", "jobs.txt"], in: project).status == 0) }
+        // The scheduler rebuilds the key index from the journal and runs everything.
+        let run = try Launched(Binaries.multirun, ["daemon", "-gpu", "false", "-d", "2", "--exit-when-idle"], in: project).finish()
+        #expect(run.status == 0, "\(run.stderr)")
+        let again = try multirun(["submit", "--commands", "jobs.txt"], in: project)
+        #expect(again.stdout.contains("Submitted 0 task(s), 30 not queued"), "\(again.stdout.suffix(200))")
+        let journal = try project.read(".multirun/journal.jsonl")
+        #expect(journal.components(separatedBy: "\"e\":\"submitted\"").count - 1 == 30)
+        #expect(try wholeLines(project.path(".multirun/journal.jsonl")) > 30)
+        let counted = try multirun(["status", "--json"], in: project)
+        #expect(counted.stdout.contains("\"succeeded\":30,"), "\(counted.stdout.prefix(200))")
+    }
 }

@@ -151,6 +151,15 @@ extension FileIO {
         guard fstat(fd, &info) == 0 else { throw SystemError("cannot stat \(path)", errno: errno) }
         let size = lastLineEnd(fd, size: Int(info.st_size))
         if size != Int(info.st_size) { _ = ftruncate(fd, off_t(size)) }
+        #if DEBUG
+        if let offset = TestFaults.failingOffset(for: path), size + bytes.count > offset {
+            // The disk fills at byte `offset`: what fits lands, the write fails, and the
+            // failure path below cuts it back off.
+            if offset > size { _ = writeAll(fd, Array(bytes.prefix(offset - size))) }
+            _ = ftruncate(fd, off_t(size))
+            throw SystemError("cannot append to \(path)", errno: ENOSPC)
+        }
+        #endif
         guard writeAll(fd, bytes), !sync || fsync(fd) == 0 else {
             let code = errno
             _ = ftruncate(fd, off_t(size))
@@ -183,6 +192,24 @@ extension FileIO {
         return csystem_reserve(fd, info.st_size, off_t(length)) == 0 || errno != ENOSPC
     }
 }
+
+#if DEBUG
+/// Test builds only: `MULTIRUN_TEST_FAIL_APPEND=NAME:OFFSET` makes appends to files named
+/// NAME fail as a full disk would at byte OFFSET, so tests can hit exact offsets of the
+/// journal and key index appends.
+enum TestFaults {
+    static let failAppend: (name: String, offset: Int)? = {
+        guard let text = Environment.value("MULTIRUN_TEST_FAIL_APPEND"), let colon = text.lastIndex(of: ":"),
+              let offset = Int(text[text.index(after: colon)...]) else { return nil }
+        return (String(text[..<colon]), offset)
+    }()
+
+    static func failingOffset(for path: String) -> Int? {
+        guard let fault = failAppend, path.hasSuffix("/" + fault.name) else { return nil }
+        return fault.offset
+    }
+}
+#endif
 
 /// An append-only file: each `append` is one write(2) of whole lines, so a crash keeps
 /// every line written before it (at worst the last line is torn, and readers skip it).
