@@ -47,6 +47,8 @@ public final class QueueScheduler {
     private var attempts: [pid_t: Attempt] = [:]
     private var timers: ProcessGroupTimers
     private var stopSignal: Int32?
+    /// When the stop signal came (wall clock, as exit records are).
+    private var stoppedAt: Int64?
     private var draining = false
     private var eventsSinceCompaction = 0
     /// State changed since the status snapshot was last written, and when that was.
@@ -433,7 +435,9 @@ public final class QueueScheduler {
         guard let entry = state[id] else { return }
         let now = Clock.wall()
         let label = entry.task.label
-        if attempt?.interrupted == true || (record == nil && attempt?.timedOut != true && !entry.cancelRequested) {
+        // A task that had already exited 0 when the stop came finished its work: a success.
+        let finishedBeforeStop = record.map { $0.exit.exitCode == 0 && $0.end <= (stoppedAt ?? .max) } ?? false
+        if (attempt?.interrupted == true && !finishedBeforeStop) || (record == nil && attempt?.timedOut != true && !entry.cancelRequested) {
             // Stopped by our shutdown, or its supervisor vanished without a record.
             try commit([.interrupted(id: id, attempt: number, time: now)])
             if state[id]?.phase == .queued { log.line("The process was interrupted: \(label) (queued again)") }
@@ -532,6 +536,7 @@ public final class QueueScheduler {
             return
         }
         stopSignal = signal
+        stoppedAt = Clock.wall()
         log.line("Received \(signalName(signal)): stopping \(attempts.count) running task(s)")
         for pid in Array(attempts.keys) {
             attempts[pid]?.interrupted = true
