@@ -38,6 +38,7 @@ public enum TaskReaper {
             Console.standardError.line("multirun \(command): internal command, started by multirun for each task")
             return 2
         }
+        if holdsRecord { AttemptRecord.recordPID(in: 3, getpid()) }
         let exit = run(program: arguments[0], argv: Array(arguments[2...]), environment: Environment.entries(), stdout: 1, stderr: 2)
         if let error = exit.error {
             Console.standardError.line("multirun: cannot start \(arguments[0]): \(error)")

@@ -195,9 +195,9 @@ public final class TaskRunner {
                 CompletionMarker.invalidate(config.resultsFolder)
             }
             defer { if lock >= 0 { close(lock) } }
-            // The reaper holds the results folder's lock (its descriptor 3) while any of the task lives.
+            // The reaper holds the results folder's lock (its descriptor 3) while any of the
+            // task lives, and writes its pid and the task's end into the record.
             let pid = try spawner.spawn(path: settings.reaper, strings: &exec, stdout: logFD, stderr: logFD, passing: lock >= 0 ? [lock] : [])
-            if lock >= 0, let config = spec.config { AttemptRecord.record(config, runID: settings.runID, pid: pid, in: lock) }
             running[pid] = Running(task: task, slots: slots, command: spec.display(argv), startMonotonic: startMonotonic, startWall: startWall)
             timers.started(pid, now: startMonotonic, timeout: settings.timeout)
             startedSinceWake.append(spec)

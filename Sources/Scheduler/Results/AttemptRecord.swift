@@ -65,10 +65,18 @@ public enum AttemptRecord {
     /// Adds how the task ended to the record open at `fd` (the task's reaper holds it):
     /// `exit_code`, `signal`, and `stopped` when a stop came first.
     public static func recordEnd(in fd: Int32, exit: TaskExit, stopped: Bool) {
+        update(fd, [("exit_code", exit.exitCode.map { .int(Int($0)) } ?? .null), ("signal", exit.signal.map { .int(Int($0)) } ?? .null),
+                    ("stopped", .bool(stopped))])
+    }
+
+    /// The reaper's own pid, written by the reaper as it starts (the only writer then).
+    public static func recordPID(in fd: Int32, _ pid: pid_t) { update(fd, [("pid", .int(Int(pid)))]) }
+
+    /// Sets `fields` in the record open at `fd`, keeping the others.
+    private static func update(_ fd: Int32, _ fields: [(key: String, value: ConfigValue)]) {
         guard case .map(var entries)? = read(fd) else { return }
-        entries.removeAll { ["exit_code", "signal", "stopped"].contains($0.key) }
-        entries += [("exit_code", exit.exitCode.map { .int(Int($0)) } ?? .null), ("signal", exit.signal.map { .int(Int($0)) } ?? .null),
-                    ("stopped", .bool(stopped))]
+        entries.removeAll { entry in fields.contains { $0.key == entry.key } }
+        entries += fields
         let bytes = ConfigValue.map(entries).json.bytes(pretty: true, newline: true)
         _ = ftruncate(fd, 0)
         _ = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
