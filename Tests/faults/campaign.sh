@@ -102,6 +102,8 @@ for ((k = 0; k < SK; k++)); do
     "$M" status --json | grep -q '"queued":0,' && submit_batch
 done
 wait "$scheduler"
+# A batch submitted after that scheduler found its queue empty and left is drained here.
+"$M" daemon -gpu false -d 4 --exit-when-idle >/dev/null 2>&1
 check "supervisor: $SK kill -9s of supervisors over $batch batches of $T" "$ids" "$LOG"
 
 # 3. One-shot runs of T configs killed -9 OK times; then one run to the end.

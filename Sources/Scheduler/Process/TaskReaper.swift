@@ -39,13 +39,13 @@ public enum TaskReaper {
             return 2
         }
         if holdsRecord { AttemptRecord.recordPID(in: 3, getpid()) }
-        let exit = run(program: arguments[0], argv: Array(arguments[2...]), environment: Environment.entries(), stdout: 1, stderr: 2)
+        // How it ended, where a multirun killed before it could write the marker finds it.
+        let exit = run(program: arguments[0], argv: Array(arguments[2...]), environment: Environment.entries(), stdout: 1, stderr: 2,
+                       ended: { status, stopped in if holdsRecord { AttemptRecord.recordEnd(in: 3, exit: status, stopped: stopped) } })
         if let error = exit.error {
             Console.standardError.line("multirun: cannot start \(arguments[0]): \(error)")
             return 127
         }
-        // How it ended, where a multirun killed before it could write the marker finds it.
-        if holdsRecord { AttemptRecord.recordEnd(in: 3, exit: exit.status, stopped: exit.stopped) }
         return end(like: exit.status)
     }
 
@@ -53,8 +53,11 @@ public enum TaskReaper {
     /// descendant it left. `error`: why it could not start (then `status` is exit 127).
     /// `stopped`: a stop (TERM, INT, HUP, `killNow`) came before the task ended, so even an
     /// exit 0 may not be a finished task.
+    /// `ended` is called the moment the task's own process has ended, before its leftovers
+    /// are killed: where that is noted, a kill of the reaper right after cannot lose it.
     public static func run(program: String, argv: [String], environment: [String], stdout: Int32, stderr: Int32,
-                           started: ((pid_t) -> Void)? = nil) -> (status: TaskExit, error: String?, stopped: Bool) {
+                           started: ((pid_t) -> Void)? = nil,
+                           ended: ((_ status: TaskExit, _ stopped: Bool) -> Void)? = nil) -> (status: TaskExit, error: String?, stopped: Bool) {
         _ = csystem_set_child_subreaper()
         var mask = sigset_t()
         sigemptyset(&mask)
@@ -89,8 +92,10 @@ public enum TaskReaper {
                 kill(-task, signal)
             }
         }
+        let final = status ?? TaskExit(signal: SIGKILL)
+        ended?(final, stopped)
         _ = killAll(group: task)
-        return (status ?? TaskExit(signal: SIGKILL), nil, stopped)
+        return (final, nil, stopped)
     }
 
     /// SIGKILLs the task's group, then every process re-parented to us, until none is left
@@ -121,13 +126,20 @@ public enum TaskReaper {
     /// Kills and reaps every child of ours that `isOurs` does not claim, until none is left:
     /// orphans of a reaper or supervisor that was itself killed, re-parented to us (a child
     /// subreaper), whose task would otherwise run on beside the next one on its slot.
-    static func killOrphans(keeping isOurs: (pid_t) -> Bool) {
+    /// Returns how each reaped orphan ended: one that had already exited on its own (a
+    /// zombie when we came) shows its real status.
+    @discardableResult
+    static func killOrphans(keeping isOurs: (pid_t) -> Bool) -> [(pid: pid_t, exit: TaskExit)] {
+        var ended: [(pid: pid_t, exit: TaskExit)] = []
         while true {
             let orphans = TaskRunner.childPIDs().filter { !isOurs($0) }
-            if orphans.isEmpty { return }
+            if orphans.isEmpty { return ended }
             for orphan in orphans { kill(orphan, SIGKILL) }
             var raw: Int32 = 0
-            for orphan in orphans { while waitpid(orphan, &raw, 0) < 0 && errno == EINTR {} }
+            for orphan in orphans {
+                while waitpid(orphan, &raw, 0) < 0 && errno == EINTR {}
+                ended.append((orphan, TaskExit(waitStatus: raw)))
+            }
         }
     }
 

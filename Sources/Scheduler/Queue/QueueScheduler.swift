@@ -424,10 +424,18 @@ public final class QueueScheduler {
         for slot in attempt.slots { pool.release(slot) }
         if let index = state.position(of: attempt.id) { memory?.taskEnded(index) }
         memoryPolling?.taskEnded()
-        let record = Supervisor.readRecord(folder.exitRecord(attempt.id, attempt.number))
+        var record = Supervisor.readRecord(folder.exitRecord(attempt.id, attempt.number))
         // A supervisor killed from outside left its task to us (we are a child subreaper):
-        // it ends before the attempt is queued again, so it never runs twice at once.
-        if record == nil && attempt.pidfd == nil { TaskReaper.killOrphans { attempts[$0] != nil } }
+        // it ends before the attempt is queued again, so it never runs twice at once. If the
+        // task itself had already exited on its own, its status is still ours to read.
+        if record == nil && attempt.pidfd == nil {
+            let task = FileLock.recordedPID(folder.taskPID(attempt.id, attempt.number))
+            let orphans = TaskReaper.killOrphans { attempts[$0] != nil }
+            if let task, let ended = orphans.first(where: { $0.pid == task })?.exit, ended.signal != SIGKILL {
+                let now = Clock.wall()
+                record = (ended, now, now, nil)
+            }
+        }
         try finish(id: attempt.id, number: attempt.number, record: record, attempt: attempt)
     }
 

@@ -32,25 +32,30 @@ public enum Supervisor {
         let logFD = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         let output = logFD >= 0 ? logFD : 2
         // Every process of the task, escaped ones too, has ended when this returns.
-        let (exit, error, _) = TaskReaper.run(program: argv[0], argv: argv, environment: Environment.entries(), stdout: output, stderr: output) { child in
+        let (exit, error, _) = TaskReaper.run(program: argv[0], argv: argv, environment: Environment.entries(), stdout: output, stderr: output,
+                                              started: { child in
             // For `status`: the task's own pid (the journal's `started` event precedes the spawn).
             if let pidFile = QueueFolder.taskPIDFile(besideExitRecord: exitRecord) {
                 try? FileIO.writeAtomically(pidFile, Array("\(child)\n".utf8), durable: false)
             }
-        }
+        }, ended: { status, _ in
+            // At once, before the leftovers are killed (no fsync yet: a kill of this process
+            // cannot lose a written file), so a supervisor killed now still leaves the record.
+            record(exitRecord, status, started: started, error: nil, durable: false)
+        })
         if logFD >= 0 { close(logFD) }
         record(exitRecord, exit, started: started, error: error)
         return exit.exitCode ?? 128 + (exit.signal ?? 0)
     }
 
     @discardableResult
-    static func record(_ path: String, _ exit: TaskExit, started: Int64, error: String?) -> TaskExit {
+    static func record(_ path: String, _ exit: TaskExit, started: Int64, error: String?, durable: Bool = true) -> TaskExit {
         let end = Clock.wall()
         let body = JSON.object([
             ("exit_code", .optional(exit.exitCode)), ("signal", .optional(exit.signal)),
             ("start", .int(started)), ("end", .int(end)), ("error", .optional(error)),
         ])
-        try? FileIO.writeAtomically(path, body.bytes(newline: true))
+        try? FileIO.writeAtomically(path, body.bytes(newline: true), durable: durable)
         return exit
     }
 
