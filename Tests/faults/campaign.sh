@@ -49,13 +49,17 @@ echo "end $id $$" >>"$LOG"
 SH
 chmod +x "$W/task.sh"
 
-# Checks a phase's log: every id of $2 ended exactly once, nothing overlapped, nothing left.
+# Checks a phase: every id of $2 ran to its end (the tasks' log $3), none ran twice at once
+# (OVERLAP lines), none was recorded as succeeded twice by multirun ($4: one line per
+# success, the id in it), and no task process is left. (A task killed between its last
+# line and its exit did not finish as far as anyone can tell, so it runs again; that is
+# not a completion twice.)
 check() {
-    local phase=$1 ids=$2 log=$3 problems=""
+    local phase=$1 ids=$2 log=$3 successes=$4 problems=""
     local overlaps lost twice
     overlaps=$(grep -c '^OVERLAP' "$log")
     lost=$(for id in $ids; do grep -q "^end $id " "$log" || echo "$id"; done | wc -l)
-    twice=$(awk '$1 == "end" { n[$2]++ } END { for (id in n) if (n[id] > 1) print id }' "$log" | wc -l)
+    twice=$(echo "$successes" | grep -o '[bc][0-9-]*t*[0-9]*' | sort | uniq -d | wc -l)
     [ "$overlaps" = 0 ] || problems="$problems $overlaps ran twice at once;"
     [ "$lost" = 0 ] || problems="$problems $lost lost;"
     [ "$twice" = 0 ] || problems="$problems $twice completed twice;"
@@ -85,7 +89,8 @@ for ((k = 0; k < DK; k++)); do
     "$M" status --json | grep -q '"queued":0,' && submit_batch
 done
 "$M" daemon -gpu false -d 4 --exit-when-idle >/dev/null 2>&1
-check "daemon: $DK kill -9s of the scheduler over $batch batches of $T" "$ids" "$LOG"
+check "daemon: $DK kill -9s of the scheduler over $batch batches of $T" "$ids" "$LOG" \
+    "$(grep -o 'The process finished: .*task.sh [^ ]*' .multirun/scheduler.log | awk '{print $NF}')"
 
 # 2. Supervisors killed -9 SK times while the scheduler runs.
 mkdir -p "$W/supervisor/locks" && cd "$W/supervisor" || exit 2
@@ -104,7 +109,8 @@ done
 wait "$scheduler"
 # A batch submitted after that scheduler found its queue empty and left is drained here.
 "$M" daemon -gpu false -d 4 --exit-when-idle >/dev/null 2>&1
-check "supervisor: $SK kill -9s of supervisors over $batch batches of $T" "$ids" "$LOG"
+check "supervisor: $SK kill -9s of supervisors over $batch batches of $T" "$ids" "$LOG" \
+    "$(grep -o 'The process finished: .*task.sh [^ ]*' .multirun/scheduler.log | awk '{print $NF}')"
 
 # 3. One-shot runs of T configs killed -9 OK times; then one run to the end.
 mkdir -p "$W/oneshot/locks" "$W/oneshot/configs/c" && cd "$W/oneshot" || exit 2
@@ -122,6 +128,7 @@ done
 # Reapers end their tasks when multirun dies; give the last ones a moment to go.
 for _ in $(seq 50); do pgrep -f "$W/task.sh" >/dev/null || break; sleep 0.1; done
 "$M" -c c- -gpu false -d 4 -check false --runner "$W/task.sh {config}" >/dev/null 2>&1
-check "one-shot: $OK kill -9s of runs of $T configs" "$ids" "$LOG"
+check "one-shot: $OK kill -9s of runs of $T configs" "$ids" "$LOG" \
+    "$(cat results/runs/*/tasks.jsonl 2>/dev/null | grep '"status":"succeeded"' | grep -o '"config":"[^"]*"' | grep -o 'c-[0-9]*')"
 
 exit $failed

@@ -117,6 +117,18 @@ public final class QueueScheduler {
 
     // MARK: - Recovery
 
+    /// The pid in a held run lock. A scheduler killed just after a spawn leaves a lock the
+    /// new supervisor holds before it has written its pid (its first step, a millisecond
+    /// later): wait for it while the lock stays held, rather than take the attempt for dead.
+    private func supervisorPID(holding lock: String) -> pid_t? {
+        for _ in 0..<500 {
+            if let pid = FileLock.recordedPID(lock), pid > 0 { return pid }
+            guard FileLock.isHeld(lock) else { return nil }
+            usleep(10_000)
+        }
+        return FileLock.recordedPID(lock)
+    }
+
     /// Rewrites of the journal and the key index (compaction, reconciliation) that a killed
     /// scheduler left half-written: only a scheduler rewrites them, and we hold its lock.
     private func removeAbandonedRewrites() {
@@ -136,7 +148,7 @@ public final class QueueScheduler {
                 try finish(id: id, number: number, record: record, attempt: nil)
                 continue
             }
-            if FileLock.isHeld(folder.runLock(id, number)), let pid = FileLock.recordedPID(folder.runLock(id, number)) {
+            if FileLock.isHeld(folder.runLock(id, number)), let pid = supervisorPID(holding: folder.runLock(id, number)) {
                 let pidfd = csystem_pidfd_open(pid)
                 // Still held once the pidfd is open: the pid is the supervisor's, not a reuse.
                 if pidfd >= 0 && !FileLock.isHeld(folder.runLock(id, number)) { close(pidfd) }
