@@ -65,11 +65,14 @@ public final class SignalChannel {
 public struct SystemError: Error, CustomStringConvertible, Sendable {
     public let operation: String
     public let code: Int32
+    /// `operation` says it all (the errno's own text would only confuse it).
+    public let complete: Bool
 
-    public init(_ operation: String, errno code: Int32) {
+    public init(_ operation: String, errno code: Int32, complete: Bool = false) {
         self.operation = operation
         self.code = code
+        self.complete = complete
     }
 
-    public var description: String { "\(operation): \(String(cString: strerror(code)))" }
+    public var description: String { complete ? operation : "\(operation): \(String(cString: strerror(code)))" }
 }

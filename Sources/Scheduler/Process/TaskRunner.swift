@@ -270,9 +270,7 @@ public final class TaskRunner {
                 lastFolder = folder
             }
         }
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw SystemError("cannot open log \(path)", errno: errno) }
-        return fd
+        return try FileIO.openForWriting(path, O_WRONLY | O_TRUNC, access: .shared)
     }
 
     // MARK: - Ending

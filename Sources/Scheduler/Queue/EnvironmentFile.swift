@@ -39,7 +39,7 @@ enum EnvironmentFile {
                 close(parent)
             }
         }
-        try FileIO.writeAtomically(queue.path + "/" + name, bytes, mode: 0o600)
+        try FileIO.writeAtomically(queue.path + "/" + name, bytes, access: .owner)
     }
 
     /// The file a journaled name stands for; nil unless the name is `env/FILE`.

@@ -39,8 +39,7 @@ public final class Journal {
         let bytes = QueueEvent.lines(events)
         guard let lock = try FileLock(path: folder.journalLock, mode: .shared, wait: true) else { return nil }
         defer { _ = lock }
-        let fd = open(folder.journal, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw SystemError("cannot open \(folder.journal)", errno: errno) }
+        let fd = try FileIO.openForWriting(folder.journal, O_RDWR | O_APPEND, access: .owner)
         defer { close(fd) }
         // Appenders take turns on the journal itself (journal.lock is shared among them):
         // a torn tail is repaired, and a failed write removed, by one appender at a time.
@@ -127,7 +126,7 @@ public final class Journal {
         // carry them over so they are not lost with the old file.
         let read = (offset, inode, partial)
         let late = try readNew()
-        do { try FileIO.writeAtomically(folder.journal, QueueEvent.lines(events + late)) } catch {
+        do { try FileIO.writeAtomically(folder.journal, QueueEvent.lines(events + late), access: .owner) } catch {
             // Not compacted (a full disk): the late events are read again by the next readNew.
             (offset, inode, partial) = read
             throw error

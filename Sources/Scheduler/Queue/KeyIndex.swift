@@ -64,18 +64,18 @@ struct KeyIndex {
             bytes += id.utf8
             bytes.append(UInt8(ascii: "\n"))
         }
-        try FileIO.writeAtomically(path, bytes)
+        try FileIO.writeAtomically(path, bytes, access: .owner)
     }
 
     private func append(_ text: String) throws(SystemError) {
         guard !text.isEmpty else { return }
-        try AppendOnlyFile(path: path).appendWhole(Array(text.utf8), sync: true)
+        try AppendOnlyFile(path: path, access: .owner).appendWhole(Array(text.utf8), sync: true)
     }
 
     /// Reserves room for appending `entries` (a submit does this before its journal append,
     /// so a full disk stops it before anything is queued, not between journal and keys).
     func reserve(_ entries: [(key: String, id: String)]) throws(SystemError) {
         let length = entries.reduce(0) { $0 + $1.key.utf8.count + $1.id.utf8.count + 3 }
-        guard try AppendOnlyFile(path: path).reserve(length) else { throw SystemError("cannot reserve room in \(path)", errno: ENOSPC) }
+        guard try AppendOnlyFile(path: path, access: .owner).reserve(length) else { throw SystemError("cannot reserve room in \(path)", errno: ENOSPC) }
     }
 }

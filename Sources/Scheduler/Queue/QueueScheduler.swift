@@ -572,7 +572,7 @@ public final class SchedulerLog {
     private let echo: Bool
 
     public init(path: String, echo: Bool) {
-        file = try? AppendOnlyFile(path: path)
+        file = try? AppendOnlyFile(path: path, access: .owner)
         self.echo = echo
     }
 

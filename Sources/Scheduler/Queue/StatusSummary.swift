@@ -94,7 +94,7 @@ public struct StatusSummary: Equatable, Sendable {
             ("failure_count", .int(Int64(failureCount))),
         ])
         mkdir(folder.path + "/cache", 0o700)
-        try? FileIO.writeAtomically(folder.statusSnapshot, body.bytes(newline: true), durable: false)
+        try? FileIO.writeAtomically(folder.statusSnapshot, body.bytes(newline: true), durable: false, access: .owner)
     }
 
     private init?(snapshot value: ConfigValue) {

@@ -29,14 +29,20 @@ public enum Supervisor {
             record(exitRecord, TaskExit(exitCode: 127), started: started, error: "cannot enter \(cwd): \(String(cString: strerror(errno)))")
             return 127
         }
-        let logFD = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        // 0600 and never through a link: the log is the queue's, whatever the umask. A link
+        // planted at its name fails the attempt; another failure sends the output to our stderr.
+        var logFD: Int32 = -1
+        do { logFD = try FileIO.openForWriting(logPath, O_WRONLY | O_TRUNC, access: .owner) } catch where error.code == ELOOP {
+            record(exitRecord, TaskExit(exitCode: 127), started: started, error: "\(error)")
+            return 127
+        } catch {}
         let output = logFD >= 0 ? logFD : 2
         // Every process of the task, escaped ones too, has ended when this returns.
         let (exit, error, _) = TaskReaper.run(program: argv[0], argv: argv, environment: Environment.entries(), stdout: output, stderr: output,
                                               started: { child in
             // For `status`: the task's own pid (the journal's `started` event precedes the spawn).
             if let pidFile = QueueFolder.taskPIDFile(besideExitRecord: exitRecord) {
-                try? FileIO.writeAtomically(pidFile, Array("\(child)\n".utf8), durable: false)
+                try? FileIO.writeAtomically(pidFile, Array("\(child)\n".utf8), durable: false, access: .owner)
             }
         }, ended: { status, _ in
             // At once, before the leftovers are killed (no fsync yet: a kill of this process
@@ -55,7 +61,7 @@ public enum Supervisor {
             ("exit_code", .optional(exit.exitCode)), ("signal", .optional(exit.signal)),
             ("start", .int(started)), ("end", .int(end)), ("error", .optional(error)),
         ])
-        try? FileIO.writeAtomically(path, body.bytes(newline: true), durable: durable)
+        try? FileIO.writeAtomically(path, body.bytes(newline: true), durable: durable, access: .owner)
         return exit
     }
 

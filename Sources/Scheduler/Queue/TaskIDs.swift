@@ -7,7 +7,7 @@ enum TaskIDs {
     /// Reserves `count` ids and returns the first. Call with submit.lock held.
     static func reserve(_ count: Int, in folder: QueueFolder) throws(SystemError) -> Int {
         let first = next(in: folder)
-        if count > 0 { try FileIO.writeAtomically(folder.nextID, Array("\(first + count)\n".utf8)) }
+        if count > 0 { try FileIO.writeAtomically(folder.nextID, Array("\(first + count)\n".utf8), access: .owner) }
         return first
     }
 

@@ -1,8 +1,25 @@
 import CSystem
 import Glibc
 
+/// Who may read a file that multirun creates.
+public enum FileAccess: Sendable {
+    /// Files under results/: 0644 less the umask (results folders are shared on purpose).
+    case shared
+    /// Queue files (journal, logs, exit records, environments, locks): 0600 whatever the
+    /// umask or the folder's mode; an existing file with wider bits is narrowed to them.
+    case owner
+
+    var mode: mode_t { self == .shared ? 0o644 : 0o600 }
+}
+
 /// Small file helpers over raw system calls: whole-buffer writes, whole-file reads,
 /// `mkdir -p`, and atomic replacement (temp file, fsync, rename, fsync of the folder).
+///
+/// Every file multirun creates or truncates under results/ or the queue folder goes through
+/// `openForWriting`, `createTemporary` or `writeAtomically`: none follows a symbolic link at
+/// the file's own name (someone who can write a shared results folder could plant one that
+/// points at any file the running user may write). `foreignSymlink` finds a link on the way
+/// to a folder that belongs to another user, which the commands refuse before starting.
 public enum FileIO {
     /// Writes every byte, retrying short writes and EINTR. Returns false on an error.
     @discardableResult
@@ -101,19 +118,11 @@ public enum FileIO {
     /// never a torn one: write a temp file beside it, fsync, rename, fsync the folder.
     /// `durable: false` (a cache that can be rebuilt) skips both fsyncs: readers still see
     /// the old or the new file whole, but a power loss may lose the new one.
-    /// `mode`: the new file's permission bits (less the umask).
-    public static func writeAtomically(_ path: String, _ bytes: [UInt8], durable: Bool = true, mode: mode_t = 0o644) throws(SystemError) {
+    /// `access`: who may read the new file. The temp file is new (`createTemporary`), and
+    /// rename replaces a link at `path` itself, never what it points to.
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8], durable: Bool = true, access: FileAccess = .shared) throws(SystemError) {
         let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
-        let temporary = path + ".tmp-\(getpid())"
-        // A new file, never one that is there (a symlink planted under this name would
-        // have us write through it): a stale temp of an earlier process is removed first.
-        let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC
-        var fd = open(temporary, flags, mode)
-        if fd < 0 && errno == EEXIST {
-            unlink(temporary)
-            fd = open(temporary, flags, mode)
-        }
-        guard fd >= 0 else { throw SystemError("cannot write \(temporary)", errno: errno) }
+        let (fd, temporary) = try createTemporary(beside: path, access: access)
         let ok = writeAll(fd, bytes) && (!durable || fsync(fd) == 0)
         let code = errno
         close(fd)
@@ -136,6 +145,110 @@ public enum FileIO {
 
     public static func writeAtomically(_ path: String, text: String) throws(SystemError) {
         try writeAtomically(path, Array(text.utf8))
+    }
+
+    /// Creates `<path>.tmp-<pid>` to write: a new file (O_CREAT|O_EXCL|O_NOFOLLOW), never
+    /// one that is there, for a link planted under that name would have us write through
+    /// it. Whatever is there (a stale temp of an earlier process, or a link) is removed
+    /// first, never followed.
+    public static func createTemporary(beside path: String, access: FileAccess) throws(SystemError) -> (fd: Int32, path: String) {
+        let temporary = path + ".tmp-\(getpid())"
+        let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC
+        var fd = open(temporary, flags, access.mode)
+        if fd < 0 && errno == EEXIST {
+            unlink(temporary)
+            fd = open(temporary, flags, access.mode)
+        }
+        guard fd >= 0 else { throw SystemError("cannot write \(temporary)", errno: errno) }
+        if access == .owner { narrow(fd) }
+        return (fd, temporary)
+    }
+
+    /// Opens `path` to write, creating it (`flags`: the access mode, plus O_TRUNC or
+    /// O_APPEND as wanted), never through a symbolic link at that name: a link there is
+    /// refused (`symlinkRefused`). An `.owner` file ends up 0600 even if it was there.
+    public static func openForWriting(_ path: String, _ flags: Int32, access: FileAccess) throws(SystemError) -> Int32 {
+        let fd = open(path, flags | O_CREAT | O_NOFOLLOW | O_CLOEXEC, access.mode)
+        guard fd >= 0 else {
+            let code = errno
+            if code == ELOOP { throw symlinkRefused(path) }
+            throw SystemError("cannot open \(path)", errno: code)
+        }
+        if access == .owner { narrow(fd) }
+        return fd
+    }
+
+    /// Why a file was not written: a symbolic link sits at its name.
+    public static func symlinkRefused(_ path: String) -> SystemError {
+        SystemError("\(path) is a symbolic link, and multirun never writes through one in a results or queue folder; remove it (rm \(path)) and run again",
+                    errno: ELOOP, complete: true)
+    }
+
+    /// Takes the group and other bits off the file open at `fd` (made under umask 000, or
+    /// by an older multirun that made it 0644).
+    static func narrow(_ fd: Int32) {
+        var info = stat()
+        if fstat(fd, &info) == 0 && info.st_mode & 0o077 != 0 && info.st_uid == geteuid() { _ = fchmod(fd, info.st_mode & 0o700) }
+    }
+
+    /// The first symbolic link on the way to `path` (itself included) that belongs to a user
+    /// other than the one running and root, with its owner; nil when there is none. Links
+    /// of this user or root are followed, their targets checked the same way (results ->
+    /// /scratch/me is fine). Stops at the first part that does not exist: nothing past it
+    /// can lead anywhere yet. `verified`: paths found to lead through no such link (a run
+    /// checks thousands of results folders under one root).
+    public static func foreignSymlink(on path: String, verified: inout Set<String>) -> (link: String, owner: uid_t)? {
+        let me = geteuid()
+        var pending = Array(path.split(separator: "/").reversed())
+        var current = path.hasPrefix("/") ? "/" : ""
+        var hops = 0
+        func join(_ base: String, _ part: Substring) -> String {
+            base.isEmpty ? String(part) : base == "/" ? "/" + part : base + "/" + part
+        }
+        while let part = pending.popLast() {
+            if part == "." { continue }
+            if part == ".." {
+                // `current` holds no link (each was replaced by its target): its parent is textual.
+                if current == "/" { continue }
+                if current.isEmpty || current == ".." || current.hasSuffix("/..") {
+                    current = join(current, part)
+                } else if let slash = current.utf8.lastIndex(of: UInt8(ascii: "/")) {
+                    current = slash == current.startIndex ? "/" : String(current[..<slash])
+                } else {
+                    current = ""
+                }
+                continue
+            }
+            let next = join(current, part)
+            if verified.contains(next) {
+                current = next
+                continue
+            }
+            var info = stat()
+            guard lstat(next, &info) == 0 else { return nil }
+            guard info.st_mode & S_IFMT == S_IFLNK else {
+                verified.insert(next)
+                current = next
+                continue
+            }
+            if info.st_uid != me && info.st_uid != 0 { return (next, info.st_uid) }
+            hops += 1
+            // A loop: opening anything through it fails on its own.
+            guard hops <= 40, let target = readLink(next) else { return nil }
+            if target.hasPrefix("/") { current = "/" }
+            pending += target.split(separator: "/").reversed()
+        }
+        return nil
+    }
+
+    /// The text of the symbolic link at `path`.
+    static func readLink(_ path: String) -> String? {
+        var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = buffer.withUnsafeMutableBufferPointer { raw in
+            raw.baseAddress!.withMemoryRebound(to: CChar.self, capacity: raw.count) { readlink(path, $0, raw.count) }
+        }
+        guard count > 0, count < buffer.count else { return nil }
+        return String(decoding: buffer[..<count], as: UTF8.self)
     }
 }
 
@@ -217,10 +330,9 @@ public final class AppendOnlyFile {
     public let path: String
     private let fd: Int32
 
-    public init(path: String) throws(SystemError) {
+    public init(path: String, access: FileAccess) throws(SystemError) {
         self.path = path
-        fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw SystemError("cannot open \(path)", errno: errno) }
+        fd = try FileIO.openForWriting(path, O_RDWR | O_APPEND, access: access)
     }
 
     deinit { close(fd) }

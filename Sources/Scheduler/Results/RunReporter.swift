@@ -17,7 +17,7 @@ public final class RunReporter {
         self.taskCount = taskCount
         self.console = console
         try FileIO.makeDirectories(runFolder)
-        journal = try AppendOnlyFile(path: runFolder + "/tasks.jsonl")
+        journal = try AppendOnlyFile(path: runFolder + "/tasks.jsonl", access: .shared)
     }
 
     public func line(_ text: String) { console.line(text) }

@@ -12,9 +12,7 @@ public final class NPYWriter {
 
     public init(path: String, shape: [Int]) throws(SystemError) {
         self.path = path
-        temporary = path + ".tmp-\(getpid())"
-        fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw SystemError("cannot write \(temporary)", errno: errno) }
+        (fd, temporary) = try FileIO.createTemporary(beside: path, access: .shared)
         buffer = Self.header(shape: shape)
         buffer.reserveCapacity(1 << 20)
     }
