@@ -37,7 +37,9 @@ public enum MultirunCommand {
         let runID = Clock.runID()
         let resultsRoot = ConfigSelector.normalized(options.resultsDir)
         let runFolder = "\(resultsRoot)/runs/\(runID)"
+        try ResultsPaths.check([resultsRoot])
         let plan = try RunPlan.make(options, placement: placement, runFolder: runFolder)
+        try ResultsPaths.check(plan.tasks.lazy.compactMap { $0.config?.resultsFolder })
         try checkQueued(plan, queue)
         try checkWritable(resultsRoot)
 

@@ -73,7 +73,9 @@ enum QueueCommands {
         guard Submitter.currentDirectoryIsUTF8() else {
             throw UsageError("the working folder's name is not valid UTF-8 (or it is gone), so its tasks could not be started in it; submit from a folder with a UTF-8 name")
         }
+        try ResultsPaths.check([ConfigSelector.normalized(options.resultsDir)])
         let plan = try RunPlan.make(options, placement: nil, runFolder: folder.path)
+        try ResultsPaths.check(plan.tasks.lazy.compactMap { $0.config?.resultsFolder })
         try folder.prepare()
         let outcome: Submitter.Outcome
         do { outcome = try Submitter.submit(plan, to: folder, force: options.overwrite, captureEnvironment: !options.noEnvironment) } catch {
@@ -127,6 +129,7 @@ enum QueueCommands {
     }
 
     static func status(_ options: Options, _ folder: QueueFolder) throws(UsageError) -> Int32 {
+        try folder.prepare(create: false)
         let scheduler = schedulerPID(folder)
         let now = Clock.wall()
         let out = Console.standardOutput
@@ -227,10 +230,10 @@ enum QueueCommands {
     }
 
     static func cancel(_ options: Options, _ folder: QueueFolder) throws(UsageError) -> Int32 {
+        try folder.prepare(create: false)
         let state = try fold(folder)
         let ids = try targets(options, state, command: "cancel").filter { state[$0]?.phase.isOpen == true }
         let now = Clock.wall()
-        try folder.prepare()
         do { try Journal(folder: folder).append(ids.map { .cancelled(id: $0, time: now) }) } catch {
             throw UsageError("cannot write the queue journal: \(error)")
         }
@@ -272,6 +275,7 @@ enum QueueCommands {
     /// journal.jsonl only: our own reads and lock files must not wake us) or a stop signal
     /// arrives (Ctrl-C: 130, SIGTERM: 143, SIGHUP: 129).
     static func wait(_ options: Options, _ folder: QueueFolder) throws(UsageError) -> Int32 {
+        try folder.prepare(create: false)
         var state = try fold(folder)
         let ids = options.positionals.isEmpty ? state.order : try targets(options, state, command: "wait")
         let signals: SignalChannel
@@ -328,6 +332,7 @@ enum QueueCommands {
     }
 
     static func drain(_ folder: QueueFolder) throws(UsageError) -> Int32 {
+        try folder.prepare(create: false)
         guard let pid = schedulerPID(folder) else {
             Console.standardOutput.line("No scheduler runs on \(folder.name); nothing to drain")
             return 0

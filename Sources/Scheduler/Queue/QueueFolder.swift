@@ -61,10 +61,20 @@ public struct QueueFolder: Sendable {
         return "\(exits.dropLast("/exits".count))/run/\(name).pid"
     }
 
-    /// Creates the folder (0700) if needed and refuses one that others could write to or
-    /// that belongs to someone else: its journal decides what runs as you.
-    public func prepare() throws(UsageError) {
+    /// The one rule of every queue command (daemon, submit, status, cancel, wait, drain):
+    /// the folder must be yours, reached through no other user's symbolic link, and
+    /// writable by nobody else (its journal decides what runs as you); one that others can
+    /// only read (0755, as mkdir makes it) is narrowed to 0700, saying so, for its logs and
+    /// captured environments are yours alone. `create`: make the folder (0700) and its
+    /// sub folders if missing (daemon, submit); the other commands leave a missing folder
+    /// missing (there is nothing to read or stop in it).
+    public func prepare(create: Bool = true) throws(UsageError) {
+        var verified: Set<String> = []
+        if let (link, owner) = FileIO.foreignSymlink(on: path, verified: &verified) {
+            throw UsageError("queue folder '\(name)' leads through the symbolic link '\(link)', which belongs to user id \(owner), not you; use your own with --queue DIR")
+        }
         if !FileIO.exists(path) {
+            guard create else { return }
             do { try FileIO.makeDirectories(path, mode: 0o700) } catch {
                 throw UsageError("cannot create the queue folder: \(error)")
             }
@@ -76,10 +86,17 @@ public struct QueueFolder: Sendable {
         if info.st_uid != geteuid() {
             throw UsageError("queue folder '\(name)' belongs to user id \(info.st_uid), not you; use your own with --queue DIR")
         }
+        let mode = String(info.st_mode & 0o777, radix: 8)
         if info.st_mode & 0o022 != 0 {
-            let mode = String(info.st_mode & 0o777, radix: 8)
             throw UsageError("queue folder '\(name)' is writable by group or others (mode \(mode)); run chmod 700 \(name)")
         }
+        if info.st_mode & 0o077 != 0 {
+            guard chmod(path, info.st_mode & 0o700) == 0 else {
+                throw UsageError("queue folder '\(name)' is readable by group or others (mode \(mode)) and cannot be narrowed (\(String(cString: strerror(errno)))); run chmod 700 \(name)")
+            }
+            Console.standardError.line("multirun: queue folder '\(name)' was readable by group or others (mode \(mode)); made it 700, as its logs and environments are yours alone")
+        }
+        guard create else { return }
         for sub in ["run", "exits", "logs"] {
             do { try FileIO.makeDirectories(path + "/" + sub, mode: 0o700) } catch {
                 throw UsageError("cannot prepare the queue folder: \(error)")
@@ -97,8 +114,9 @@ public final class FileLock {
 
     /// Opens (creating) `path` and locks it; nil when `wait` is false and another holds it.
     public init?(path: String, mode: Mode, wait: Bool, closeOnExec: Bool = true) throws(SystemError) {
-        let fd = open(path, O_RDWR | O_CREAT | (closeOnExec ? O_CLOEXEC : 0), 0o600)
-        guard fd >= 0 else { throw SystemError("cannot open \(path)", errno: errno) }
+        // Queue locks only (0600, never through a link); O_CLOEXEC is cleared below if asked.
+        let fd = try FileIO.openForWriting(path, O_RDWR, access: .owner)
+        if !closeOnExec { _ = fcntl(fd, F_SETFD, 0) }
         let operation = (mode == .shared ? LOCK_SH : LOCK_EX) | (wait ? 0 : LOCK_NB)
         while flock(fd, operation) != 0 {
             if errno == EINTR { continue }

@@ -30,10 +30,14 @@ public enum AttemptRecord {
     /// identity and run id into it. Written in place, not renamed over: the lock is on
     /// this file.
     public static func claim(_ config: ConfigIdentity, runID: String) throws(SystemError) -> Claim {
+        // Checked at the run's start too; again here, for a link planted since (the daemon
+        // starts a task long after its submit).
+        var verified: Set<String> = []
+        if let (link, owner) = FileIO.foreignSymlink(on: config.resultsFolder, verified: &verified) {
+            throw SystemError(ResultsPaths.refusal(config.resultsFolder, link: link, owner: owner), errno: ELOOP, complete: true)
+        }
         try FileIO.makeDirectories(config.resultsFolder)
-        let file = path(in: config.resultsFolder)
-        let fd = open(file, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw SystemError("cannot open \(file)", errno: errno) }
+        let fd = try FileIO.openForWriting(path(in: config.resultsFolder), O_RDWR, access: .shared)
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let holder = Holder(pid: recordedPID(fd))
             close(fd)
