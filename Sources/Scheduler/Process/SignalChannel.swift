@@ -66,10 +66,20 @@ public struct SystemError: Error, CustomStringConvertible, Sendable {
     public let operation: String
     public let code: Int32
 
+    /// A queue file whose content is damaged (not a failed system call): its one-line message.
+    public let damage: QueueFileError?
+
     public init(_ operation: String, errno code: Int32) {
         self.operation = operation
         self.code = code
+        damage = nil
     }
 
-    public var description: String { "\(operation): \(String(cString: strerror(code)))" }
+    public init(_ damage: QueueFileError) {
+        operation = damage.description
+        code = EBADMSG
+        self.damage = damage
+    }
+
+    public var description: String { damage?.description ?? "\(operation): \(String(cString: strerror(code)))" }
 }
