@@ -260,7 +260,9 @@ enum QueueCommands {
             case .running(let attempt, _, _, _, _):
                 Console.standardOutput.line("Stopping \(id) \(entry.task.label)")
                 // Without a scheduler, nobody else will signal it.
-                if !schedulerRuns, let pid = FileLock.recordedPID(folder.runLock(id, attempt)) {
+                // Only a held lock names a live supervisor; pid 1 would make kill(-1, …) signal
+                // every process of the user.
+                if !schedulerRuns, FileLock.isHeld(folder.runLock(id, attempt)), let pid = FileLock.recordedPID(folder.runLock(id, attempt)), pid > 1 {
                     stopping.append((pid, folder.runLock(id, attempt)))
                 }
             default: break
