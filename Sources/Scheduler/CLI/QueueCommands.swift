@@ -57,10 +57,23 @@ enum QueueCommands {
             _ = lock
             return code
         } catch {
+            if let damage = error.damage {
+                // Nothing more starts until the file is repaired; running attempts keep
+                // running (their supervisors hold them) and the next scheduler adopts them.
+                log.line("Scheduler stopped: \(damage)")
+                // One line on stderr (the log already echoed it to a terminal).
+                if isatty(2) != 1 { Console.standardError.line("multirun: \(damage)") }
+                return 2
+            }
             log.line("Scheduler failed: \(error)")
             Console.standardError.line("multirun: scheduler failed: \(error)")
             return 1
         }
+    }
+
+    /// A damaged queue file's own one-line message, else `message`.
+    static func failure(_ error: SystemError, _ message: String) -> UsageError {
+        UsageError(error.damage?.description ?? message)
     }
 
     static func schedulerPID(_ folder: QueueFolder) -> Int32? {
@@ -79,8 +92,9 @@ enum QueueCommands {
         try folder.prepare()
         let outcome: Submitter.Outcome
         do { outcome = try Submitter.submit(plan, to: folder, force: options.overwrite, captureEnvironment: !options.noEnvironment) } catch {
-            throw UsageError("cannot submit to \(folder.name): \(error); nothing was queued")
+            throw failure(error, "cannot submit to \(folder.name): \(error); nothing was queued")
         }
+        for warning in outcome.warnings { Console.standardError.line("multirun: " + warning) }
         if !outcome.collisions.isEmpty {
             throw UsageError(problems: outcome.collisions.count == 1 ? [outcome.collisions[0] + "; nothing was queued"] : outcome.collisions,
                              outcome: "nothing was queued")
@@ -112,7 +126,7 @@ enum QueueCommands {
         do {
             try journal.readAll(light: light) { state.apply($0) }
         } catch {
-            throw UsageError("cannot read the queue journal: \(error)")
+            throw failure(error, "cannot read the queue journal: \(error)")
         }
         return (state, journal.mark)
     }
@@ -249,7 +263,9 @@ enum QueueCommands {
             case .running(let attempt, _, _, _, _):
                 Console.standardOutput.line("Stopping \(id) \(entry.task.label)")
                 // Without a scheduler, nobody else will signal it.
-                if !schedulerRuns, let pid = FileLock.recordedPID(folder.runLock(id, attempt)) {
+                // Only a held lock names a live supervisor; pid 1 would make kill(-1, …) signal
+                // every process of the user.
+                if !schedulerRuns, FileLock.isHeld(folder.runLock(id, attempt)), let pid = FileLock.recordedPID(folder.runLock(id, attempt)), pid > 1 {
                     stopping.append((pid, folder.runLock(id, attempt)))
                 }
             default: break
@@ -289,7 +305,7 @@ enum QueueCommands {
         var warned = false
         while true {
             do { for event in try journal.readNew() { state.apply(event) } } catch {
-                throw UsageError("cannot read the queue journal: \(error)")
+                throw failure(error, "cannot read the queue journal: \(error)")
             }
             let open = ids.filter { state[$0]?.phase.isOpen == true }
             if open.isEmpty { break }

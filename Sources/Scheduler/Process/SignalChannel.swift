@@ -68,10 +68,21 @@ public struct SystemError: Error, CustomStringConvertible, Sendable {
     /// `operation` says it all (the errno's own text would only confuse it).
     public let complete: Bool
 
+    /// A queue file whose content is damaged (not a failed system call): its one-line message.
+    public let damage: QueueFileError?
+
     public init(_ operation: String, errno code: Int32, complete: Bool = false) {
         self.operation = operation
         self.code = code
         self.complete = complete
+        damage = nil
+    }
+
+    public init(_ damage: QueueFileError) {
+        operation = damage.description
+        code = EBADMSG
+        complete = true
+        self.damage = damage
     }
 
     public var description: String { complete ? operation : "\(operation): \(String(cString: strerror(code)))" }

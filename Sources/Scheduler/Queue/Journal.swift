@@ -10,6 +10,8 @@ public final class Journal {
     /// The journal's inode when `offset` was taken: a compaction swaps the file.
     private var inode: ino_t = 0
     private var partial: [UInt8] = []
+    /// Complete lines read so far (line numbers in messages about a damaged line).
+    private var lines = 0
 
     public init(folder: QueueFolder) { self.folder = folder }
 
@@ -57,7 +59,9 @@ public final class Journal {
         return Mark(inode: UInt64(info.st_ino), size: Int(info.st_size))
     }
 
-    /// Every event in the journal. A torn last line (a crash mid-write) is skipped.
+    /// Every event in the journal. A torn last line (a crash mid-write: no line break after
+    /// it) is skipped; any other line that is not an event throws a `SystemError` whose
+    /// `damage` names the journal and the line.
     /// `light`: what `status` needs only (see `QueueEvent(line:light:)`).
     public func readAll(light: Bool = false) throws(SystemError) -> [QueueEvent] {
         var events: [QueueEvent] = []
@@ -71,6 +75,7 @@ public final class Journal {
         offset = 0
         inode = 0
         partial = []
+        lines = 0
         try readNew(light: light, body)
     }
 
@@ -89,6 +94,7 @@ public final class Journal {
             inode = info.st_ino
             offset = 0
             partial = []
+            lines = 0
         }
         guard info.st_size > offset else { return }
         let fd = open(folder.journal, O_RDONLY | O_CLOEXEC)
@@ -108,7 +114,19 @@ public final class Journal {
             var start = 0
             while start < end {
                 let newline = bytes[start..<end].firstIndex(of: UInt8(ascii: "\n")) ?? end
-                if newline > start, let event = QueueEvent(line: bytes[start..<newline], light: light) { body(event) }
+                let line = bytes[start..<newline]
+                // A blank line (one left by a hand edit) says nothing; skip it.
+                if !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
+                    do {
+                        body(try QueueEvent.decode(line: line, light: light))
+                    } catch {
+                        // Stop before it: the next read finds the same line again.
+                        offset -= bytes.count - start
+                        partial = []
+                        throw SystemError(QueueFileError(.journal, path: folder.journal, line: lines + 1, problem: error.problem))
+                    }
+                }
+                lines += 1
                 start = newline + 1
             }
             partial = Array(bytes[end...])
@@ -124,11 +142,11 @@ public final class Journal {
         defer { _ = lock }
         // Appends that landed since our last read are folded in by the caller next time;
         // carry them over so they are not lost with the old file.
-        let read = (offset, inode, partial)
+        let read = (offset, inode, partial, lines)
         let late = try readNew()
         do { try FileIO.writeAtomically(folder.journal, QueueEvent.lines(events + late), access: .owner) } catch {
             // Not compacted (a full disk): the late events are read again by the next readNew.
-            (offset, inode, partial) = read
+            (offset, inode, partial, lines) = read
             throw error
         }
         var info = stat()
@@ -136,6 +154,7 @@ public final class Journal {
             inode = info.st_ino
             offset = Int(info.st_size)
             partial = []
+            lines = events.count + late.count
         }
         return late
     }

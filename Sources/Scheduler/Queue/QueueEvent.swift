@@ -50,84 +50,95 @@ public enum QueueEvent: Equatable, Sendable {
         return bytes
     }
 
-    /// Reads one journal line; nil for a line that is not a complete event (a torn write).
+    /// Reads one journal line; nil for a line that is not a complete event (see `decode`).
     /// `light` skips what only a scheduler needs (argv, folder, output), for `status`.
     public init?(line: ArraySlice<UInt8>, light: Bool = false) {
-        var kind = "", id = "", key = "", label = "", cwd = ""
-        var command: String?, config: String?, output: String?, device: String?, status: String?
-        var results: String?, configName: String?, configSHA256: String?, contentSHA256: String?, runner: String?
-        var underShell = false
-        var environment: String?
-        var argv: [String] = []
-        var time = 0, attempt: Int?, slot: Int?, pid: Int?, exitCode: Int?, signal: Int?
-        var resources = TaskResources()
-        var fields = JSONFields(line)
-        do {
-            try fields.forEach { name, value throws(ConfigError) in
-                switch name {
-                case "e": kind = try value.string() ?? ""
-                case "id": id = try value.string() ?? ""
-                case "key": key = try value.string() ?? ""
-                case "label": label = try value.string() ?? ""
-                case "command" where !light: command = try value.string()
-                case "argv" where !light: argv = try value.strings()
-                case "cwd" where !light: cwd = try value.string() ?? ""
-                case "config" where !light: config = try value.string()
-                case "output" where !light: output = try value.string()
-                case "results" where !light: results = try value.string()
-                case "config_name" where !light: configName = try value.string()
-                case "config_sha256" where !light: configSHA256 = try value.string()
-                case "content_sha256" where !light: contentSHA256 = try value.string()
-                case "runner" where !light: runner = try value.string()
-                case "shell" where !light: underShell = try value.bool() ?? false
-                case "env" where !light: environment = try value.string()
-                case "device": device = try value.string()
-                case "status": status = try value.string()
-                case "t": time = try value.int() ?? 0
-                case "attempt": attempt = try value.int()
-                case "slot": slot = try value.int()
-                case "pid": pid = try value.int()
-                case "exit_code": exitCode = try value.int()
-                case "signal": signal = try value.int()
-                case "gpus": resources.gpus = try value.int()
-                case "pool": resources.cpu = try value.string() == "cpu"
-                case "np": resources.mpiProcesses = try value.int()
-                case "gpu_memory_mib": resources.gpuMemoryMiB = try value.int()
-                default: try value.skip()
-                }
-            }
-        } catch {
-            return nil
+        guard let event = try? Self.decode(line: line, light: light) else { return nil }
+        self = event
+    }
+
+    /// Fields only a scheduler needs: `light` reads check them but do not build them.
+    private static let heavyFields: Set<String> = ["command", "argv", "cwd", "config", "output", "results", "config_name",
+                                                   "config_sha256", "content_sha256", "runner", "shell", "env"]
+
+    /// Reads one journal line (without its line break) from any bytes: throws what is wrong
+    /// with it, and never traps. Every integer is checked against `QueueLimits`, every id
+    /// against `QueueLimits.isValidID`; an unknown event kind is an error too (a journal of
+    /// a newer multirun is not run by an older one). A field this version does not know
+    /// is stepped over. `light` skips building what only a scheduler needs, for `status`.
+    public static func decode(line: ArraySlice<UInt8>, light: Bool = false) throws(QueueDecodeError) -> QueueEvent {
+        var fields = FlatFields()
+        try FlatJSON.fields(line, wanted: { !light || !heavyFields.contains($0) }) { name, value throws(QueueDecodeError) in
+            fields.values[name] = value
         }
-        let t = Int64(time)
+        guard let kind = try fields.string("e") else { throw QueueDecodeError("field 'e' (the event kind) is missing") }
+        let time = try fields.int("t", QueueLimits.time) ?? 0
+        func id() throws(QueueDecodeError) -> String {
+            guard let id = try fields.string("id") else { throw QueueDecodeError("field 'id' is missing") }
+            guard QueueLimits.isValidID(id) else { throw QueueDecodeError("field 'id' is not a task id ('\(QueueText.shown(id))')") }
+            return id
+        }
+        func attempt() throws(QueueDecodeError) -> Int {
+            guard let attempt = try fields.int("attempt", QueueLimits.attempt) else { throw QueueDecodeError("field 'attempt' is missing") }
+            return Int(attempt)
+        }
         switch kind {
         case "submitted":
-            guard !id.isEmpty, !key.isEmpty, light || !argv.isEmpty else { return nil }
-            var task = QueueTask(id: id, key: key, label: label, command: command ?? label, argv: argv, cwd: cwd,
-                                 config: config, output: output, submitted: t, resources: resources)
-            task.underShell = underShell
-            task.environment = environment
-            if let config, let configName, let results, let configSHA256, let contentSHA256, let runner {
+            let id = try id()
+            guard let key = try fields.string("key"), !key.isEmpty else { throw QueueDecodeError("field 'key' is missing") }
+            let label = try fields.string("label") ?? ""
+            var resources = TaskResources()
+            resources.gpus = try fields.int("gpus", QueueLimits.gpus).map { Int($0) }
+            if let pool = try fields.string("pool") { resources.cpu = pool == "cpu" }
+            resources.mpiProcesses = try fields.int("np", QueueLimits.mpiProcesses).map { Int($0) }
+            resources.gpuMemoryMiB = try fields.int("gpu_memory_mib", QueueLimits.gpuMemoryMiB).map { Int($0) }
+            let argv = try fields.strings("argv") ?? []
+            guard light || !argv.isEmpty else { throw QueueDecodeError("field 'argv' is missing or empty") }
+            let config = try fields.string("config")
+            var task = QueueTask(id: id, key: key, label: label, command: try fields.string("command") ?? label, argv: argv,
+                                 cwd: try fields.string("cwd") ?? "", config: config, output: try fields.string("output"),
+                                 submitted: time, resources: resources)
+            task.underShell = try fields.bool("shell") ?? false
+            task.environment = try fields.string("env")
+            if let config, let configName = try fields.string("config_name"), let results = try fields.string("results"),
+               let configSHA256 = try fields.string("config_sha256"), let contentSHA256 = try fields.string("content_sha256"),
+               let runner = try fields.string("runner") {
                 task.identity = ConfigIdentity(path: config, name: configName, sha256: configSHA256, resultsFolder: results,
                                                contentSHA256: contentSHA256, runner: runner)
             }
-            self = .submitted(task)
+            if light {
+                // Checked above, not built: status needs none of it.
+                task.command = label
+                task.cwd = ""
+                task.config = nil
+                task.output = nil
+                task.environment = nil
+                task.identity = nil
+                task.underShell = false
+            }
+            return .submitted(task)
         case "started":
-            guard !id.isEmpty, let attempt, let device, let slot, let pid else { return nil }
-            self = .started(id: id, attempt: attempt, device: device, slot: slot, pid: Int32(pid), time: t)
+            let id = try id(), attempt = try attempt()
+            guard let device = try fields.string("device") else { throw QueueDecodeError("field 'device' is missing") }
+            guard let slot = try fields.int("slot", QueueLimits.slot) else { throw QueueDecodeError("field 'slot' is missing") }
+            guard let pid = try fields.int("pid", QueueLimits.pid) else { throw QueueDecodeError("field 'pid' is missing") }
+            return .started(id: id, attempt: attempt, device: device, slot: Int(slot), pid: Int32(pid), time: time)
         case "ended":
-            guard !id.isEmpty, let attempt, let status = status.flatMap(TaskStatus.init(rawValue:)) else { return nil }
-            self = .ended(id: id, attempt: attempt, exitCode: exitCode.map(Int32.init), signal: signal.map(Int32.init), status: status, time: t)
+            let id = try id(), attempt = try attempt()
+            guard let name = try fields.string("status") else { throw QueueDecodeError("field 'status' is missing") }
+            guard let status = TaskStatus(rawValue: name) else { throw QueueDecodeError("field 'status' is not a task status ('\(QueueText.shown(name))')") }
+            let exitCode = try fields.int("exit_code", QueueLimits.exitCode).map { Int32($0) }
+            let signal = try fields.int("signal", QueueLimits.signal).map { Int32($0) }
+            return .ended(id: id, attempt: attempt, exitCode: exitCode, signal: signal, status: status, time: time)
         case "interrupted":
-            guard !id.isEmpty, let attempt else { return nil }
-            self = .interrupted(id: id, attempt: attempt, time: t)
+            let id = try id(), attempt = try attempt()
+            return .interrupted(id: id, attempt: attempt, time: time)
         case "cancelled":
-            guard !id.isEmpty else { return nil }
-            self = .cancelled(id: id, time: t)
+            return .cancelled(id: try id(), time: time)
         case "drain":
-            self = .drain(time: t)
+            return .drain(time: time)
         default:
-            return nil
+            throw QueueDecodeError("unknown event '\(QueueText.shown(kind))'")
         }
     }
 }

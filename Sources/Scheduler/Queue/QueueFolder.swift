@@ -138,10 +138,11 @@ public final class FileLock {
         _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
     }
 
-    /// The pid recorded in the lock file at `path`, if any.
+    /// The pid recorded in the lock file at `path`, if any: 1 or more (a 0 or negative
+    /// value there would make `kill(-pid, …)` signal our own group, or everyone).
     public static func recordedPID(_ path: String) -> pid_t? {
-        guard let text = try? FileIO.readText(path) else { return nil }
-        return pid_t(text.trimming(" \n"))
+        guard let text = try? FileIO.readText(path), let pid = pid_t(text.trimming(" \n")), pid > 0 else { return nil }
+        return pid
     }
 
     /// True if some process holds a lock on `path` (we could not take it at once).

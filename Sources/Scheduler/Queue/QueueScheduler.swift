@@ -144,7 +144,7 @@ public final class QueueScheduler {
         for entry in state.running {
             guard case .running(let number, let device, let slot, _, let since) = entry.phase else { continue }
             let id = entry.task.id
-            if let record = Supervisor.readRecord(folder.exitRecord(id, number)) {
+            if let record = try Supervisor.readRecord(folder.exitRecord(id, number)) {
                 try finish(id: id, number: number, record: record, attempt: nil)
                 continue
             }
@@ -163,7 +163,7 @@ public final class QueueScheduler {
                 }
             }
             // The lock may have been released just now by a supervisor that finished.
-            if let record = Supervisor.readRecord(folder.exitRecord(id, number)) {
+            if let record = try Supervisor.readRecord(folder.exitRecord(id, number)) {
                 try finish(id: id, number: number, record: record, attempt: nil)
                 continue
             }
@@ -323,6 +323,7 @@ public final class QueueScheduler {
                 return
             } catch {
                 let number = (state[task.id]?.attempts ?? 0) + 1
+                if try gaveUp(task, attempt: number) { continue }
                 try commit([.started(id: task.id, attempt: number, device: "", slot: 0, pid: 0, time: Clock.wall()),
                             .ended(id: task.id, attempt: number, exitCode: 2, signal: nil, status: .failed, time: Clock.wall())])
                 releaseKeys(of: task.id, keepingOwn: false)
@@ -339,8 +340,21 @@ public final class QueueScheduler {
         return MemoryGate.wantsReading(firstInLine: head.flatMap { try? settings.policy.demand($0.resources, config: $0.label) }, pool: pool)
     }
 
+    /// A task whose next attempt number would be past `QueueLimits.attempt` (a journal
+    /// edited by hand) is cancelled rather than started: that number could not be read back.
+    private func gaveUp(_ task: QueueTask, attempt number: Int, releasing slots: [Slot] = []) throws(SystemError) -> Bool {
+        guard number > Int(QueueLimits.attempt.upperBound) else { return false }
+        for slot in slots { pool.release(slot) }
+        if !slots.isEmpty, let index = state.position(of: task.id) { memory?.taskEnded(index) }
+        try commit([.cancelled(id: task.id, time: Clock.wall())])
+        releaseKeys(of: task.id, keepingOwn: false)
+        log.line("Cancelled \(task.label): it has had \(number - 1) attempts, the most a queue records")
+        return true
+    }
+
     private func launch(_ task: QueueTask, on slots: [Slot]) throws(SystemError) {
         let number = (state[task.id]?.attempts ?? 0) + 1
+        if try gaveUp(task, attempt: number, releasing: slots) { return }
         let slot = slots[0]
         try commit([.started(id: task.id, attempt: number, device: TaskEnvironment.deviceName(slots), slot: slot.number, pid: 0, time: Clock.wall())])
         let gpu = TaskEnvironment.gpu(for: slots, ids: settings.gpuIDs)
@@ -436,7 +450,7 @@ public final class QueueScheduler {
         for slot in attempt.slots { pool.release(slot) }
         if let index = state.position(of: attempt.id) { memory?.taskEnded(index) }
         memoryPolling?.taskEnded()
-        var record = Supervisor.readRecord(folder.exitRecord(attempt.id, attempt.number))
+        var record = try Supervisor.readRecord(folder.exitRecord(attempt.id, attempt.number))
         // A supervisor killed from outside left its task to us (we are a child subreaper):
         // it ends before the attempt is queued again, so it never runs twice at once. If the
         // task itself had already exited on its own, its status is still ours to read.
@@ -451,7 +465,7 @@ public final class QueueScheduler {
         try finish(id: attempt.id, number: attempt.number, record: record, attempt: attempt)
     }
 
-    private func finish(id: String, number: Int, record: (exit: TaskExit, start: Int64, end: Int64, error: String?)?, attempt: Attempt?) throws(SystemError) {
+    private func finish(id: String, number: Int, record: Supervisor.ExitRecord?, attempt: Attempt?) throws(SystemError) {
         guard let entry = state[id] else { return }
         let now = Clock.wall()
         let label = entry.task.label

@@ -53,8 +53,10 @@ public struct StatusSummary: Equatable, Sendable {
     }
 
     private static func snapshot(_ folder: QueueFolder, taggedWith mark: Journal.Mark) -> StatusSummary? {
-        guard let text = try? FileIO.readText(folder.statusSnapshot),
-              let value = try? ConfigParser.parse(text, dialect: .json, source: folder.statusSnapshot),
+        // A cache: anything odd in it (damage, values out of range) only means it is
+        // folded again from the journal.
+        guard let bytes = try? FileIO.read(folder.statusSnapshot), bytes.count < 1 << 20, FlatJSON.isWellFormed(bytes[...]),
+              let value = try? ConfigParser.parse(bytes: bytes, dialect: .json, source: folder.statusSnapshot),
               value["journal_inode"]?.int == Int(truncatingIfNeeded: mark.inode), value["journal_size"]?.int == mark.size
         else { return nil }
         return StatusSummary(snapshot: value)
@@ -97,27 +99,51 @@ public struct StatusSummary: Equatable, Sendable {
         try? FileIO.writeAtomically(folder.statusSnapshot, body.bytes(newline: true), durable: false, access: .owner)
     }
 
+    /// Every number range-checked as the journal's are; nil (fold the journal) otherwise.
     private init?(snapshot value: ConfigValue) {
-        guard case .map(let counts)? = value["counts"], let failureCount = value["failure_count"]?.int else { return nil }
+        func int(_ value: ConfigValue?, _ range: ClosedRange<Int64>) -> Int? {
+            guard let number = value?.int, range.contains(Int64(number)) else { return nil }
+            return number
+        }
+        let count: ClosedRange<Int64> = 0...Int64(Int32.max)
+        guard case .map(let counts)? = value["counts"], let failureCount = int(value["failure_count"], count) else { return nil }
         self.counts = [:]
-        for (key, count) in counts { self.counts[key] = count.int ?? 0 }
+        for (key, value) in counts {
+            guard let number = int(value, count) else { return nil }
+            self.counts[key] = number
+        }
         self.failureCount = failureCount
-        running = value["running"]?.items.compactMap { row -> Running? in
-            guard let id = row["id"]?.string, let label = row["label"]?.string, let attempt = row["attempt"]?.int,
-                  let device = row["device"]?.string, let slot = row["slot"]?.int, let pid = row["pid"]?.int,
-                  let since = row["since"]?.int else { return nil }
-            return Running(id: id, label: label, attempt: attempt, device: device, slot: slot, pid: Int32(truncatingIfNeeded: pid), since: Int64(since))
-        } ?? []
-        queued = value["queued"]?.items.compactMap { row -> Queued? in
-            guard let id = row["id"]?.string, let label = row["label"]?.string else { return nil }
-            return Queued(id: id, label: label)
-        } ?? []
-        failures = value["failures"]?.items.compactMap { row -> Failure? in
-            guard let id = row["id"]?.string, let label = row["label"]?.string,
-                  let status = row["status"]?.string.flatMap(TaskStatus.init(rawValue:)), let attempts = row["attempts"]?.int
+        var running: [Running] = []
+        for row in value["running"]?.items ?? [] {
+            guard let id = row["id"]?.string, QueueLimits.isValidID(id), let label = row["label"]?.string,
+                  let attempt = int(row["attempt"], QueueLimits.attempt), let device = row["device"]?.string,
+                  let slot = int(row["slot"], QueueLimits.slot), let pid = int(row["pid"], QueueLimits.pid),
+                  let since = int(row["since"], QueueLimits.time) else { return nil }
+            running.append(Running(id: id, label: label, attempt: attempt, device: device, slot: slot, pid: Int32(pid), since: Int64(since)))
+        }
+        var queued: [Queued] = []
+        for row in value["queued"]?.items ?? [] {
+            guard let id = row["id"]?.string, QueueLimits.isValidID(id), let label = row["label"]?.string else { return nil }
+            queued.append(Queued(id: id, label: label))
+        }
+        var failures: [Failure] = []
+        for row in value["failures"]?.items ?? [] {
+            guard let id = row["id"]?.string, QueueLimits.isValidID(id), let label = row["label"]?.string,
+                  let status = row["status"]?.string.flatMap(TaskStatus.init(rawValue:)), let attempts = int(row["attempts"], count)
             else { return nil }
-            return Failure(id: id, label: label, status: status, exitCode: row["exit_code"]?.int.map { Int32(truncatingIfNeeded: $0) },
-                           signal: row["signal"]?.int.map { Int32(truncatingIfNeeded: $0) }, attempts: attempts)
-        } ?? []
+            var exitCode: Int32?, signal: Int32?
+            if let code = row["exit_code"], code != .null {
+                guard let code = int(code, QueueLimits.exitCode) else { return nil }
+                exitCode = Int32(code)
+            }
+            if let number = row["signal"], number != .null {
+                guard let number = int(number, QueueLimits.signal) else { return nil }
+                signal = Int32(number)
+            }
+            failures.append(Failure(id: id, label: label, status: status, exitCode: exitCode, signal: signal, attempts: attempts))
+        }
+        self.running = running
+        self.queued = queued
+        self.failures = failures
     }
 }

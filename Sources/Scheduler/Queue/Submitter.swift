@@ -13,6 +13,8 @@ public enum Submitter {
         public var collisions: [String] = []
         /// Why the key index could not record the tasks queued (they are queued all the same).
         public var keysNotRecorded: String?
+        /// Damage found and repaired on the way (a `next-id` file rebuilt from the journal).
+        public var warnings: [String] = []
     }
 
     /// Adds `plan`'s tasks; a task whose key exists (queued or running; for a command line,
@@ -52,7 +54,9 @@ public enum Submitter {
             outcome.skipped.append((record.config ?? record.command,
                                     record.error ?? "completed: its results folder holds a completion marker for it (pass -w to run it again)"))
         }
-        let first = try TaskIDs.reserve(outcome.added.count, in: folder)
+        var warnings: [String] = []
+        let first = try TaskIDs.reserve(outcome.added.count, in: folder) { warnings.append($0) }
+        outcome.warnings = warnings
         for i in outcome.added.indices { outcome.added[i].id = String(first + i) }
         // One file for the whole submit, durable before the journal names it.
         if captureEnvironment, !outcome.added.isEmpty {

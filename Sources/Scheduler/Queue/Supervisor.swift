@@ -65,18 +65,30 @@ public enum Supervisor {
         return exit
     }
 
-    /// Reads an exit record; nil if the supervisor never wrote one.
+    /// How an attempt ended, as its exit record says.
+    public typealias ExitRecord = (exit: TaskExit, start: Int64, end: Int64, error: String?)
+
+    /// Reads an exit record; nil if the supervisor never wrote one (or it cannot be read).
     /// `error`: why the task could not start (its folder is gone, its program missing).
-    public static func readRecord(_ path: String) -> (exit: TaskExit, start: Int64, end: Int64, error: String?)? {
-        guard let text = try? FileIO.readText(path),
-              let value = try? ConfigParser.parse(text, dialect: .json, source: path) else { return nil }
+    /// Throws a `SystemError` whose `damage` names the file when its content is damaged.
+    public static func readRecord(_ path: String) throws(SystemError) -> ExitRecord? {
+        guard let bytes = try? FileIO.read(path) else { return nil }
+        do { return try decodeRecord(bytes: bytes[...]) } catch {
+            throw SystemError(QueueFileError(.exitRecord, path: path, problem: error.problem))
+        }
+    }
+
+    /// An exit record's content from any bytes: one JSON object with `exit_code` (0 to
+    /// 255 or null), `signal` (1 to 64 or null), `start` and `end` (`QueueLimits.time`)
+    /// and `error` (a string or null). Throws what is wrong; never traps.
+    public static func decodeRecord(bytes: ArraySlice<UInt8>) throws(QueueDecodeError) -> ExitRecord {
+        var fields = FlatFields()
+        try FlatJSON.fields(bytes) { name, value throws(QueueDecodeError) in fields.values[name] = value }
         var exit = TaskExit()
-        if case .int(let code)? = value["exit_code"] { exit.exitCode = Int32(code) }
-        if case .int(let signal)? = value["signal"] { exit.signal = Int32(signal) }
-        var end = Clock.wall()
-        if case .int(let time)? = value["end"] { end = Int64(time) }
-        var start = end
-        if case .int(let time)? = value["start"] { start = Int64(time) }
-        return (exit, start, end, value["error"]?.string)
+        exit.exitCode = try fields.int("exit_code", QueueLimits.exitCode).map { Int32($0) }
+        exit.signal = try fields.int("signal", QueueLimits.signal).map { Int32($0) }
+        let end = try fields.int("end", QueueLimits.time) ?? Clock.wall()
+        let start = try fields.int("start", QueueLimits.time) ?? end
+        return (exit, start, end, try fields.string("error"))
     }
 }
