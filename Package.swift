@@ -20,7 +20,12 @@ let package = Package(
         .target(name: "Scheduler", dependencies: ["CSystem"]),
         .executableTarget(name: "multirun", dependencies: ["Scheduler"], linkerSettings: staticRuntime),
         .executableTarget(name: "runone", dependencies: ["Scheduler"], linkerSettings: staticRuntime),
-        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler"]),
+        // The fuzz target over every reader of outside input (docs/FUZZING.md): a seeded
+        // driver as built here, a libFuzzer target with -sanitize=fuzzer -DFUZZING.
+        .target(name: "FuzzReaders", dependencies: ["Scheduler"]),
+        .target(name: "CLibFuzzer"),
+        .executableTarget(name: "multirun-fuzz", dependencies: ["FuzzReaders", "CLibFuzzer"]),
+        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "FuzzReaders"]),
         // Depends on the executables so `swift test` builds them before running.
         .testTarget(name: "EndToEndTests", dependencies: ["Scheduler", "multirun", "runone"]),
     ],

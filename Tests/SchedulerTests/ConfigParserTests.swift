@@ -138,7 +138,17 @@ for path in sys.argv[1:]:
             "---\na: 1\n", "a: 1\n...\n", "x: ~\n", "x:\n", "\"k\": v\n", "'k': v\n", "s: a:b\n", "s: a #b\n", "s: a#b\n",
             "list:\n  - a\n  -   b\n  -\n    c: 1\n", "- - a\n  - b\n- - c\n", "a:\n  b:\n    c:\n      d: 1\n", "\u{FEFF}a: 1\n",
             "multi: [1,\n  2,\n  3]\n", "m: {a: 1,\n  b: 2}\n", "k: é ü 日本\n", "- {a: 1}\n- [1]\n", "x: 012345\n", "x: 09\n",
+        
         ]
+        // Scalars at the edges of PyYAML's int and float patterns (the scanners in
+        // YAMLScalars replace its regexes).
+        let edges = ["0b101", "-0b1_0", "0b", "0b2", "0_7", "00", "0", "-0", "+0", "08", "0x", "0xG", "0x_", "0xfF", "1_000", "1__",
+                     "_1", "1:0", "1:60", "1:59", "1:5", "01:30", "0:30", "1:30.5", "0:30.5", "1:30:", ":30", "1:5:", "1.", "1.e+5",
+                     "1.e5", "1e5", "1e+5", "1.0e5", "1.0E-5", ".5e+1", "-.5", "+.5", ".", "-.", ".inf", "-.Inf", "+.INF", ".iNf",
+                     "-.nan", "+.nan", ".NaN", "1_0.5_", "1.2.3", "1:2:3.4.5", "1:70", "12:345", "9223372036854775807",
+                     "-9223372036854775808", "0x7fffffffffffffff", "1:1:1:1", "-1:30", "+1:30.5", "1:0x", "0b1:1", "1:30e+1",
+                     "._5", "._", "1_:30", "1:3_0", "0.", "-0.0", "+1.5e-3x", "1e", "1.5e+", "1.5e+-1", "2:60.0", "2:59.9"]
+        documents += edges.map { "x: \($0)\n" }
         return documents
     }
 
@@ -161,6 +171,8 @@ for path in sys.argv[1:]:
         for (i, document) in documents.enumerated() {
             let ours: String
             do { ours = Self.canonical(try ConfigParser.parse(document, dialect: .yaml, source: "\(i).yaml")) } catch { ours = "ERROR \(error)" }
+            // Both refusing counts as agreeing: the messages differ on purpose.
+            if expected[i].hasPrefix("ERROR ") && ours.hasPrefix("ERROR ") { checked += 1; continue }
             #expect(ours == expected[i], "document \(i):\n\(document)")
             checked += 1
         }

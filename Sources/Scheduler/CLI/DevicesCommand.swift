@@ -4,7 +4,7 @@ enum DevicesCommand {
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
         let options = try OptionsParser.parse(arguments, requireTasks: false)
         let out = Console.standardOutput
-        if options.showHelp { out.line(HelpText.multirun); return 0 }
+        if options.showHelp { out.block(HelpText.multirun); return 0 }
         let placement = try Placement.make(options)
         let ids = placement.gpuIDs ?? []
         let entries = placement.universe?.entries ?? []

@@ -25,7 +25,7 @@ public enum MultirunCommand {
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
         let options = try OptionsParser.parse(arguments)
         let out = Console.standardOutput
-        if options.showHelp { out.line(HelpText.multirun); return 0 }
+        if options.showHelp { out.block(HelpText.multirun); return 0 }
         if options.showVersion { out.line("multirun \(version)"); return 0 }
 
         // A daemon owns this machine's slots: tasks must go through it, not around it.

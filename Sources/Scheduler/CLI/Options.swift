@@ -90,8 +90,8 @@ public enum OptionsParser {
                 options.queue = try cursor.value(for: flag, inline: inline, hint: "the queue folder (default .multirun)")
             case "--cpu-slots":
                 let text = try cursor.value(for: flag, inline: inline, hint: "how many CPU tasks run at once beside the GPU tasks")
-                guard let count = Int(text), count >= 0 else {
-                    throw UsageError("--cpu-slots: '\(text)' is not a whole number of slots, 0 or more, e.g. --cpu-slots 4")
+                guard let count = Int(text), (0...maxSlots).contains(count) else {
+                    throw UsageError("--cpu-slots: '\(text)' is not a whole number of slots from 0 to \(maxSlots), e.g. --cpu-slots 4")
                 }
                 options.cpuSlots = count
             case "--cvd":
@@ -165,6 +165,9 @@ public enum OptionsParser {
             guard value >= 0 else {
                 throw UsageError("\(flag): '\(text)' (position \(position)) is negative; each value is how many tasks run at once there (0 = unused)")
             }
+            guard value <= maxSlots else {
+                throw UsageError("\(flag): '\(text)' (position \(position)) is more than \(maxSlots) tasks at once on one device; give a count up to \(maxSlots)")
+            }
             slots.append(value)
         }
         if slots.allSatisfy({ $0 == 0 }) {
@@ -197,6 +200,10 @@ public enum OptionsParser {
         }
         return value
     }
+
+    /// The most tasks one device (or the CPU) may run at once: each slot is a record the
+    /// scheduler keeps, and a mistyped count must not make it allocate billions.
+    static let maxSlots = 4096
 
     /// The most seconds a limit may be (about 31 years): deadlines are kept in nanoseconds
     /// of a 64-bit clock, which 1e308 (or 2e10) would overflow.

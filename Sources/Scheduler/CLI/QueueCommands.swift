@@ -10,7 +10,7 @@ enum QueueCommands {
     static func run(_ name: String, _ arguments: [String]) throws(UsageError) -> Int32 {
         let options = try OptionsParser.parse(arguments, requireTasks: name == "submit", allowPositionals: name == "cancel" || name == "wait")
         if options.showHelp {
-            Console.standardOutput.line(HelpText.multirun)
+            Console.standardOutput.block(HelpText.multirun)
             return 0
         }
         let folder = QueueFolder.resolve(options.queue)

@@ -37,6 +37,8 @@ struct RunPlan {
         for (folder, path) in zip(folders, selection.paths) where folder == runs || folder.hasPrefix(runs + "/") {
             problems.append("config \(path) would write its results into \(runs)/, where multirun keeps its run folders; rename it or its folder")
         }
+        // runone's built-in models are refused here when they would not fit in memory.
+        let memory = isDefault ? HostMemory.budget() : nil
         for (path, folder) in zip(selection.paths, folders) {
             let bytes: [UInt8]
             do { bytes = try FileIO.read(path) } catch {
@@ -44,7 +46,7 @@ struct RunPlan {
                 continue
             }
             let checked: ConfigSchema.Checked
-            do { checked = try ConfigSchema.check(bytes, path: path, runone: isDefault) } catch {
+            do { checked = try ConfigSchema.check(bytes, path: path, runone: isDefault, memory: memory) } catch {
                 problems.append(error.message)
                 continue
             }
@@ -157,11 +159,24 @@ struct RunPlan {
     // MARK: - Commands
 
     private static func commands(from file: String, demand: Demand, runFolder: String) throws(UsageError) -> RunPlan {
-        let bytes: [UInt8]
+        let raw: [UInt8]
         do {
-            bytes = try FileIO.read(file == "-" ? "/dev/stdin" : file)
+            raw = try FileIO.read(file == "-" ? "/dev/stdin" : file)
         } catch {
             throw UsageError("cannot read --commands \(file): \(error)")
+        }
+        return try commands(raw, file: file, demand: demand, runFolder: runFolder)
+    }
+
+    /// The tasks of a commands file's bytes (`file` names it in messages). A NUL byte,
+    /// invalid UTF-8 or a control character is refused with `file:line:col`: an argv
+    /// cannot hold NUL, and a command rewritten by decoding is not the one written.
+    static func commands(_ raw: [UInt8], file: String, demand: Demand, runFolder: String) throws(UsageError) -> RunPlan {
+        let bytes: [UInt8]
+        do {
+            bytes = try ConfigEncoding.utf8(raw, dialect: .json, source: "--commands \(file)")
+        } catch {
+            throw UsageError("\(error)")
         }
         var plan = RunPlan()
         plan.runnerName = "these commands"

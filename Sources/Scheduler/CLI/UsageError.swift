@@ -2,8 +2,12 @@
 /// The CLI prints it as `multirun: <message>` and exits 2; nothing has started.
 /// Several problems found together (every config of a plan is checked) are one line each.
 public struct UsageError: Error, Equatable, Sendable, CustomStringConvertible {
-    public let message: String
-    public init(_ message: String) { self.message = message }
+    /// The lines as found: a newline inside one (from a file name) is text, which
+    /// `Console.line` escapes, not a line break.
+    public let lines: [String]
+    public var message: String { lines.joined(separator: "\n") }
+
+    public init(_ message: String) { lines = [message] }
 
     /// At most `shown` problems, one per line, then how many more there were, and what
     /// came of it (`outcome`) when there was more than one.
@@ -11,13 +15,13 @@ public struct UsageError: Error, Equatable, Sendable, CustomStringConvertible {
         var lines = Array(problems.prefix(shown))
         if problems.count > shown { lines.append("... and \(problems.count - shown) more problems") }
         if problems.count > 1 { lines.append("\(problems.count) problems; \(outcome)") }
-        message = lines.joined(separator: "\n")
+        self.lines = lines
     }
 
     public var description: String { message }
 
     /// Each line of the message behind `prefix` (`multirun: `), ready to print.
     public func lines(prefixed prefix: String) -> [String] {
-        message.split(separator: "\n", omittingEmptySubsequences: false).map { prefix + $0 }
+        lines.map { prefix + $0 }
     }
 }

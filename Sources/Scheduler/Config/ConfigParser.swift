@@ -3,26 +3,33 @@
 /// SafeLoader resolves them, and JSON. Everything outside the subset (anchors, aliases,
 /// tags, block scalars, multiple documents, ...) is an error with file:line:col.
 ///
-/// Deliberate differences from PyYAML: duplicate keys are an error (PyYAML keeps the
-/// last), and mapping keys stay the text written (`on:` is the key "on", not True).
+/// Input is decoded first (`ConfigEncoding`: byte order marks, invalid UTF-8, NUL and
+/// control characters). Parsing is linear in the input's size and nests at most
+/// `maxDepth` collections. The deliberate differences from PyYAML are listed, one per
+/// line, in docs/YAML-DIFFERENCES.md.
 public enum ConfigParser {
     public enum Dialect: Sendable { case yaml, json }
 
+    /// The deepest nesting of lists and mappings a config (YAML or JSON) may have. PyYAML's
+    /// pure-Python loader fails near 500 levels with a RecursionError; a limit of our own
+    /// keeps the parser's recursion and everything that walks the value well inside a
+    /// thread's stack.
+    public static let maxDepth = 256
+
     public static func parse(_ text: String, dialect: Dialect, source: String) throws(ConfigError) -> ConfigValue {
-        var reader = Reader(bytes: Array(text.utf8), dialect: dialect, source: source)
-        return try reader.document()
+        try parse(bytes: Array(text.utf8), dialect: dialect, source: source)
     }
 
-    /// The same from UTF-8 bytes, without a detour through String (journals).
+    /// The same from the file's bytes (any encoding `ConfigEncoding` reads).
     public static func parse(bytes: [UInt8], dialect: Dialect, source: String) throws(ConfigError) -> ConfigValue {
-        var reader = Reader(bytes: bytes, dialect: dialect, source: source)
+        var reader = Reader(bytes: try ConfigEncoding.utf8(bytes, dialect: dialect, source: source), dialect: dialect, source: source)
         return try reader.document()
     }
 
     /// A config file's document with where each key and list item was written, so schema
     /// errors can name `file:line:col`.
     public static func document(bytes: [UInt8], dialect: Dialect, source: String) throws(ConfigError) -> ConfigDocument {
-        var reader = Reader(bytes: bytes, dialect: dialect, source: source)
+        var reader = Reader(bytes: try ConfigEncoding.utf8(bytes, dialect: dialect, source: source), dialect: dialect, source: source)
         reader.recordsPositions = true
         let value = try reader.document()
         return ConfigDocument(value: value, source: source, bytes: reader.bytes, positions: reader.positions)
@@ -31,93 +38,6 @@ public enum ConfigParser {
     /// The dialect a config path is read in: `.json` files are JSON, everything else YAML.
     public static func dialect(of path: String) -> Dialect { path.hasSuffix(".json") ? .json : .yaml }
 
-}
-
-/// Reads one flat JSON object field by field without building a `ConfigValue` tree: the
-/// queue journal's hundreds of thousands of lines decode straight into events.
-public struct JSONFields {
-    private var reader: Reader
-
-    public init(_ bytes: ArraySlice<UInt8>) {
-        reader = Reader(bytes: Array(bytes), dialect: .json, source: "journal")
-    }
-
-    /// Calls `body` with each key of the object; `body` reads the value with one of the
-    /// readers below (or `skip()`), exactly once.
-    public mutating func forEach(_ body: (String, inout JSONFields) throws(ConfigError) -> Void) throws(ConfigError) {
-        reader.skipJSONSpace()
-        guard reader.current == UInt8(ascii: "{") else { throw reader.error("expected a JSON object") }
-        reader.pos += 1
-        while true {
-            reader.skipJSONSpace()
-            if reader.current == UInt8(ascii: "}") { return }
-            let key = try reader.flowKey()
-            reader.skipJSONSpace()
-            guard reader.current == UInt8(ascii: ":") else { throw reader.error("expected ':' after the key") }
-            reader.pos += 1
-            reader.skipJSONSpace()
-            try body(key, &self)
-            reader.skipJSONSpace()
-            if reader.current == UInt8(ascii: ",") { reader.pos += 1; continue }
-            guard reader.current == UInt8(ascii: "}") else { throw reader.error("expected ',' or '}'") }
-            return
-        }
-    }
-
-    /// A string, or nil for null or any other type.
-    public mutating func string() throws(ConfigError) -> String? {
-        if reader.current == UInt8(ascii: "\"") { return try reader.quoted(inFlow: true) }
-        _ = try reader.flowNode()
-        return nil
-    }
-
-    /// An integer, or nil for null or any other type.
-    public mutating func int() throws(ConfigError) -> Int? {
-        if case .int(let value) = try reader.flowNode() { return value }
-        return nil
-    }
-
-    /// A boolean, or nil for null or any other type.
-    public mutating func bool() throws(ConfigError) -> Bool? {
-        if case .bool(let value) = try reader.flowNode() { return value }
-        return nil
-    }
-
-    /// A list of strings (other items are dropped).
-    public mutating func strings() throws(ConfigError) -> [String] {
-        guard case .list(let items) = try reader.flowNode() else { return [] }
-        return items.compactMap { if case .string(let text) = $0 { return text }; return nil }
-    }
-
-    /// Steps over any value without building it: strings and nesting are scanned byte by byte.
-    public mutating func skip() throws(ConfigError) {
-        var depth = 0
-        repeat {
-            switch reader.current {
-            case UInt8(ascii: "\""):
-                reader.pos += 1
-                while !reader.atEnd && reader.current != UInt8(ascii: "\"") {
-                    reader.pos += reader.current == UInt8(ascii: "\\") ? 2 : 1
-                }
-                guard !reader.atEnd else { throw reader.error("unclosed string") }
-                reader.pos += 1
-            case UInt8(ascii: "["), UInt8(ascii: "{"):
-                depth += 1
-                reader.pos += 1
-            case UInt8(ascii: "]"), UInt8(ascii: "}"):
-                guard depth > 0 else { return }
-                depth -= 1
-                reader.pos += 1
-            case UInt8(ascii: ","):
-                if depth == 0 { return }
-                reader.pos += 1
-            case 0 where reader.atEnd:
-                throw reader.error("unexpected end of the line")
-            default:
-                reader.pos += 1
-            }
-        } while depth > 0 || !(reader.current == UInt8(ascii: ",") || reader.current == UInt8(ascii: "}") || reader.atEnd)
-    }
 }
 
 private struct Reader {
@@ -130,12 +50,25 @@ private struct Reader {
     var positions: [(path: String, offset: Int)] = []
     private var path = ""
 
+    /// Collections open around the current position (`ConfigParser.maxDepth`).
+    private var depth = 0
+
+    /// `bytes`: UTF-8 without a byte order mark (`ConfigEncoding`).
     init(bytes: [UInt8], dialect: ConfigParser.Dialect, source: String) {
-        // A UTF-8 byte order mark is allowed and ignored, as PyYAML does.
-        self.bytes = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes
+        self.bytes = bytes
         self.dialect = dialect
         self.source = source
     }
+
+    /// Enters one more level of nesting; `leaveCollection` leaves it.
+    mutating func enterCollection() throws(ConfigError) {
+        depth += 1
+        if depth > ConfigParser.maxDepth {
+            throw error("lists and mappings nested more than \(ConfigParser.maxDepth) levels deep; flatten the config")
+        }
+    }
+
+    mutating func leaveCollection() { depth -= 1 }
 
     // MARK: - Characters
 
@@ -312,6 +245,8 @@ private struct Reader {
     }
 
     mutating func blockSequence(indent: Int) throws(ConfigError) -> ConfigValue {
+        try enterCollection()
+        defer { leaveCollection() }
         var items: [ConfigValue] = []
         while true {
             pos += 1  // the '-'
@@ -335,6 +270,8 @@ private struct Reader {
     }
 
     mutating func blockMapping(indent: Int) throws(ConfigError) -> ConfigValue {
+        try enterCollection()
+        defer { leaveCollection() }
         var entries: [(key: String, value: ConfigValue)] = []
         var seen: Set<String> = []
         while true {
@@ -442,6 +379,9 @@ private struct Reader {
 
     mutating func flowNode() throws(ConfigError) -> ConfigValue {
         let open = pos
+        let isCollection = current == UInt8(ascii: "[") || current == UInt8(ascii: "{")
+        if isCollection { try enterCollection() }
+        defer { if isCollection { leaveCollection() } }
         if current == UInt8(ascii: "[") {
             pos += 1
             var items: [ConfigValue] = []
@@ -465,14 +405,21 @@ private struct Reader {
         if current == UInt8(ascii: "{") {
             pos += 1
             var entries: [(key: String, value: ConfigValue)] = []
+            var seen: Set<String> = []
             while true {
                 try skipFlowSpace()
                 if current == UInt8(ascii: "}") { pos += 1; return .map(entries) }
                 if atEnd { throw error("unclosed '{': no '}' before the end of the file", at: open) }
                 let keyStart = pos
                 let key = try flowKey()
-                // Flow mappings are small: a scan beats hashing every key.
-                if entries.contains(where: { $0.key == key }) { throw error("duplicate key '\(key)'", at: keyStart) }
+                // Most flow mappings are small, where a scan beats hashing every key; a big
+                // one switches to a set, so parsing stays linear.
+                if entries.count < 16 {
+                    if entries.contains(where: { $0.key == key }) { throw error("duplicate key '\(key)'", at: keyStart) }
+                } else {
+                    if seen.isEmpty { seen = Set(entries.map(\.key)) }
+                    if !seen.insert(key).inserted { throw error("duplicate key '\(key)'", at: keyStart) }
+                }
                 try skipFlowSpace()
                 var value = ConfigValue.null
                 let saved = enter(key, at: keyStart)
@@ -651,12 +598,18 @@ private struct Reader {
             if text == "<<" || text == "=" { throw error("'\(text)' has a special meaning in YAML; quote it", at: start) }
             return .string(text)
         }
-        if text.wholeMatch(of: YAMLScalars.int) != nil {
-            guard let value = YAMLScalars.integer(text) else { throw error("integer '\(text)' is too large", at: start) }
+        let utf8 = Array(text.utf8)
+        if YAMLScalars.isInt(utf8) {
+            guard let value = YAMLScalars.integer(text) else {
+                if YAMLScalars.lacksDigits(text) {
+                    throw error("'\(text)' reads as an integer but has no digits; quote it to keep it as text", at: start)
+                }
+                throw error("integer '\(text)' is outside the 64-bit range (-9223372036854775808 to 9223372036854775807); quote it to keep it as text", at: start)
+            }
             return .int(value)
         }
-        if text.wholeMatch(of: YAMLScalars.float) != nil { return .double(YAMLScalars.double(text)) }
-        if text.wholeMatch(of: YAMLScalars.timestamp) != nil {
+        if YAMLScalars.isFloat(utf8) { return .double(YAMLScalars.double(text)) }
+        if YAMLScalars.isTimestamp(utf8) {
             throw error("'\(text)' reads as a date, which configs do not support; quote it to keep it as text", at: start)
         }
         if text == "<<" || text == "=" { throw error("'\(text)' has a special meaning in YAML; quote it", at: start) }
@@ -676,93 +629,5 @@ private struct Reader {
             if let value = Double(text) { return .double(value) }
         }
         throw error(text.isEmpty ? "expected a JSON value, found '\(describe(current))'" : "'\(text)' is not JSON; strings need double quotes", at: start)
-    }
-}
-
-/// PyYAML's resolver patterns and the conversions behind them. The patterns are built once:
-/// a regex literal is rebuilt at every evaluation, which cost about 1 ms per scalar.
-/// (`nonisolated(unsafe)`: Regex is not Sendable; it is only read, and matching does not
-/// change it.)
-enum YAMLScalars {
-    nonisolated(unsafe) static let int = #/[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+/#
-    nonisolated(unsafe) static let float = #/[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)/#
-    nonisolated(unsafe) static let timestamp = #/[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?/#
-    /// JSON's number grammar, -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][-+]?[0-9]+)?, scanned by hand:
-    /// journals hold hundreds of thousands of numbers.
-    static func isJSONNumber(_ text: String.UTF8View) -> Bool {
-        var i = text.startIndex
-        func digits() -> Int {
-            var count = 0
-            while i != text.endIndex, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(text[i]) { i = text.index(after: i); count += 1 }
-            return count
-        }
-        if i != text.endIndex && text[i] == UInt8(ascii: "-") { i = text.index(after: i) }
-        guard i != text.endIndex else { return false }
-        if text[i] == UInt8(ascii: "0") { i = text.index(after: i) } else if digits() == 0 { return false }
-        if i != text.endIndex && text[i] == UInt8(ascii: ".") {
-            i = text.index(after: i)
-            if digits() == 0 { return false }
-        }
-        if i != text.endIndex && (text[i] == UInt8(ascii: "e") || text[i] == UInt8(ascii: "E")) {
-            i = text.index(after: i)
-            if i != text.endIndex && (text[i] == UInt8(ascii: "+") || text[i] == UInt8(ascii: "-")) { i = text.index(after: i) }
-            if digits() == 0 { return false }
-        }
-        return i == text.endIndex
-    }
-
-    static func bool(_ text: String) -> Bool? {
-        switch text {
-        case "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON": return true
-        case "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF": return false
-        default: return nil
-        }
-    }
-
-    /// An int the `int` pattern matched; nil when it does not fit in 64 bits.
-    static func integer(_ text: String) -> Int? {
-        var body = Substring(text.filter { $0 != "_" })
-        var negative = false
-        if body.first == "-" || body.first == "+" { negative = body.removeFirst() == "-" }
-        let magnitude: Int?
-        if body.hasPrefix("0b") {
-            magnitude = Int(body.dropFirst(2), radix: 2)
-        } else if body.hasPrefix("0x") {
-            magnitude = Int(body.dropFirst(2), radix: 16)
-        } else if body.contains(":") {
-            magnitude = sexagesimal(body).flatMap { $0 <= Double(Int.max) ? Int($0) : nil }
-        } else if body.count > 1 && body.hasPrefix("0") {
-            magnitude = Int(body.dropFirst(), radix: 8)
-        } else {
-            magnitude = Int(body)
-        }
-        guard let magnitude else { return nil }
-        return negative ? -magnitude : magnitude
-    }
-
-    static func double(_ text: String) -> Double {
-        var body = Substring(text.filter { $0 != "_" }.lowercased())
-        var sign = 1.0
-        if body.first == "-" || body.first == "+" { sign = body.removeFirst() == "-" ? -1 : 1 }
-        if body == ".inf" { return sign * .infinity }
-        if body == ".nan" { return .nan }
-        if body.contains(":") { return sign * (sexagesimal(body) ?? .nan) }
-        // "1." and "1.e+5" are floats to YAML 1.1; give Double a digit after the point.
-        var normalized = String(body)
-        if let dot = normalized.firstIndex(of: "."),
-           normalized.index(after: dot) == normalized.endIndex || normalized[normalized.index(after: dot)] == "e" {
-            normalized.insert("0", at: normalized.index(after: dot))
-        }
-        return sign * (Double(normalized) ?? .nan)
-    }
-
-    /// Base 60: "1:30" is 90, "1:30.5" is 90.5.
-    static func sexagesimal(_ text: Substring) -> Double? {
-        var total = 0.0
-        for part in text.split(separator: ":") {
-            guard let value = Double(part) else { return nil }
-            total = total * 60 + value
-        }
-        return total
     }
 }

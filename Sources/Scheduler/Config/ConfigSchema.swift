@@ -22,15 +22,21 @@ public enum ConfigSchema {
 
     /// Parses `bytes` (the file at `path`) and checks it. `runone`: check runone's schema
     /// too (the default runner). Throws one line, `file:line:col: problem; fix`.
-    public static func check(_ bytes: [UInt8], path: String, runone: Bool) throws(ConfigProblem) -> Checked {
+    /// `memory`: refuse a built-in model whose estimated peak exceeds it (`MemoryBudget`).
+    public static func check(_ bytes: [UInt8], path: String, runone: Bool, memory: MemoryBudget? = nil) throws(ConfigProblem) -> Checked {
         let document: ConfigDocument
         do {
             document = try ConfigParser.document(bytes: bytes, dialect: ConfigParser.dialect(of: path), source: path)
         } catch {
             throw ConfigProblem("\(error)")
         }
-        do {
+        do throws(SchemaError) {
             let config = runone ? try RunoneConfig.from(document.value, source: path) : nil
+            if case .model(let model)? = config, let memory {
+                do { try memory.check(estimate: model.peakBytes, what: model.estimateDescription) } catch {
+                    throw SchemaError(source: path, key: "model_params", message: error.message)
+                }
+            }
             let resources = try document.value["resources"].map { value throws(SchemaError) in try TaskResources.parse(value, path: path) }
             return Checked(document: document, resources: resources ?? TaskResources(), runone: config,
                            contentSHA256: contentHash(document.value))

@@ -591,7 +591,7 @@ public final class SchedulerLog {
     }
 
     public func line(_ text: String) {
-        file?.append(line: "\(Clock.iso8601(Clock.wall())) \(text)")
+        file?.append(line: "\(Clock.iso8601(Clock.wall())) \(Console.escaped(text))")
         if echo { Console.standardError.line(text) }
     }
 }

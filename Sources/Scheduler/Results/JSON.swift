@@ -79,6 +79,9 @@ struct JSONWriter {
     /// for every key and value, and an array of flags cost more than the bytes written.
     private var depth = 0
     private var hasMembers: UInt64 = 0
+    /// The same for levels below the 64th (config values nest up to 256 levels); empty,
+    /// so never allocated, for everything multirun itself writes.
+    private var deeperHasMembers: [Bool] = []
     /// A key was just written: its value follows without a separator.
     private var afterKey = false
 
@@ -162,24 +165,40 @@ struct JSONWriter {
     private mutating func open(_ bracket: UInt8) {
         elementStart()
         bytes.append(bracket)
-        precondition(depth < 64, "JSON nested deeper than 64 levels")
         depth += 1
-        hasMembers &= ~(1 << UInt64(depth - 1))
+        setHasMembers(false)
     }
 
     private mutating func close(_ bracket: UInt8) {
-        let had = hasMembers & (1 << UInt64(depth - 1)) != 0
+        let had = levelHasMembers
+        if depth > 64 { deeperHasMembers.removeLast() }
         depth -= 1
         if had && pretty { newline() }
         bytes.append(bracket)
     }
 
+    /// Whether the innermost open array or object has a member yet.
+    private var levelHasMembers: Bool {
+        depth <= 64 ? hasMembers & (1 << UInt64(depth - 1)) != 0 : deeperHasMembers[depth - 65]
+    }
+
+    /// Sets `levelHasMembers`; just after `open` (false), it pushes the level.
+    private mutating func setHasMembers(_ value: Bool) {
+        if depth <= 64 {
+            let bit: UInt64 = 1 << UInt64(depth - 1)
+            hasMembers = value ? hasMembers | bit : hasMembers & ~bit
+        } else if deeperHasMembers.count < depth - 64 {
+            deeperHasMembers.append(value)
+        } else {
+            deeperHasMembers[depth - 65] = value
+        }
+    }
+
     /// Before a key, or before a value in an array: comma and indentation.
     private mutating func separate() {
         guard depth > 0 else { return }
-        let bit: UInt64 = 1 << UInt64(depth - 1)
-        if hasMembers & bit != 0 { bytes.append(UInt8(ascii: ",")) }
-        hasMembers |= bit
+        if levelHasMembers { bytes.append(UInt8(ascii: ",")) }
+        setHasMembers(true)
         if pretty { newline() }
     }
 

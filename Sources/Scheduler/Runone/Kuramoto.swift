@@ -76,6 +76,9 @@ public struct KuramotoParameters: Equatable, Sendable {
         if p.timepoints < 1 || p.timepoints > 10_000_000 { throw fail("timepoints", "must be between 1 and 10000000") }
         if p.dt <= 0 { throw fail("dt", "must be positive") }
         if p.TR < p.dt { throw fail("TR", "must be at least dt (\(p.dt))") }
+        if p.TR / p.dt > Double(maxStepsPerSample) {
+            throw fail("TR", "is more than \(maxStepsPerSample) integration steps of dt (\(p.dt)); raise dt or lower TR")
+        }
         if p.noise < 0 { throw fail("noise", "must be 0 or more") }
         if !(0...1).contains(p.density) { throw fail("density", "must be between 0 and 1") }
         if p.frequencyStd < 0 { throw fail("frequency_std", "must be 0 or more") }
@@ -83,8 +86,29 @@ public struct KuramotoParameters: Equatable, Sendable {
         return p
     }
 
+    /// The most integration steps between two samples (TR / dt).
+    static let maxStepsPerSample = 100_000_000
+
     /// Integration steps between two samples.
     public var stepsPerSample: Int { max(1, Int((TR / dt).rounded())) }
+}
+
+extension KuramotoParameters: MemoryEstimating {
+    /// Peak bytes: while the graph is built, each of its E = density·N(N−1)/2 edges is
+    /// held twice as Int32 in per-node lists and again in the CSR array, either of which
+    /// may hold up to twice its size while it grows (24 bytes per edge in all, measured
+    /// at 15–20); then per node a few Double vectors; per sample one line of the order
+    /// parameter's CSV; and the runtime itself.
+    public var peakBytes: Int {
+        let n = Double(nodes)
+        let edges = density * n * (n - 1) / 2
+        let bytes = 24 * edges + 160 * n + 48 * Double(timepoints) + 16 * 1_048_576
+        return bytes < Double(Int.max) ? Int(bytes) : Int.max
+    }
+
+    public var estimateDescription: String {
+        "kuramoto with \(nodes) nodes at density \(density) and \(timepoints) timepoints"
+    }
 }
 
 /// N coupled phase oscillators on a seeded Erdős–Rényi graph, integrated with

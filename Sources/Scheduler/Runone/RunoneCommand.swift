@@ -17,7 +17,7 @@ public enum RunoneCommand {
             return 2
         }
         if parsed.help {
-            Console.standardOutput.line(HelpText.runone)
+            Console.standardOutput.block(HelpText.runone)
             return 0
         }
         guard let configPath = parsed.config else {
@@ -34,7 +34,7 @@ public enum RunoneCommand {
             return 2
         }
         do {
-            checked = try ConfigSchema.check(bytes, path: configPath, runone: true)
+            checked = try ConfigSchema.check(bytes, path: configPath, runone: true, memory: HostMemory.budget())
             guard let runone = checked.runone else { return 2 }
             config = runone
         } catch {

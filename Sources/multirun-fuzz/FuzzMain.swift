@@ -1,0 +1,159 @@
+import CLibFuzzer
+import FuzzReaders
+import Glibc
+import Scheduler
+
+// The fuzz target over multirun's readers of outside input (docs/FUZZING.md).
+//
+// Built with `-Xswiftc -sanitize=fuzzer -Xswiftc -DFUZZING` it is a libFuzzer target; the
+// reader comes from MULTIRUN_FUZZ_READER (yaml, json, argv, commands, journal,
+// exit-record, next-id). Built plainly it is a seeded driver that needs no libFuzzer:
+//     multirun-fuzz READER [--runs N] [--seconds S] [--seed N] CORPUS_DIR...
+// which runs every corpus file, then seeded mutations of them, and on a crash leaves the
+// input in ./fuzz-crash-READER. `multirun-fuzz time FILE...` prints how long the config
+// reader takes on each file (best of 5, in ms): bench/parse.sh.
+
+private func complain(_ line: String) {
+    let bytes = Array((line + "\n").utf8)
+    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}
+
+#if FUZZING
+private let reader: FuzzReader = {
+    let name = getenv("MULTIRUN_FUZZ_READER").map { String(cString: $0) } ?? ""
+    guard let reader = FuzzReader(rawValue: name) else {
+        let names = FuzzReader.allCases.map(\.rawValue).joined(separator: ", ")
+        complain("multirun-fuzz: set MULTIRUN_FUZZ_READER to one of \(names)")
+        exit(2)
+    }
+    return reader
+}()
+
+/// One input, as libFuzzer calls it (its library also links to the symbol by name).
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    reader.run(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
+    return 0
+}
+
+@main
+struct FuzzEntry {
+    static func main() {
+        _ = reader
+        var argc = CommandLine.argc
+        var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+        exit(LLVMFuzzerRunDriver(&argc, &argv, fuzzOne))
+    }
+}
+#else
+/// The input being read, for the crash handler (written before each run; read only there).
+nonisolated(unsafe) private var crashFile: [CChar] = []
+nonisolated(unsafe) private var currentInput: UnsafeMutableBufferPointer<UInt8> = .allocate(capacity: 1 << 16)
+nonisolated(unsafe) private var currentCount = 0
+
+@main
+struct FuzzDriver {
+    static func main() {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == "time" {
+            for path in arguments.dropFirst() { time(path) }
+            return
+        }
+        let names = FuzzReader.allCases.map(\.rawValue).joined(separator: ", ")
+        guard let first = arguments.first, let reader = FuzzReader(rawValue: first) else {
+            complain("usage: multirun-fuzz READER [--runs N] [--seconds S] [--seed N] CORPUS_DIR...  (READER: \(names))")
+            exit(2)
+        }
+        arguments.removeFirst()
+        var runs = Int.max, seconds = 10.0, seed: UInt64 = 1
+        var folders: [String] = []
+        while !arguments.isEmpty {
+            let word = arguments.removeFirst()
+            let value = arguments.first
+            switch word {
+            case "--runs": runs = value.flatMap { Int($0) } ?? runs; arguments.removeFirst()
+            case "--seconds": seconds = value.flatMap { Double($0) } ?? seconds; arguments.removeFirst()
+            case "--seed": seed = value.flatMap { UInt64($0) } ?? seed; arguments.removeFirst()
+            default: folders.append(word)
+            }
+        }
+        let corpus = folders.flatMap(readFolder)
+        crashFile = Array("fuzz-crash-\(reader.rawValue)".utf8CString)
+        for signal in [SIGSEGV, SIGILL, SIGBUS, SIGABRT, SIGFPE, SIGTRAP] { Glibc.signal(signal, saveInputAndDie) }
+        var mutator = SeededMutator(seed: seed)
+        let start = now()
+        var done = 0
+        var inputs = corpus.makeIterator()
+        while done < runs && now() - start < seconds {
+            let input: [UInt8]
+            if let next = inputs.next() {
+                input = next
+            } else if corpus.isEmpty {
+                input = mutator.mutate([], other: [])
+            } else {
+                input = mutator.mutate(corpus[mutator.below(corpus.count)], other: corpus[mutator.below(corpus.count)])
+            }
+            currentCount = min(input.count, currentInput.count)
+            _ = currentInput.initialize(from: input.prefix(currentCount))
+            reader.run(input)
+            done += 1
+        }
+        let elapsed = now() - start
+        print("multirun-fuzz \(reader.rawValue): \(done) inputs (\(corpus.count) from the corpus) in \(Int(elapsed)) s, \(Int(Double(done) / max(elapsed, 0.001))) exec/s, 0 crashes")
+    }
+
+    /// Best of five readings of the config at `path`, with the reader's verdict.
+    static func time(_ path: String) {
+        guard let bytes = readFile(path) else { complain("multirun-fuzz: cannot read \(path)"); exit(2) }
+        var best = Double.infinity
+        var verdict = "ok"
+        for _ in 0..<5 {
+            let start = now()
+            do { try InputReaders.config(bytes, path: path) } catch { verdict = error.message }
+            best = min(best, now() - start)
+        }
+        print("\(path): \(bytes.count) bytes read in \(Int((best * 1e6).rounded()) / 1000).\(String(Int((best * 1e6).rounded()) % 1000 + 1000).dropFirst()) ms (\(verdict))")
+    }
+
+    static func now() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+
+    static func readFolder(_ folder: String) -> [[UInt8]] {
+        guard let directory = opendir(folder) else { return [] }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            if !name.hasPrefix(".") { names.append(name) }
+        }
+        return names.sorted().compactMap { readFile(folder + "/" + $0) }
+    }
+
+    static func readFile(_ path: String) -> [UInt8]? {
+        guard let file = fopen(path, "rb") else { return nil }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = fread(&buffer, 1, buffer.count, file)
+            if count <= 0 { break }
+            bytes += buffer[..<count]
+        }
+        return bytes
+    }
+}
+
+/// Writes the input that crashed to ./fuzz-crash-READER, then dies of the same signal.
+private func saveInputAndDie(_ signal: Int32) {
+    let fd = open(crashFile, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    if fd >= 0 {
+        _ = write(fd, currentInput.baseAddress, currentCount)
+        close(fd)
+    }
+    Glibc.signal(signal, SIG_DFL)
+    raise(signal)
+}
+#endif
