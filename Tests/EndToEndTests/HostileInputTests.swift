@@ -38,6 +38,12 @@ struct HostileInputTests {
              message: "FILE:257:257: lists and mappings nested more than 256 levels deep; flatten the config"),
         Case(name: "base-60 integer of 2^63", bytes: bytes("x: 153722867280912930:8\ncommand: [echo]\n"),
              message: "FILE:1:4: integer '153722867280912930:8' is outside the 64-bit range (-9223372036854775808 to 9223372036854775807); quote it to keep it as text"),
+        Case(name: "a megabyte-long unknown key", bytes: bytes(String(repeating: "a", count: 1_000_000) + ": 1\ncommand: [echo]\n"),
+             message: "FILE:1:1: key '\(String(repeating: "a", count: 60))… (1000000 bytes)': unknown key; a config has command, params, model_params, description, resources (or pass --runner for a runner of your own)"),
+        Case(name: "lone CR line breaks", bytes: bytes("model_params:\r  name: kuramoto\r  nodes: x\r"),
+             message: "FILE:3:3: key 'model_params.nodes': must be a whole number, found a string"),
+        Case(name: "NEL, a YAML line break", bytes: bytes("command: [echo, k\u{85}x]\n"),
+             message: "FILE:1:18: line break character U+0085 in the file; use a plain line break, or write it as an escape (\\N, \\L, \\P) inside a double-quoted string"),
         Case(name: "TR/dt beyond 10^8 steps", bytes: bytes("model_params: {name: kuramoto, TR: 1.0e+300, dt: 1.0e-300}\n"),
              message: "FILE:1:32: key 'model_params.TR': is more than 100000000 integration steps of dt (1e-300); raise dt or lower TR"),
     ]
@@ -125,6 +131,12 @@ struct HostileInputTests {
                      message: "--grace: '1e308' is too long; give at most 1000000000 seconds (about 31 years)"),
         ArgumentCase(arguments: ["-c", "t", "-gpu", "false", "-d", "100000000000", "-check", "false"],
                      message: "-d: '100000000000' (position 0) is more than 4096 tasks at once on one device; give a count up to 4096"),
+        ArgumentCase(arguments: ["-c", String(repeating: "(", count: 20_000), "-gpu", "false", "-check", "false"],
+                     message: "-c: the pattern nests groups more than 256 deep; write a flatter pattern"),
+        ArgumentCase(arguments: ["-c", "t", "--timeout", "1e-320", "-check", "false"],
+                     message: "--timeout: '1e-320' is less than a millisecond; give at least 0.001 seconds"),
+        ArgumentCase(arguments: ["-c", "t", "\u{202E}txt.exe"],
+                     message: "unexpected argument '\\u{202E}txt.exe'; to select configs by it, write -c '\\u{202E}txt.exe'"),
         ArgumentCase(arguments: ["x\ny\u{1B}[31m"],
                      message: "unexpected argument 'x\\ny\\x1B[31m'; to select configs by it, write -c 'x\\ny\\x1B[31m'"),
     ]
@@ -145,6 +157,32 @@ struct HostileInputTests {
         let result = try Launched(Binaries.multirun, ["-c", "a", "-gpu", "false", "-check", "false"], in: project).finish(within: 60)
         #expect(result.status == 2)
         #expect(result.stderr == "multirun: configs/a\\nb.yaml:2:1: key 'bogus': unknown key; a config has command, params, model_params, description, resources (or pass --runner for a runner of your own)\n")
+    }
+
+    /// A commands line /bin/sh cannot read, or one longer than any argument can be, is
+    /// refused before anything starts.
+    @Test func commandsLinesThatCannotRunAreRefused() throws {
+        let project = try Project()
+        try project.write("quote.txt", "echo ok\necho \"unbalanced\necho 'it''s' \"fine\" # it's a comment\n")
+        let quote = try Launched(Binaries.multirun, ["--commands", "quote.txt", "-gpu", "false", "-check", "false"], in: project).finish(within: 60)
+        #expect(quote.status == 2)
+        #expect(quote.stderr == "multirun: --commands quote.txt line 2: /bin/sh cannot read it (1: Syntax error: Unterminated quoted string); fix its quoting\n")
+        #expect(!quote.stdout.contains("Start the process"))
+        try project.write("long.txt", "echo " + String(repeating: "a", count: 200_000) + "\n")
+        let long = try Launched(Binaries.multirun, ["--commands", "long.txt", "-gpu", "false", "-check", "false"], in: project).finish(within: 60)
+        #expect(long.status == 2)
+        #expect(long.stderr == "multirun: --commands long.txt line 1 is 200005 bytes long; Linux passes at most 131072 bytes in one argument (MAX_ARG_STRLEN), so it cannot run; put the long part in a file\n")
+    }
+
+    /// An argument that is not UTF-8 is refused, not silently changed to another path.
+    @Test func argumentsThatAreNotUTF8AreRefused() throws {
+        let project = try Project()
+        try project.write("configs/t.yaml", "command: [echo]\n")
+        // Through sh's printf: Foundation's Process would not pass the raw byte.
+        let run = try Launched("/bin/sh", ["-c", "exec \"$0\" -c t -gpu false -check false --results \"$(printf 'r\\233x')\"", Binaries.multirun], in: project).finish(within: 60)
+        #expect(run.status == 2)
+        #expect(run.stderr == "multirun: argument 8 ('r\u{FFFD}x') is not valid UTF-8 (byte 2 is 0x9B); name files in UTF-8, or rename this one\n")
+        #expect(!project.exists("r\u{FFFD}x"))
     }
 
     /// A commands file with a NUL byte (which no argv can hold) or invalid UTF-8.

@@ -95,7 +95,23 @@ import Testing
         #expect(error(Array("x: 0x_\n".utf8)) == "c:1:4: '0x_' reads as an integer but has no digits; quote it to keep it as text")
     }
 
+    @Test func jsonNumbersAtTheEdges() throws {
+        #expect(error(Array("{\"x\": 9223372036854775808}".utf8), dialect: .json)
+                == "c:1:7: integer '9223372036854775808' is outside the 64-bit range (-9223372036854775808 to 9223372036854775807); write it as a string")
+        let value = try ConfigParser.parse("x: [.inf, -.inf, .nan, 1.5]\n", dialect: .yaml, source: "c")
+        #expect(value["x"]?.items.compactMap(\.scalarText) == ["inf", "-inf", "nan", "1.5"])
+    }
+
+    @Test func unclosedQuotesAsShReadsThem() {
+        for line in ["echo \"a", "echo 'a", "echo \"a\\\"", "echo a\\'b 'c"] { #expect(CommandLineWords.hasUnclosedQuote(line), "\(line)") }
+        for line in ["echo \"it's\"", "echo it\\'s", "echo a # it's", "echo \"$(echo \")\")\"", "x=1; #'"] {
+            #expect(!CommandLineWords.hasUnclosedQuote(line), "\(line)")
+        }
+    }
+
     @Test func messagesStayOneLine() {
+        #expect(Console.escaped("\u{202E}gnp.exe \u{2028}x … é") == "\\u{202E}gnp.exe \\u{2028}x … é")
+        #expect(String(repeating: "k", count: 100).excerpt == String(repeating: "k", count: 60) + "… (100 bytes)")
         #expect(Console.escaped("plain") == "plain")
         #expect(Console.escaped("a\nb\r\tc\u{1B}[0m\u{7F}\u{85}é") == "a\\nb\\r\\tc\\x1B[0m\\x7F\\u{85}é")
         #expect(UsageError(problems: ["a\nb", "c"]).lines(prefixed: "p: ") == ["p: a\nb", "p: c", "p: 2 problems; nothing was started"])

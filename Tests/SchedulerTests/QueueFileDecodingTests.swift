@@ -75,7 +75,7 @@ struct QueueFileDecodingTests {
     /// A seeded generator over valid lines: mutated bytes, numbers swapped for extremes,
     /// cut lines. Nothing may trap; whatever decodes is within the limits.
     @Test func mutatedLinesNeverTrap() {
-        var seeded = SplitMix(seed: 14)
+        var seeded = SeededRandom(seed: 14)
         let lines = [started, #"{"e":"ended","id":"12","attempt":3,"exit_code":255,"signal":null,"status":"failed","t":1796339428038298333}"#,
                      QueueEvent.submitted(QueueTask(id: "9", key: "k", label: "l", command: "c", argv: ["/bin/true", "x"], cwd: "/w",
                                                     config: "c.yaml", output: "o", submitted: 3)).json.encoded()]
@@ -156,15 +156,3 @@ struct QueueFileDecodingTests {
     }
 }
 
-/// A small seeded generator, so a failure can be replayed.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49EB_133B_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -23,7 +23,8 @@ if swift build --product multirun-fuzz --scratch-path .build/fuzz \
     FUZZ=$ROOT/.build/fuzz/debug/multirun-fuzz
     for reader in "${READERS[@]}"; do
         cp -r "Tests/fuzz/corpus/$reader" "$WORK/$reader"
-        if ! (cd "$FINDINGS" && MULTIRUN_FUZZ_READER=$reader "$FUZZ" -max_total_time="$SECONDS_EACH" -timeout=10 \
+        # Swift's own crash reporter would take the signal first and libFuzzer would save nothing.
+        if ! (cd "$FINDINGS" && SWIFT_BACKTRACE=enable=no MULTIRUN_FUZZ_READER=$reader "$FUZZ" -max_total_time="$SECONDS_EACH" -timeout=10 \
                 -rss_limit_mb=2048 -max_len=16384 -print_final_stats=1 "$WORK/$reader" >"$WORK/$reader.log" 2>&1); then
             tail -40 "$WORK/$reader.log" >&2
             echo "fuzz: $reader: a crash, timeout or runaway memory; the input is in $FINDINGS" >&2

@@ -36,6 +36,31 @@ public enum CommandLineWords {
         }
     }
 
+    /// True when a quote opened on the line is not closed by its end, read as sh reads
+    /// quotes: `\` escapes outside single quotes, `'…'` holds everything, `"…"` honours `\`,
+    /// and an unquoted `#` at a word's start begins a comment. (Quotes nested in `$(…)`
+    /// inside `"…"` pair up among themselves, so the scan's answer holds for them too.)
+    public static func hasUnclosedQuote(_ line: String) -> Bool {
+        var quote: UInt8 = 0
+        var escaped = false
+        var previous = UInt8(ascii: " ")
+        for byte in line.utf8 {
+            defer { previous = byte }
+            if escaped { escaped = false; continue }
+            switch quote {
+            case UInt8(ascii: "'"):
+                if byte == quote { quote = 0 }
+            case UInt8(ascii: "\""):
+                if byte == UInt8(ascii: "\\") { escaped = true } else if byte == quote { quote = 0 }
+            default:
+                if byte == UInt8(ascii: "\\") { escaped = true }
+                else if byte == UInt8(ascii: "'") || byte == UInt8(ascii: "\"") { quote = byte }
+                else if byte == UInt8(ascii: "#") && (isBlank(previous) || previous == UInt8(ascii: ";")) { return false }
+            }
+        }
+        return quote != 0
+    }
+
     private static func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
 
     /// The runs between blanks, decoded straight into one array sized for a typical line.

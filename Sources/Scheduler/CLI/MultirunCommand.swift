@@ -18,7 +18,7 @@ public enum MultirunCommand {
             return try run(arguments)
         } catch {
             for line in error.lines(prefixed: "multirun: ") { errors.line(line) }
-            return 2
+            return error.exitStatus
         }
     }
 

@@ -214,6 +214,9 @@ public enum OptionsParser {
             let kind = allowZero ? "a number of seconds, 0 or more" : "a positive number of seconds"
             throw UsageError("\(flag): '\(text)' is not \(kind), e.g. \(flag) 30")
         }
+        guard value == 0 || value >= 0.001 else {
+            throw UsageError("\(flag): '\(text)' is less than a millisecond; give at least 0.001 seconds")
+        }
         guard value <= maxSeconds else {
             throw UsageError("\(flag): '\(text)' is too long; give at most 1000000000 seconds (about 31 years)")
         }

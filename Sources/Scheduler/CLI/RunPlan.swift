@@ -40,6 +40,10 @@ struct RunPlan {
         // runone's built-in models are refused here when they would not fit in memory.
         let memory = isDefault ? HostMemory.budget() : nil
         for (path, folder) in zip(selection.paths, folders) {
+            // TERM/INT/HUP are blocked for the event loop: a long plan looks for them itself.
+            if let signal = SignalChannel.takePendingStopSignal() {
+                throw UsageError(interruptedBy: signal, while: "reading the configs")
+            }
             let bytes: [UInt8]
             do { bytes = try FileIO.read(path) } catch {
                 problems.append("cannot read config \(path): \(error)")
@@ -174,7 +178,7 @@ struct RunPlan {
     static func commands(_ raw: [UInt8], file: String, demand: Demand, runFolder: String) throws(UsageError) -> RunPlan {
         let bytes: [UInt8]
         do {
-            bytes = try ConfigEncoding.utf8(raw, dialect: .json, source: "--commands \(file)")
+            bytes = try ConfigEncoding.utf8(raw, dialect: .json, source: "--commands \(file)", lineBreaks: false)
         } catch {
             throw UsageError("\(error)")
         }
@@ -206,7 +210,13 @@ struct RunPlan {
             let line = bytes[lineStart..<lineEnd]
             if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { continue }
             number += 1
+            if line.count > maxArgumentBytes {
+                throw UsageError("--commands \(file) line \(lineIndex + 1) is \(line.count) bytes long; Linux passes at most \(maxArgumentBytes) bytes in one argument (MAX_ARG_STRLEN), so it cannot run; put the long part in a file")
+            }
             let (text, words, underShell) = try Self.words(of: line)
+            if words.count == 3, words[0] == "/bin/sh", let problem = Self.shellSyntaxProblem(text) {
+                throw UsageError("--commands \(file) line \(lineIndex + 1): /bin/sh cannot read it (\(problem)); fix its quoting")
+            }
             let program: String
             if let lastProgram, lastProgram.name == words[0] {
                 program = lastProgram.path
@@ -236,6 +246,20 @@ struct RunPlan {
             throw UsageError("--commands \(file) has no commands (every line is empty)")
         }
         return plan
+    }
+
+    /// The longest argument execve takes (MAX_ARG_STRLEN, 32 pages of 4 KiB): a shell line
+    /// is one argument of `sh -c`.
+    static let maxArgumentBytes = 131_072
+
+    /// What /bin/sh says of a line whose quotes look unclosed (`sh -n`: read, not run);
+    /// nil when the quotes are balanced or the shell reads it. Only such lines cost a
+    /// process: a scan finds them.
+    static func shellSyntaxProblem(_ line: String) -> String? {
+        guard CommandLineWords.hasUnclosedQuote(line),
+              let checked = try? ProcessCapture.run("/bin/sh", ["-n", "-c", line], timeout: 5), checked.exit.exitCode != 0 else { return nil }
+        let said = checked.stderr.split(separator: "\n").first.map(String.init) ?? "exit code \(checked.exit.exitCode ?? -1)"
+        return (said.hasPrefix("/bin/sh: ") ? String(said.dropFirst(9)) : said).excerpt
     }
 
     /// A commands line as text, and its argv: split, or `/bin/sh -c LINE` when only a

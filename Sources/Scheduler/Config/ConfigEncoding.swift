@@ -10,8 +10,10 @@
 public enum ConfigEncoding {
     /// `bytes` as UTF-8 without a byte order mark. Throws `ConfigError` naming the first
     /// offending character (line and column count characters of the decoded text).
-    public static func utf8(_ bytes: [UInt8], dialect: ConfigParser.Dialect, source: String) throws(ConfigError) -> [UInt8] {
-        let text: [UInt8]
+    /// `lineBreaks`: CR LF and a lone CR become LF (YAML §5.4; PyYAML reads an old Mac
+    /// file's lone CRs as line breaks), so lines and columns count as an editor shows them.
+    public static func utf8(_ bytes: [UInt8], dialect: ConfigParser.Dialect, source: String, lineBreaks: Bool = true) throws(ConfigError) -> [UInt8] {
+        var text: [UInt8]
         switch bytes.count >= 2 ? (bytes[0], bytes[1]) : (0, 0) {
         case (0xFF, 0xFE) where bytes.count >= 4 && bytes[2] == 0 && bytes[3] == 0:
             text = try transcode(bytes.dropFirst(4), UTF32.self, width: 4, bigEndian: false, name: "UTF-32", source: source)
@@ -23,6 +25,14 @@ public enum ConfigEncoding {
             text = try transcode(bytes.dropFirst(2), UTF16.self, width: 2, bigEndian: true, name: "UTF-16", source: source)
         default:
             text = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes
+        }
+        if lineBreaks && text.contains(0x0D) {
+            var out: [UInt8] = []
+            out.reserveCapacity(text.count)
+            for (index, byte) in text.enumerated() where byte != 0x0D || index + 1 == text.count || text[index + 1] != 0x0A {
+                out.append(byte == 0x0D ? 0x0A : byte)
+            }
+            text = out
         }
         try checkCharacters(text, dialect: dialect, source: source)
         return text
@@ -87,6 +97,11 @@ public enum ConfigEncoding {
             }
             if dialect == .yaml && !isYAMLPrintable(scalar) {
                 throw located(Array(text[..<index]), source: source, controlMessage(scalar, in: text))
+            }
+            if dialect == .yaml && (scalar == 0x85 || scalar == 0x2028 || scalar == 0x2029) {
+                // Line breaks to YAML 1.1 (and PyYAML), which this reader does not split on.
+                throw located(Array(text[..<index]), source: source,
+                              "line break character U+\(hex(scalar, digits: 4)) in the file; use a plain line break, or write it as an escape (\\N, \\L, \\P) inside a double-quoted string")
             }
             index += length
         }

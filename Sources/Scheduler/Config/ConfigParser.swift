@@ -283,7 +283,7 @@ private struct Reader {
                 throw error("expected 'key: value' at this indentation")
             }
             let key = try mappingKey()
-            if !seen.insert(key).inserted { throw error("duplicate key '\(key)'", at: keyStart) }
+            if !seen.insert(key).inserted { throw error("duplicate key '\(key.excerpt)'", at: keyStart) }
             pos += 1  // the ':'
             skipBlanks()
             let saved = enter(key, at: keyStart)
@@ -415,10 +415,10 @@ private struct Reader {
                 // Most flow mappings are small, where a scan beats hashing every key; a big
                 // one switches to a set, so parsing stays linear.
                 if entries.count < 16 {
-                    if entries.contains(where: { $0.key == key }) { throw error("duplicate key '\(key)'", at: keyStart) }
+                    if entries.contains(where: { $0.key == key }) { throw error("duplicate key '\(key.excerpt)'", at: keyStart) }
                 } else {
                     if seen.isEmpty { seen = Set(entries.map(\.key)) }
-                    if !seen.insert(key).inserted { throw error("duplicate key '\(key)'", at: keyStart) }
+                    if !seen.insert(key).inserted { throw error("duplicate key '\(key.excerpt)'", at: keyStart) }
                 }
                 try skipFlowSpace()
                 var value = ConfigValue.null
@@ -602,15 +602,15 @@ private struct Reader {
         if YAMLScalars.isInt(utf8) {
             guard let value = YAMLScalars.integer(text) else {
                 if YAMLScalars.lacksDigits(text) {
-                    throw error("'\(text)' reads as an integer but has no digits; quote it to keep it as text", at: start)
+                    throw error("'\(text.excerpt)' reads as an integer but has no digits; quote it to keep it as text", at: start)
                 }
-                throw error("integer '\(text)' is outside the 64-bit range (-9223372036854775808 to 9223372036854775807); quote it to keep it as text", at: start)
+                throw error("integer '\(text.excerpt)' is outside the 64-bit range (-9223372036854775808 to 9223372036854775807); quote it to keep it as text", at: start)
             }
             return .int(value)
         }
         if YAMLScalars.isFloat(utf8) { return .double(YAMLScalars.double(text)) }
         if YAMLScalars.isTimestamp(utf8) {
-            throw error("'\(text)' reads as a date, which configs do not support; quote it to keep it as text", at: start)
+            throw error("'\(text.excerpt)' reads as a date, which configs do not support; quote it to keep it as text", at: start)
         }
         if text == "<<" || text == "=" { throw error("'\(text)' has a special meaning in YAML; quote it", at: start) }
         return .string(text)
@@ -624,10 +624,14 @@ private struct Reader {
         default: break
         }
         if YAMLScalars.isJSONNumber(text.utf8) {
-            if !text.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }),
-               let value = Int(text) { return .int(value) }
+            if !text.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) {
+                guard let value = Int(text) else {
+                    throw error("integer '\(text.excerpt)' is outside the 64-bit range (-9223372036854775808 to 9223372036854775807); write it as a string", at: start)
+                }
+                return .int(value)
+            }
             if let value = Double(text) { return .double(value) }
         }
-        throw error(text.isEmpty ? "expected a JSON value, found '\(describe(current))'" : "'\(text)' is not JSON; strings need double quotes", at: start)
+        throw error(text.isEmpty ? "expected a JSON value, found '\(describe(current))'" : "'\(text.excerpt)' is not JSON; strings need double quotes", at: start)
     }
 }

@@ -96,6 +96,9 @@ public enum ConfigSchema {
 
     /// The closest of `known` to `word` (at most two edits away), for "did you mean".
     public static func suggestion(for word: String, among known: [String]) -> String? {
+        // Two edits change a length by at most two: a longer word is none of these.
+        let length = word.utf8.count
+        let known = known.filter { abs($0.utf8.count - length) <= 2 }
         let scored = known.map { (key: $0, distance: editDistance(Array(word.utf8), Array($0.utf8))) }
         guard let best = scored.min(by: { $0.distance < $1.distance }), best.distance <= 2 else { return nil }
         return best.key
@@ -123,7 +126,7 @@ public struct ConfigProblem: Error, Sendable, CustomStringConvertible {
 
     /// A schema error placed at the key it names.
     public init(_ error: SchemaError, in document: ConfigDocument) {
-        let key = error.key.map { "key '\($0)': " } ?? ""
+        let key = error.key.map { "key '\($0.excerpt)': " } ?? ""
         message = "\(document.location(of: error.key)): \(key)\(error.message)"
     }
 

@@ -21,7 +21,7 @@ public final class PathRegex {
             // Swift's regex parser explains syntax errors better than regerror.
             let reason: String
             do { _ = try Regex(pattern); reason = posix } catch { reason = "\(error)" }
-            throw UsageError("-c '\(pattern)' is not a valid regular expression: \(reason)")
+            throw UsageError("-c '\(pattern.excerpt)' is not a valid regular expression: \(reason.excerpt)")
         }
     }
 
@@ -29,18 +29,32 @@ public final class PathRegex {
 
     public func matches(_ text: String) -> Bool { regexec(&compiled, text, 0, nil, 0) == 0 }
 
+    /// The deepest nesting of groups a pattern may have.
+    static let maxGroupDepth = 256
+
     /// Python syntax to POSIX ERE (GNU flavour).
     static func translate(_ pattern: String) throws(UsageError) -> String {
         func unsupported(_ what: String) -> UsageError {
-            UsageError("-c '\(pattern)': \(what) is not supported in config patterns; write it without (patterns are POSIX extended regular expressions with \\d, \\w, \\s)")
+            UsageError("-c '\(pattern.excerpt)': \(what) is not supported in config patterns; write it without (patterns are POSIX extended regular expressions with \\d, \\w, \\s)")
         }
         let chars = Array(pattern)
         var out = ""
         var i = 0
         var inBracket = false
+        // glibc's regcomp (and Swift's parser, used to explain errors) recurse once per
+        // open group: 20,000 of them overflow the stack.
+        var depth = 0
         while i < chars.count {
             let c = chars[i]
             let next: Character? = i + 1 < chars.count ? chars[i + 1] : nil
+            if !inBracket && c == "(" {
+                depth += 1
+                if depth > maxGroupDepth {
+                    throw UsageError("-c: the pattern nests groups more than \(maxGroupDepth) deep; write a flatter pattern")
+                }
+            } else if !inBracket && c == ")" {
+                depth = max(0, depth - 1)
+            }
             if c == "\\", let next {
                 switch next {
                 case "d": out += inBracket ? "0-9" : "[0-9]"

@@ -30,7 +30,9 @@ public struct Console: Sendable {
         var found = false
         var previous: UInt8 = 0
         while let byte = utf8.next() {
-            if byte < 0x20 || byte == 0x7F || (previous == 0xC2 && (0x80...0x9F).contains(byte)) { found = true; break }
+            // C0, DEL, C1 (0xC2 0x80–0x9F), and 0xE2: the lead byte of U+2028/2029 and the
+            // bidirectional overrides, which would reorder the rest of the line on screen.
+            if byte < 0x20 || byte == 0x7F || byte == 0xE2 || (previous == 0xC2 && (0x80...0x9F).contains(byte)) { found = true; break }
             previous = byte
         }
         guard found else { return text }
@@ -41,7 +43,8 @@ public struct Console: Sendable {
             case 0x0D: out += "\\r"
             case 0x09: out += "\\t"
             case 0..<0x20, 0x7F: out += "\\x" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16, uppercase: true)
-            case 0x80...0x9F: out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            case 0x80...0x9F, 0x2028, 0x2029, 0x202A...0x202E, 0x2066...0x2069:
+                out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
             default: out.unicodeScalars.append(scalar)
             }
         }

@@ -80,10 +80,13 @@ public enum RunoneConfig: Equatable, Sendable {
             throw SchemaError(source: source, key: "params", message: "must be a mapping of name: value, found \(other.typeName)")
         }
         let known = ["config", "output"] + list.map(\.name)
+        func knownList() -> String {
+            known.prefix(12).map { "{\($0.excerpt)}" }.joined(separator: " ") + (known.count > 12 ? " and \(known.count - 12) more" : "")
+        }
         func checkPlaceholders(_ text: String, key: String) throws(SchemaError) {
             for name in RunnerTemplate.placeholderNames(in: text) where !known.contains(name) {
                 throw SchemaError(source: source, key: key,
-                                  message: "placeholder {\(name)} has no value; add '\(name):' under params (known: \(known.map { "{\($0)}" }.joined(separator: " ")))")
+                                  message: "placeholder {\(name.excerpt)} has no value; add '\(name.excerpt):' under params (known: \(knownList()))")
             }
         }
         switch command {
@@ -131,6 +134,7 @@ extension ConfigValue {
         switch self {
         case .string(let text): return text
         case .int(let value): return String(value)
+        case .double(let value) where !value.isFinite: return value.isNaN ? "nan" : value < 0 ? "-inf" : "inf"  // Python's repr
         case .double(let value): return JSON.number(value)
         case .bool(let value): return value ? "true" : "false"
         case .null, .list, .map: return nil
