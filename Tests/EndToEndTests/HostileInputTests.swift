@@ -168,10 +168,77 @@ struct HostileInputTests {
         #expect(quote.status == 2)
         #expect(quote.stderr == "multirun: --commands quote.txt line 2: /bin/sh cannot read it (1: Syntax error: Unterminated quoted string); fix its quoting\n")
         #expect(!quote.stdout.contains("Start the process"))
-        try project.write("long.txt", "echo " + String(repeating: "a", count: 200_000) + "\n")
+        // MAX_ARG_STRLEN counts the NUL: 131,071 bytes in one argument run, 131,072 cannot.
+        try project.write("long.txt", "echo " + String(repeating: "a", count: 131_072) + "\n")
         let long = try Launched(Binaries.multirun, ["--commands", "long.txt", "-gpu", "false", "-check", "false"], in: project).finish(within: 60)
         #expect(long.status == 2)
-        #expect(long.stderr == "multirun: --commands long.txt line 1 is 200005 bytes long; Linux passes at most 131072 bytes in one argument (MAX_ARG_STRLEN), so it cannot run; put the long part in a file\n")
+        #expect(long.stderr == "multirun: --commands long.txt line 1 has an argument of 131072 bytes; Linux passes at most 131071 bytes in one (MAX_ARG_STRLEN), so it cannot run; put the long part in a file\n")
+        try project.write("fits.txt", "true " + String(repeating: "a", count: 131_071) + "\n" + "true " + String(repeating: "ab ", count: 50_000) + "\n")
+        // Its log lines are longer than a pipe holds: they go to a file.
+        let fits = try Launched("/bin/sh", ["-c", "exec \"$0\" --commands fits.txt -gpu false -check false >out.txt", Binaries.multirun], in: project).finish(within: 60)
+        #expect(fits.status == 0, "\(fits.stderr)")
+    }
+
+    /// A line of shell builtins alone (`exec`, `cd`, `:`) runs under /bin/sh, not "not found".
+    @Test func builtinLinesRunUnderTheShell() throws {
+        let project = try Project()
+        try project.write("b.txt", "exec touch made-by-exec\ncd /tmp\n:\n")
+        let run = try Launched(Binaries.multirun, ["--commands", "b.txt", "-gpu", "false", "-check", "false"], in: project).finish(within: 60)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("3 succeeded"))
+        #expect(project.exists("made-by-exec"))
+    }
+
+    /// A link where the queue keeps its logs, environments or cache is refused: they would
+    /// land (with the submitter's environment) wherever it points.
+    @Test(arguments: ["logs", "env", "cache", "exits", "run"])
+    func queueSubfolderLinksAreRefused(_ sub: String) throws {
+        let project = try Project()
+        try project.write("f.txt", "true\n")
+        try FileManager.default.createDirectory(atPath: project.path("victim"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: project.path("q"), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createSymbolicLink(atPath: project.path("q/" + sub), withDestinationPath: project.path("victim"))
+        let submit = try Launched(Binaries.multirun, ["submit", "--commands", "f.txt", "--no-gpu", "--queue", "q"], in: project).finish(within: 60)
+        #expect(submit.status == 2)
+        #expect(submit.stderr == "multirun: queue folder 'q' holds a symbolic link at \(sub)/, and multirun keeps its files only in real folders; remove it (rm q/\(sub)) and run again\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: project.path("victim")).isEmpty)
+    }
+
+    /// A stop while multirun still reads its input (here: --commands from a pipe that never
+    /// ends) ends it at once, with nothing started.
+    @Test func aStopWhilePlanningEndsAtOnce() throws {
+        let project = try Project()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Binaries.multirun)
+        process.arguments = ["--commands", "-", "-gpu", "false", "-check", "false"]
+        process.currentDirectoryURL = URL(fileURLWithPath: project.root)
+        let input = Pipe()
+        process.standardInput = input
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        input.fileHandleForWriting.write(Data("true\n".utf8))
+        // Wait for the event: multirun blocked in read(2) on its standard input.
+        var reading = false
+        for _ in 0..<100_000 where !reading {
+            // /proc/PID/syscall: "0 0xFD ..." while in read(2) (x86_64 and arm64 number it 0 and 63).
+            let fields = ((try? String(contentsOfFile: "/proc/\(process.processIdentifier)/syscall", encoding: .utf8)) ?? "").split(separator: " ")
+            if fields.count > 1, fields[0] == "0" || fields[0] == "63", let fd = Int(fields[1].dropFirst(2), radix: 16),
+               let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(process.processIdentifier)/fd/\(fd)") {
+                reading = target.hasPrefix("pipe:")
+            }
+            if !reading { sched_yield() }
+        }
+        #expect(reading, "multirun never waited on its standard input")
+        let pid = process.processIdentifier
+        let watchdog = DispatchWorkItem { kill(pid, SIGKILL) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 30, execute: watchdog)
+        kill(pid, SIGTERM)
+        process.waitUntilExit()
+        watchdog.cancel()
+        #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGTERM)
+        #expect(!project.exists("results"))
+        try? input.fileHandleForWriting.close()
     }
 
     /// An argument that is not UTF-8 is refused, not silently changed to another path.

@@ -18,7 +18,7 @@ public enum MultirunCommand {
             return try run(arguments)
         } catch {
             for line in error.lines(prefixed: "multirun: ") { errors.line(line) }
-            return error.exitStatus
+            return 2
         }
     }
 
@@ -37,7 +37,7 @@ public enum MultirunCommand {
         let runID = Clock.runID()
         let resultsRoot = ConfigSelector.normalized(options.resultsDir)
         let runFolder = "\(resultsRoot)/runs/\(runID)"
-        try ResultsPaths.check([resultsRoot])
+        try ResultsPaths.check([resultsRoot, resultsRoot + "/runs"])
         let plan = try RunPlan.make(options, placement: placement, runFolder: runFolder)
         try ResultsPaths.check(plan.tasks.lazy.compactMap { $0.config?.resultsFolder })
         try checkQueued(plan, queue)

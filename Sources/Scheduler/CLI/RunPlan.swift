@@ -10,6 +10,14 @@ struct RunPlan {
 
     /// `placement`: the run's devices; nil for `submit`, whose tasks the daemon places.
     static func make(_ options: Options, placement: Placement?, runFolder: String) throws(UsageError) -> RunPlan {
+        // Nothing has started yet: a TERM, INT or HUP ends the process at once (128+N), even
+        // in the middle of a 10 MB config, instead of waiting in the blocked set.
+        try SignalChannel.withStopSignalsDeliverable {
+            Result { () throws(UsageError) in try plan(options, placement: placement, runFolder: runFolder) }
+        }.get()
+    }
+
+    private static func plan(_ options: Options, placement: Placement?, runFolder: String) throws(UsageError) -> RunPlan {
         if let file = options.commandsFile {
             return try commands(from: file, demand: placement?.demand(TaskResources(), config: file) ?? .gpu(), runFolder: runFolder)
         }
@@ -40,10 +48,6 @@ struct RunPlan {
         // runone's built-in models are refused here when they would not fit in memory.
         let memory = isDefault ? HostMemory.budget() : nil
         for (path, folder) in zip(selection.paths, folders) {
-            // TERM/INT/HUP are blocked for the event loop: a long plan looks for them itself.
-            if let signal = SignalChannel.takePendingStopSignal() {
-                throw UsageError(interruptedBy: signal, while: "reading the configs")
-            }
             let bytes: [UInt8]
             do { bytes = try FileIO.read(path) } catch {
                 problems.append("cannot read config \(path): \(error)")
@@ -210,10 +214,13 @@ struct RunPlan {
             let line = bytes[lineStart..<lineEnd]
             if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { continue }
             number += 1
-            if line.count > maxArgumentBytes {
-                throw UsageError("--commands \(file) line \(lineIndex + 1) is \(line.count) bytes long; Linux passes at most \(maxArgumentBytes) bytes in one argument (MAX_ARG_STRLEN), so it cannot run; put the long part in a file")
+            if line.count > maxLineBytes {
+                throw UsageError("--commands \(file) line \(lineIndex + 1) is \(line.count) bytes long, more than a command line may be (\(maxLineBytes) bytes, within Linux's ARG_MAX); put the long part in a file")
             }
-            let (text, words, underShell) = try Self.words(of: line)
+            var (text, words, underShell) = try Self.words(of: line)
+            if let long = words.first(where: { $0.utf8.count >= maxArgumentBytes }) {
+                throw UsageError("--commands \(file) line \(lineIndex + 1) has an argument of \(long.utf8.count) bytes; Linux passes at most \(maxArgumentBytes - 1) bytes in one (MAX_ARG_STRLEN), so it cannot run; put the long part in a file")
+            }
             if words.count == 3, words[0] == "/bin/sh", let problem = Self.shellSyntaxProblem(text) {
                 throw UsageError("--commands \(file) line \(lineIndex + 1): /bin/sh cannot read it (\(problem)); fix its quoting")
             }
@@ -224,6 +231,11 @@ struct RunPlan {
                 program = known
             } else if let found = ExecutableLookup.resolve(words[0]) {
                 program = found
+            } else if CommandLineWords.shellOnlyWords.contains(words[0]) {
+                // `exec sleep 9`, `cd /data`, `:`: builtins only a shell runs.
+                words = CommandLineWords.shellArgv(text)
+                underShell = words[2].utf8.count == text.utf8.count
+                program = "/bin/sh"
             } else {
                 throw UsageError("--commands \(file) line \(lineIndex + 1): program '\(words[0])' not found\(words[0].contains("/") ? "" : " on PATH"); fix the line or install it")
             }
@@ -248,9 +260,11 @@ struct RunPlan {
         return plan
     }
 
-    /// The longest argument execve takes (MAX_ARG_STRLEN, 32 pages of 4 KiB): a shell line
-    /// is one argument of `sh -c`.
+    /// MAX_ARG_STRLEN (32 pages of 4 KiB), which counts an argument's terminating NUL: a
+    /// shell line is one argument of `sh -c`.
     static let maxArgumentBytes = 131_072
+    /// A whole line: a quarter of the 8 MiB stack's ARG_MAX, leaving room for the environment.
+    static let maxLineBytes = 1_048_576
 
     /// What /bin/sh says of a line whose quotes look unclosed (`sh -n`: read, not run);
     /// nil when the quotes are balanced or the shell reads it. Only such lines cost a

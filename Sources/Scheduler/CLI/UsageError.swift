@@ -6,16 +6,8 @@ public struct UsageError: Error, Equatable, Sendable, CustomStringConvertible {
     /// `Console.line` escapes, not a line break.
     public let lines: [String]
     public var message: String { lines.joined(separator: "\n") }
-    /// The exit status: 2, or 128+N when signal N stopped the command before it started anything.
-    public private(set) var exitStatus: Int32 = 2
 
     public init(_ message: String) { lines = [message] }
-
-    /// Signal N arrived while the command was still reading its input (`doing`).
-    public init(interruptedBy signal: Int32, while doing: String) {
-        lines = ["stopped by \(signalName(signal)) while \(doing); nothing was started"]
-        exitStatus = 128 + signal
-    }
 
     /// At most `shown` problems, one per line, then how many more there were, and what
     /// came of it (`outcome`) when there was more than one.

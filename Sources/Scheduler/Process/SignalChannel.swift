@@ -87,20 +87,3 @@ public struct SystemError: Error, CustomStringConvertible, Sendable {
 
     public var description: String { complete ? operation : "\(operation): \(String(cString: strerror(code)))" }
 }
-
-extension SignalChannel {
-    /// A TERM, INT or HUP that arrived while blocked, taken off the pending set; nil if none.
-    public static func takePendingStopSignal() -> Int32? {
-        var pending = sigset_t()
-        sigpending(&pending)
-        for signal in [SIGTERM, SIGINT, SIGHUP] where sigismember(&pending, signal) == 1 {
-            var only = sigset_t()
-            sigemptyset(&only)
-            sigaddset(&only, signal)
-            var taken: Int32 = 0
-            sigwait(&only, &taken)
-            return signal
-        }
-        return nil
-    }
-}

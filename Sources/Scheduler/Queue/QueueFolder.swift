@@ -96,6 +96,18 @@ public struct QueueFolder: Sendable {
             }
             Console.standardError.line("multirun: queue folder '\(name)' was readable by group or others (mode \(mode)); made it 700, as its logs and environments are yours alone")
         }
+        // Its folders must be real folders of ours: a link at logs/ or env/ would send task
+        // output and captured environments (tokens) wherever it points.
+        for sub in ["run", "exits", "logs", "env", "cache"] {
+            var entry = stat()
+            guard lstat(path + "/" + sub, &entry) == 0 else { continue }
+            if (entry.st_mode & S_IFMT) == S_IFLNK {
+                throw UsageError("queue folder '\(name)' holds a symbolic link at \(sub)/, and multirun keeps its files only in real folders; remove it (rm \(name)/\(sub)) and run again")
+            }
+            if (entry.st_mode & S_IFMT) != S_IFDIR || entry.st_uid != geteuid() {
+                throw UsageError("queue folder '\(name)' holds \(sub), which is not a folder of yours; move it away and run again")
+            }
+        }
         guard create else { return }
         for sub in ["run", "exits", "logs"] {
             do { try FileIO.makeDirectories(path + "/" + sub, mode: 0o700) } catch {

@@ -182,7 +182,19 @@ public enum RunoneCommand {
     }
 
     /// A stop signal that arrived while blocked, taken off the pending set.
-    static func pendingStopSignal() -> Int32? { SignalChannel.takePendingStopSignal() }
+    static func pendingStopSignal() -> Int32? {
+        var pending = sigset_t()
+        sigpending(&pending)
+        for signal in [SIGTERM, SIGINT, SIGHUP] where sigismember(&pending, signal) == 1 {
+            var only = sigset_t()
+            sigemptyset(&only)
+            sigaddset(&only, signal)
+            var taken: Int32 = 0
+            sigwait(&only, &taken)
+            return signal
+        }
+        return nil
+    }
 
     // MARK: - Command
 
