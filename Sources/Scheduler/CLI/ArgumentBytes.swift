@@ -14,7 +14,7 @@ public enum ArgumentBytes {
             var offset = 0
             while offset < bytes.count {
                 if bytes[offset] < 0x80 { offset += 1; continue }
-                guard let (_, length) = ConfigEncoding.decodeUTF8(Array(bytes[offset..<min(bytes.count, offset + 4)]), at: 0) else {
+                guard let (_, length) = ConfigEncoding.decodeUTF8(bytes, at: offset) else {
                     let shown = Console.escaped(String(decoding: bytes, as: UTF8.self)).excerpt
                     return "argument \(index) ('\(shown)') is not valid UTF-8 (byte \(offset + 1) is 0x\(String(bytes[offset], radix: 16, uppercase: true))); name files in UTF-8, or rename this one"
                 }

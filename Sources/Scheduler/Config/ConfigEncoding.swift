@@ -113,8 +113,10 @@ public enum ConfigEncoding {
     }
 
     /// One scalar of well-formed UTF-8 at `index` (no overlong forms, no surrogates, at
-    /// most U+10FFFF) and its length in bytes.
-    static func decodeUTF8(_ text: [UInt8], at index: Int) -> (UInt32, Int)? {
+    /// most U+10FFFF; RFC 3629 §4) and its length in bytes; nil for anything else,
+    /// including a sequence cut short by the end of `text`.
+    static func decodeUTF8<Bytes: RandomAccessCollection<UInt8>>(_ text: Bytes, at index: Int) -> (UInt32, Int)? where Bytes.Index == Int {
+        guard index >= text.startIndex && index < text.endIndex else { return nil }
         let lead = text[index]
         let length: Int
         var scalar: UInt32
@@ -125,7 +127,7 @@ public enum ConfigEncoding {
         case 0xF0...0xF4: length = 4; scalar = UInt32(lead & 0x07); lowest = 0x10000
         default: return nil
         }
-        guard index + length <= text.count else { return nil }
+        guard index + length <= text.endIndex else { return nil }
         for k in 1..<length {
             let next = text[index + k]
             guard next & 0xC0 == 0x80 else { return nil }

@@ -438,24 +438,9 @@ struct FlatJSON {
     /// One multi-byte UTF-8 character (at its lead byte), checked as Unicode defines it:
     /// no overlong forms, no surrogates, nothing past U+10FFFF.
     private mutating func utf8Sequence() throws(QueueDecodeError) {
-        guard let lead = current else { throw fail("unclosed string") }
-        let count: Int
-        var low: UInt8 = 0x80, high: UInt8 = 0xBF
-        switch lead {
-        case 0xC2...0xDF: count = 1
-        case 0xE0: count = 2; low = 0xA0
-        case 0xE1...0xEC, 0xEE...0xEF: count = 2
-        case 0xED: count = 2; high = 0x9F
-        case 0xF0: count = 3; low = 0x90
-        case 0xF1...0xF3: count = 3
-        case 0xF4: count = 3; high = 0x8F
-        default: throw fail("invalid UTF-8")
-        }
-        pos += 1
-        for index in 0..<count {
-            guard let c = current, c >= (index == 0 ? low : 0x80), c <= (index == 0 ? high : 0xBF) else { throw fail("invalid UTF-8") }
-            pos += 1
-        }
+        guard current != nil else { throw fail("unclosed string") }
+        guard let (_, length) = ConfigEncoding.decodeUTF8(bytes, at: pos) else { throw fail("invalid UTF-8") }
+        pos += length
     }
 }
 
