@@ -21,9 +21,11 @@ public struct Console: Sendable {
         FileIO.writeAll(fd, Array((text + "\n").utf8))
     }
 
-    /// `text` with each control character (C0, DEL and C1: U+0000–U+001F, U+007F–U+009F)
-    /// written as an escape: `\n`, `\r`, `\t`, `\x1B`, `\u{85}`. One message stays one line,
-    /// and text from a file or an argument cannot drive the terminal.
+    /// `text` with each control character (C0, DEL and C1: U+0000–U+001F, U+007F–U+009F),
+    /// the line and paragraph separators (U+2028, U+2029) and the bidirectional embeddings,
+    /// overrides and isolates (U+202A–U+202E, U+2066–U+2069) written as an escape: `\n`,
+    /// `\r`, `\t`, `\x1B`, `\u{85}`, `\u{202E}`. One message stays one line, and text from a
+    /// file or an argument cannot drive the terminal or reorder what follows it.
     public static func escaped(_ text: String) -> String {
         // Almost every line has none: one pass over the bytes decides.
         var utf8 = text.utf8.makeIterator()
