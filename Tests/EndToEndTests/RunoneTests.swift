@@ -90,7 +90,7 @@ struct RunoneTests {
     }
 
     @Test(arguments: [
-        ("model_params:\n  name: kuramoto\n  nodes: &n 3\n", "configs/bad.yaml:3:10: anchors"),
+        ("model_params:\n  name: kuramoto\n  nodes: !include n.yaml\n", "configs/bad.yaml:3:10: tag '!include' is not supported"),
         ("model_params:\n  name: kuramoto\n  nodez: 3\n", "key 'model_params.nodez': unknown parameter"),
         ("model_params:\n  name: kuramoto\n  dt: 1e-3\n", "key 'model_params.dt': '1e-3' is text to YAML 1.1"),
         ("model_params: {name: lorenz}\n", "key 'model_params.name': unknown model 'lorenz'"),

@@ -33,6 +33,48 @@ struct ConfigParserTests {
         ]))
     }
 
+    /// The "one base, several variants" pattern: merges in PyYAML's order (own keys win;
+    /// in `<<: [*a, *b]` the earlier mapping wins; keys keep the place they first had).
+    @Test func anchorsMergesBlockScalarsAndTags() throws {
+        let value = try yaml("""
+        x-base: &base {lr: 0.1, bs: 32, opt: adam}
+        x-more: &more {bs: 64, seed: 1}
+        exp:
+          <<: [*base, *more]
+          lr: 0.2
+        cmd: |
+          python train.py
+            --lr 0.1
+        note: >-
+          folded
+          text
+
+          para
+        t: !!float 1
+        s: !!str 12
+        long: a plain
+          value on two lines
+        when: 2001-12-14
+        same: *base
+        """)
+        #expect(value["exp"] == .map([("bs", .int(32)), ("seed", .int(1)), ("lr", .double(0.2)), ("opt", .string("adam"))]))
+        #expect(value["cmd"] == .string("python train.py\n  --lr 0.1\n"))
+        #expect(value["note"] == .string("folded text\npara"))
+        #expect(value["t"] == .double(1))
+        #expect(value["s"] == .string("12"))
+        #expect(value["long"] == .string("a plain value on two lines"))
+        #expect(value["when"] == .string("2001-12-14"))
+        #expect(value["same"] == value["x-base"])
+    }
+
+    /// A few lines of aliases cannot stand for a billion values.
+    @Test func aliasExpansionIsBounded() {
+        var text = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+        for level in 1..<9 { text += "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ") + "]\n" }
+        #expect(throws: ConfigError.self) { try yaml(text) }
+        do { _ = try yaml(text) } catch { #expect(error.message.contains("aliases expand this config to more than 1000000 values")) }
+    }
+
     @Test func scalarsResolveAsPyYAMLDoes() throws {
         let cases: [(String, ConfigValue)] = [
             ("0x1F", .int(31)), ("017", .int(15)), ("0b101", .int(5)), ("1_000", .int(1000)), ("1:30", .int(90)),
@@ -58,21 +100,31 @@ struct ConfigParserTests {
     }
 
     @Test(arguments: [
-        ("a: &x 1\n", 1, 4, "anchors"),
-        ("a: 1\nb: *x\n", 2, 4, "aliases"),
-        ("a: !!str 1\n", 1, 4, "tags"),
-        ("a: |\n  text\n", 1, 4, "block scalars"),
+        ("a: !include x.yaml\n", 1, 4, "tag '!include' is not supported"),
+        ("a: !!python/object:os.system x\n", 1, 4, "tag '!!python/object:os.system' is not supported"),
+        ("a: !!binary aGk=\n", 1, 4, "tag '!!binary' is not supported"),
+        ("a: !!int x\n", 1, 4, "not an integer for !!int"),
+        ("a: *x\n", 1, 4, "alias '*x' names no anchor"),
+        ("a: &x [1, *x]\n", 1, 11, "inside the node it names"),
+        ("a: &x 1\nb: &x 2\n", 2, 4, "anchor '&x' is defined twice"),
+        ("b:\n  <<: 1\n", 2, 3, "'<<' merges a mapping or a list of mappings"),
+        ("a: <<\n", 1, 4, "'<<' merges mappings as a key"),
+        ("a: =\n", 1, 4, "a plain '=' has a special meaning"),
+        ("? a\n: b\n", 1, 1, "complex keys ('? ') are not supported"),
+        ("[a, b]: c\n", 1, 1, "a list or mapping as a key is not supported"),
+        ("a: |0\n  x\n", 1, 5, "indentation indicator is 1 to 9"),
         ("a: 1\n---\nb: 2\n", 2, 1, "second document"),
-        ("a: 1\na: 2\n", 2, 1, "duplicate key 'a'"),
-        ("a:\n\tb: 1\n", 2, 1, "tab character"),
-        ("a: 1\n  b: 2\n", 2, 3, "indented more"),
+        ("a: 1\na: 2\n", 2, 1, "duplicate key 'a' (first set on line 1)"),
+        ("a:\n\tb: 1\n", 2, 1, "a tab"),
+        ("a: 1\t# c\n", 1, 5, "a tab"),
+        ("a: 1\n  b: 2\n", 2, 4, "unexpected ':'"),
         ("a: [1, 2\n", 1, 4, "unclosed '['"),
         ("a: {b: 1,\n", 1, 4, "unclosed '{'"),
-        ("a: 'open\n", 1, 4, "quoted string that continues"),
-        ("a: b: c\n", 1, 4, "a mapping cannot start on the same line as its key"),
-        ("d: 2026-11-21\n", 1, 4, "reads as a date"),
-        ("%YAML 1.1\n---\na: 1\n", 1, 1, "directives"),
-        ("- a\nb: 1\n", 2, 1, "unexpected content"),
+        ("a: 'open\n", 1, 4, "unclosed quote"),
+        ("a: b: c\n", 1, 5, "unexpected ':'"),
+        ("%YAML 2.0\n---\na: 1\n", 1, 1, "YAML 1.x"),
+        ("- a\nb: 1\n", 2, 1, "expected another '- ' item"),
+        ("a: ]\n", 1, 4, "']' closes nothing"),
     ] as [(String, Int, Int, String)])
     func unsupportedInputIsAnErrorWithLineAndColumn(_ text: String, _ line: Int, _ column: Int, _ message: String) {
         do {

@@ -1,8 +1,121 @@
+import Foundation
+
 /// PyYAML's implicit resolvers for YAML 1.1 scalars (`resolver.py`, the `int`, `float` and
 /// `timestamp` patterns) as hand-written scanners, and the conversions behind them.
 /// Scanners, not `Regex`: a Swift regex match cost tens of microseconds per scalar, which
 /// made a 40,000-key config take seconds; these are linear in the scalar's length.
 enum YAMLScalars {
+    /// A plain scalar's value by PyYAML's implicit resolvers (YAML 1.1): null, bool, int,
+    /// float, else a string. Timestamps stay the text written (a listed difference);
+    /// `fail` makes the error for an integer beyond 64 bits.
+    static func resolve(_ text: String, fail: (String) -> ConfigError) throws(ConfigError) -> ConfigValue {
+        if text.isEmpty || text == "~" || text == "null" || text == "Null" || text == "NULL" { return .null }
+        if let bool = bool(text) { return .bool(bool) }
+        // Every int and float starts with a digit, a sign or '.'.
+        guard let first = text.utf8.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+") || first == UInt8(ascii: ".")
+                || isDigit(first) else {
+            return .string(text)
+        }
+        let utf8 = Array(text.utf8)
+        if isInt(utf8) {
+            guard let value = integer(text) else {
+                if lacksDigits(text) {
+                    throw fail("'\(text.excerpt)' reads as an integer but has no digits; quote it to keep it as text")
+                }
+                throw fail("integer '\(text.excerpt)' is outside the 64-bit range (-9223372036854775808 to 9223372036854775807); quote it to keep it as text")
+            }
+            return .int(value)
+        }
+        if isFloat(utf8) { return .double(double(text)) }
+        return .string(text)
+    }
+
+    /// `!!int TEXT` as PyYAML's `construct_yaml_int` reads it: any text, not only what the
+    /// implicit resolver matches (`!!int "1:75"` is 135).
+    static func taggedInteger(_ text: String, fail: (String) -> ConfigError) throws(ConfigError) -> Int {
+        var body = Substring(text.filter { $0 != "_" })
+        var negative = false
+        if body.first == "-" || body.first == "+" { negative = body.removeFirst() == "-" }
+        let magnitude: UInt64?
+        if body == "0" {
+            magnitude = 0
+        } else if body.hasPrefix("0b") {
+            magnitude = UInt64(body.dropFirst(2), radix: 2)
+        } else if body.hasPrefix("0x") {
+            magnitude = UInt64(body.dropFirst(2), radix: 16)
+        } else if body.hasPrefix("0") {
+            magnitude = UInt64(body.dropFirst(), radix: 8)
+        } else if body.contains(":") {
+            var total: UInt64? = 0
+            for part in body.split(separator: ":", omittingEmptySubsequences: false) {
+                guard let sum = total, !part.isEmpty, part.utf8.allSatisfy(isDigit), let digit = UInt64(part) else { total = nil; break }
+                let (shifted, over) = sum.multipliedReportingOverflow(by: 60)
+                let (next, carry) = shifted.addingReportingOverflow(digit)
+                total = over || carry ? nil : next
+            }
+            magnitude = total
+        } else {
+            magnitude = body.utf8.allSatisfy(isDigit) ? UInt64(body) : nil
+        }
+        guard let magnitude, !body.isEmpty else { throw fail("'\(text.excerpt)' is not an integer for !!int") }
+        if negative {
+            guard magnitude <= UInt64(Int.max) + 1 else { throw fail("integer '\(text.excerpt)' is outside the 64-bit range") }
+            return magnitude == UInt64(Int.max) + 1 ? Int.min : -Int(magnitude)
+        }
+        guard magnitude <= UInt64(Int.max) else { throw fail("integer '\(text.excerpt)' is outside the 64-bit range") }
+        return Int(magnitude)
+    }
+
+    /// `!!float TEXT` as PyYAML's `construct_yaml_float` reads it (Python's `float()` after
+    /// `.inf`, `.nan` and base 60); nil when Python would refuse it.
+    static func taggedDouble(_ text: String) -> Double? {
+        var body = Substring(text.filter { $0 != "_" }.lowercased())
+        var sign = 1.0
+        if body.first == "-" || body.first == "+" { sign = body.removeFirst() == "-" ? -1 : 1 }
+        if body == ".inf" { return sign * .infinity }
+        if body == ".nan" { return .nan }
+        if body.contains(":") {
+            var value = 0.0
+            var base = 1.0
+            for part in body.split(separator: ":", omittingEmptySubsequences: false).reversed() {
+                guard let digit = pythonFloat(part) else { return nil }
+                value += digit * base
+                base *= 60
+            }
+            return sign * value
+        }
+        return pythonFloat(body).map { sign * $0 }
+    }
+
+    /// Python's `float(text)` for ASCII text: decimal digits with an optional point and
+    /// exponent, or inf/infinity/nan, blanks around allowed; no hex.
+    private static func pythonFloat(_ text: Substring) -> Double? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        var body = Substring(trimmed)
+        var sign = 1.0
+        if body.first == "-" || body.first == "+" { sign = body.removeFirst() == "-" ? -1 : 1 }
+        switch body {
+        case "inf", "infinity": return sign * .infinity
+        case "nan": return .nan
+        default: break
+        }
+        var scan = Scan(Array(body.utf8))
+        let integerDigits = scan.run(of: isDigit)
+        var fractionDigits = 0
+        if scan.literal(".") { fractionDigits = scan.run(of: isDigit) }
+        guard integerDigits + fractionDigits > 0 else { return nil }
+        if scan.take(where: { $0 == UInt8(ascii: "e") }) {
+            scan.sign()
+            guard scan.run(of: isDigit) > 0 else { return nil }
+        }
+        guard scan.atEnd else { return nil }
+        var normalized = String(body)
+        if normalized.hasSuffix(".") { normalized += "0" }
+        if normalized.hasPrefix(".") { normalized = "0" + normalized }
+        normalized = normalized.replacingOccurrences(of: ".e", with: ".0e")
+        return Double(normalized).map { sign * $0 }
+    }
+
     /// `[-+]?0b[0-1_]+ | [-+]?0[0-7_]+ | [-+]?(0|[1-9][0-9_]*) | [-+]?0x[0-9a-fA-F_]+
     /// | [-+]?[1-9][0-9_]*(:[0-5]?[0-9])+`
     static func isInt(_ text: [UInt8]) -> Bool {
@@ -140,9 +253,15 @@ enum YAMLScalars {
         if body == ".inf" { return sign * .infinity }
         if body == ".nan" { return .nan }
         if body.contains(":") {
-            var total = 0.0
-            for part in body.split(separator: ":") { total = total * 60 + (Double(part) ?? .nan) }
-            return sign * total
+            // Python's order of operations (least significant group first), so the last
+            // bit agrees.
+            var value = 0.0
+            var base = 1.0
+            for part in body.split(separator: ":").reversed() {
+                value += (Double(part) ?? .nan) * base
+                base *= 60
+            }
+            return sign * value
         }
         // "1." and "1.e+5" are floats to YAML 1.1; give Double a digit after the point.
         var normalized = String(body)
