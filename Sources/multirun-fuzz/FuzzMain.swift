@@ -12,6 +12,9 @@ import Scheduler
 // which runs every corpus file, then seeded mutations of them, and on a crash leaves the
 // input in ./fuzz-crash-READER. `multirun-fuzz time FILE...` prints how long the config
 // reader takes on each file (best of 5, in ms): bench/parse.sh.
+//     multirun-fuzz time-set [--passes N] [--what parse|read] [--each] PATH...
+// times the reader on many files (folders: their files, sorted) and prints the best pass's
+// total and the median, p90 and largest per-file time (best of N passes): bench/yaml.sh.
 
 private func complain(_ line: String) {
     let bytes = Array((line + "\n").utf8)
@@ -57,6 +60,10 @@ struct FuzzDriver {
         var arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.first == "time" {
             for path in arguments.dropFirst() { time(path) }
+            return
+        }
+        if arguments.first == "time-set" {
+            timeSet(Array(arguments.dropFirst()))
             return
         }
         let names = FuzzReader.allCases.map(\.rawValue).joined(separator: ", ")
@@ -115,6 +122,105 @@ struct FuzzDriver {
         print("\(path): \(bytes.count) bytes read in \(Int((best * 1e6).rounded()) / 1000).\(String(Int((best * 1e6).rounded()) % 1000 + 1000).dropFirst()) ms (\(verdict))")
     }
 
+    /// `time-set`: every file read once per pass, in order, each reading timed alone (the
+    /// clock is read around the one call; the value is freed after the clock stops, as a
+    /// caller that keeps it would). Per file: the best of the passes; the set: the best
+    /// pass's sum. Untimed readings come first, up to the first file the reader accepts,
+    /// so one-time costs (the Swift runtime's, tables built on first use) land in no
+    /// file's time. `--what parse`: `ConfigParser.parse` (decode and parse into a value:
+    /// what PyYAML's `yaml.load` does); `--what read`: the read multirun makes of a config
+    /// for a runner of its own (`ConfigSchema.check` without runone's schema: positions of
+    /// every key, `resources`, the content hash). `--each` prints, before the summary,
+    /// `file<TAB>best ns<TAB>bytes<TAB>ok|refused<TAB>path` per file and
+    /// `pass<TAB>n<TAB>total ns` per pass, for bench/yaml.sh.
+    static func timeSet(_ words: [String]) {
+        var words = words
+        var passes = 3, each = false, what = "parse"
+        var paths: [String] = []
+        while !words.isEmpty {
+            let word = words.removeFirst()
+            switch word {
+            case "--passes":
+                guard let value = words.first.flatMap({ Int($0) }), value >= 1 else { complain("multirun-fuzz: --passes needs a number >= 1"); exit(2) }
+                passes = value; words.removeFirst()
+            case "--what":
+                guard let value = words.first, value == "parse" || value == "read" else { complain("multirun-fuzz: --what is parse or read"); exit(2) }
+                what = value; words.removeFirst()
+            case "--each": each = true
+            default:
+                var info = stat()
+                if stat(word, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
+                    paths += readFolderNames(word).map { word + "/" + $0 }
+                } else {
+                    paths.append(word)
+                }
+            }
+        }
+        guard !paths.isEmpty else {
+            complain("usage: multirun-fuzz time-set [--passes N] [--what parse|read] [--each] FILE|FOLDER...")
+            exit(2)
+        }
+        let files: [[UInt8]] = paths.map { path in
+            guard let bytes = readFile(path) else { complain("multirun-fuzz: cannot read \(path)"); exit(2) }
+            return bytes
+        }
+        let dialects = paths.map(ConfigParser.dialect(of:))
+        /// One reading: its time in seconds and the reader's refusal, if it refused.
+        func read(_ index: Int) -> (Double, String?) {
+            let start: Double
+            if what == "parse" {
+                start = now()
+                do {
+                    let value = try ConfigParser.parse(bytes: files[index], dialect: dialects[index], source: paths[index])
+                    return (withExtendedLifetime(value) { now() } - start, nil)
+                } catch {
+                    return (now() - start, error.description)
+                }
+            } else {
+                start = now()
+                do {
+                    let checked = try ConfigSchema.check(files[index], path: paths[index], runone: false)
+                    return (withExtendedLifetime(checked) { now() } - start, nil)
+                } catch {
+                    return (now() - start, error.message)
+                }
+            }
+        }
+        // Untimed: files in order until the reader has accepted one (or all refused).
+        for index in files.indices where read(index).1 == nil { break }
+        var best = [Double](repeating: .infinity, count: files.count)
+        var refusals = [String?](repeating: nil, count: files.count)
+        var totals: [Double] = []
+        for _ in 0..<passes {
+            var total = 0.0
+            for index in files.indices {
+                let (seconds, refusal) = read(index)
+                best[index] = min(best[index], seconds)
+                refusals[index] = refusal
+                total += seconds
+            }
+            totals.append(total)
+        }
+        func ns(_ seconds: Double) -> Int { Int((seconds * 1e9).rounded()) }
+        func ms(_ seconds: Double) -> String {
+            let micro = Int((seconds * 1e6).rounded())
+            return "\(micro / 1000).\(String(micro % 1000 + 1000).dropFirst())"
+        }
+        if each {
+            for index in files.indices {
+                print("file\t\(ns(best[index]))\t\(files[index].count)\t\(refusals[index] == nil ? "ok" : "refused")\t\(paths[index])")
+            }
+            for (pass, total) in totals.enumerated() { print("pass\t\(pass + 1)\t\(ns(total))") }
+        }
+        let refused = refusals.indices.filter { refusals[$0] != nil }
+        for index in refused.prefix(3) { print("refused: \(refusals[index]!)") }
+        let sorted = best.sorted()
+        let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        let p90 = sorted[max(0, Int((0.9 * Double(sorted.count)).rounded(.up)) - 1)]
+        print("\(files.count) files, \(files.reduce(0) { $0 + $1.count }) bytes, \(what), best of \(passes), \(refused.count) refused: "
+            + "total \(ms(totals.min()!)) ms, per file median \(ms(median)) ms, p90 \(ms(p90)) ms, max \(ms(sorted.last!)) ms")
+    }
+
     static func now() -> Double {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)
@@ -122,6 +228,11 @@ struct FuzzDriver {
     }
 
     static func readFolder(_ folder: String) -> [[UInt8]] {
+        readFolderNames(folder).compactMap { readFile(folder + "/" + $0) }
+    }
+
+    /// The names in `folder` that do not start with a dot, sorted.
+    static func readFolderNames(_ folder: String) -> [String] {
         guard let directory = opendir(folder) else { return [] }
         defer { closedir(directory) }
         var names: [String] = []
@@ -129,7 +240,7 @@ struct FuzzDriver {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
             if !name.hasPrefix(".") { names.append(name) }
         }
-        return names.sorted().compactMap { readFile(folder + "/" + $0) }
+        return names.sorted()
     }
 
     static func readFile(_ path: String) -> [UInt8]? {
