@@ -1,4 +1,5 @@
 import CLibFuzzer
+import Foundation
 import FuzzReaders
 import Glibc
 import Scheduler
@@ -64,6 +65,10 @@ struct FuzzDriver {
         }
         if arguments.first == "time-set" {
             timeSet(Array(arguments.dropFirst()))
+            return
+        }
+        if arguments.first == "dump" {
+            for path in arguments.dropFirst() { dump(path) }
             return
         }
         let names = FuzzReader.allCases.map(\.rawValue).joined(separator: ", ")
@@ -268,3 +273,15 @@ private func saveInputAndDie(_ signal: Int32) {
     raise(signal)
 }
 #endif
+
+/// `multirun-fuzz dump FILE...`: each config as the reader parses it (JSON, one line a
+/// file, or the error), so a release build's reading can be compared with a debug build's.
+private func dump(_ path: String) {
+    guard let data = FileManager.default.contents(atPath: path) else { print("\(path)\tunreadable"); return }
+    do {
+        let value = try ConfigParser.parse(bytes: Array(data), dialect: ConfigParser.dialect(of: path), source: path)
+        print("\(path)\t\(value.json.encoded())")
+    } catch {
+        print("\(path)\tERROR \(error)")
+    }
+}

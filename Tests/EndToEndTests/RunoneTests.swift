@@ -63,6 +63,23 @@ struct RunoneTests {
         #expect(try project.read("results/c/run/out.txt") == "0.1 it's a \"test\" 0.1 it's a \"test\"\n")
     }
 
+    /// `.inf`, `-.inf` and `.nan` reach a command as Python's `str()` writes them, inside
+    /// lists and mappings too; a param may come from an anchor or a merge.
+    @Test func nonFiniteParamsAndAnchoredParamsReachTheCommand() throws {
+        let project = try Project()
+        try project.write("configs/c/inf.yaml", """
+        x-grid: &grid {big: .inf, small: -.inf}
+        command: [/bin/sh, -c, 'printf "%s|%s|%s|%s|%s\\n" "$1" "$2" "$3" "$4" "$MULTIRUN_PARAM_LIST" > "$5/out.txt"', x, "{big}", "{list}", "{map}", "{small}", "{output}"]
+        params:
+          <<: *grid
+          list: [1, -.inf, .nan]
+          map: {x: .NaN}
+        """)
+        let result = try runone(["-c", "configs/c/inf.yaml"], in: project)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try project.read("results/c/inf/out.txt") == "inf|[1,-inf,nan]|{\"x\":nan}|-inf|[1,-inf,nan]\n")
+    }
+
     @Test func shellStringCommandsQuoteValuesAndPassTheExitCode() throws {
         let project = try Project()
         try project.write("configs/c/shell.yaml", """

@@ -163,12 +163,14 @@ struct YAMLScanner {
         (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66)
     }
 
+    /// Moves past `count` bytes, keeping PyYAML's line, column and character index.
     private mutating func forward(_ count: Int = 1) {
-        for _ in 0..<count {
-            guard pos < bytes.count else { return }
+        var left = count
+        while left > 0 && pos < bytes.count {
             let c = bytes[pos]
             pos += 1
-            if c == 0x0A || (c == 0x0D && peek() != 0x0A) {
+            left -= 1
+            if c == 0x0A || (c == 0x0D && (pos == bytes.count || bytes[pos] != 0x0A)) {
                 line += 1
                 column = 0
                 index += 1
@@ -427,8 +429,11 @@ struct YAMLScanner {
         try saveSimpleKey()
         allowSimpleKey = false
         let start = pos
+        // The indicator ('&' or '*') is one byte. (Read back as `pos` right after
+        // `forward()`, Swift 6.3.1's optimized build gave `start` here; .ci/run compares
+        // the release build's reading with the debug build's.)
+        let nameStart = start + 1
         forward()
-        let nameStart = pos
         while Self.isWordCharacter(peek()) { forward() }
         let what = kind == .alias ? "an alias ('*')" : "an anchor ('&')"
         guard pos > nameStart else {
@@ -533,8 +538,8 @@ struct YAMLScanner {
         try removeSimpleKey()
         allowSimpleKey = false
         let start = pos
+        let nameStart = start + 1  // after the '%' (see fetchAnchor)
         forward()
-        let nameStart = pos
         while Self.isWordCharacter(peek()) { forward() }
         guard pos > nameStart, Self.isSpaceOrEnd(peek()) else {
             throw error("a directive is '%YAML 1.1' or '%TAG ! prefix'; found \(describe(peek()))", at: pos)

@@ -84,6 +84,9 @@ struct JSONWriter {
     private var deeperHasMembers: [Bool] = []
     /// A key was just written: its value follows without a separator.
     private var afterKey = false
+    /// Non-finite numbers as Python's `str()` writes them (`inf`, `-inf`, `nan`) instead of
+    /// JSON's null: for lists and mappings filled into a command line, not for files.
+    var writesNonFiniteAsPython = false
 
     init(pretty: Bool = false) {
         self.pretty = pretty
@@ -129,7 +132,13 @@ struct JSONWriter {
 
     mutating func double(_ value: Double?) {
         elementStart()
-        if let value, value.isFinite { bytes.appendUTF8(JSON.number(value)) } else { bytes += "null".utf8 }
+        if let value, value.isFinite {
+            bytes.appendUTF8(JSON.number(value))
+        } else if let value, writesNonFiniteAsPython {
+            bytes += (value.isNaN ? "nan" : value < 0 ? "-inf" : "inf").utf8
+        } else {
+            bytes += "null".utf8
+        }
     }
 
     /// An ISO 8601 UTC timestamp (`Clock.iso8601`), as a string.

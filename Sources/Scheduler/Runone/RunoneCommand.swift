@@ -276,7 +276,15 @@ public enum CommandTemplate {
         return result + rest
     }
 
-    static func text(of value: ConfigValue) -> String { value.scalarText ?? value.json.encoded() }
+    /// A param's text in a command or an environment variable: a scalar as `scalarText`,
+    /// a list or mapping as JSON with non-finite numbers as Python writes them.
+    static func text(of value: ConfigValue) -> String {
+        if let text = value.scalarText { return text }
+        var writer = JSONWriter()
+        writer.writesNonFiniteAsPython = true
+        writer.value(value.json)
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
 
     static func environmentName(_ name: String) -> String {
         String(name.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" })
