@@ -497,6 +497,7 @@ struct YAMLReader {
         var own: [(key: String, value: ConfigValue)] = []
         own.reserveCapacity(pairs.count)
         var firstOffset: [String: Int] = [:]
+        var ownStarts: [Int] = []
         var merged: [(key: String, value: ConfigValue)] = []
         var node = Node(value: .null, kind: .mapping, start: start)
         for (key, value) in pairs {
@@ -509,11 +510,19 @@ struct YAMLReader {
             guard key.kind == .scalar else {
                 throw error("a list or mapping as a key is not supported; use a plain or quoted key", at: key.start)
             }
-            if let first = firstOffset.updateValue(key.start, forKey: key.text) {
+            // Most mappings are small, where a scan beats hashing every key.
+            var first: Int?
+            if pairs.count <= 16 {
+                first = ownStarts.indices.first { own[$0].key == key.text }.map { ownStarts[$0] }
+            } else {
+                first = firstOffset.updateValue(key.start, forKey: key.text)
+            }
+            if let first {
                 let (line, _) = ConfigError.lineAndColumn(of: first, in: bytes)
                 throw error("duplicate key '\(key.text.excerpt)' (first set on line \(line)); keep one", at: key.start)
             }
             own.append((key.text, try usable(value)))
+            ownStarts.append(key.start)
         }
         if merged.isEmpty {
             node.value = .map(own)

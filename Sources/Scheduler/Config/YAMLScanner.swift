@@ -276,17 +276,17 @@ struct YAMLScanner {
     // MARK: Simple keys
 
     private mutating func staleSimpleKeys() throws(ConfigError) {
-        guard !simpleKeys.isEmpty else { return }
-        var kept: [SimpleKey] = []
-        for key in simpleKeys {
+        var at = 0
+        while at < simpleKeys.count {
+            let key = simpleKeys[at]
             if key.line != line || index - key.index > 1024 {
                 if key.line == line { overlongKey = key }
                 if key.required { throw missingColon(key) }
+                simpleKeys.remove(at: at)
             } else {
-                kept.append(key)
+                at += 1
             }
         }
-        simpleKeys = kept
     }
 
     private func missingColon(_ key: SimpleKey) -> ConfigError {
@@ -823,6 +823,8 @@ struct YAMLScanner {
         var out: [UInt8] = []
         let minIndent = indent + 1
         var spaces: [UInt8] = []
+        var chunks = 0
+        var firstChunkEnd = start
         while true {
             if peek() == UInt8(ascii: "#") { break }
             let from = pos
@@ -842,15 +844,22 @@ struct YAMLScanner {
             }
             if end == from { break }
             allowSimpleKey = false
-            out.append(contentsOf: spaces)
-            out.append(contentsOf: bytes[from..<end])
+            if chunks == 0 {
+                firstChunkEnd = end
+            } else {
+                if chunks == 1 { out.append(contentsOf: bytes[start..<firstChunkEnd]) }
+                out.append(contentsOf: spaces)
+                out.append(contentsOf: bytes[from..<end])
+            }
+            chunks += 1
             forward(end - from)
             guard let more = scanPlainSpaces(), !more.isEmpty, peek() != UInt8(ascii: "#"),
                   flowLevel > 0 || column >= minIndent else { break }
             spaces = more
         }
         var token = YAMLToken(.scalar, at: start)
-        token.text = String(decoding: out, as: UTF8.self)
+        // Most plain scalars are one chunk: their text is the bytes as written.
+        token.text = chunks == 1 ? text(start, firstChunkEnd) : String(decoding: out, as: UTF8.self)
         token.style = .plain
         return token
     }
