@@ -52,7 +52,7 @@ public struct SeededMutator {
         "9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809", "4294967296",
         "2147483648", "-1", "0", "1e308", "-1e308", "1:30", "153722867280912930:8", "0x", "0b", "0_", "2024-01-01",
         "nodes: 100000", "model_params: {name: kuramoto, nodes: 100000, density: 1.0}", "TR: 1e300", "dt: 1e-300",
-        "command: [", "params: {", "resources: {gpus: ", "gpu_memory: ", "np: ",
+        "command: [", "params: {", "resources: {gpus: ", "gpu_memory: ", "np: ", "extends: fuzz.yaml\n", "extends: ", "x-a: ", ".a: ",
         "{\"e\":\"", "\"pid\":", "\"signal\":", "\"exit_code\":", "\"attempt\":", "\"t\":", "\"id\":\"", "\"start\":", "\"end\":",
         "-d", "-c", "-gpu", "--timeout", "--grace", "--cpu-slots", "--slots=", "--timeout=1e308", "submit", "status", "cancel",
         "$(", "`", "'\"", "sh -c ", "|| ", "&&", ";", ">", "<", "*", "?",

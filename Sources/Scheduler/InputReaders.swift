@@ -9,8 +9,10 @@ public enum InputReaders {
 
     /// A config file's bytes at `path` (`.json`: JSON, else YAML), checked as the default
     /// runner (runone) checks it, memory estimate included. Throws `file:line:col: problem`.
+    /// Every base it extends reads as the same bytes (no file is read): chains, cycles
+    /// and merges are driven by the input alone.
     public static func config(_ bytes: [UInt8], path: String) throws(ConfigProblem) {
-        _ = try ConfigSchema.check(bytes, path: path, runone: true, memory: fuzzBudget)
+        _ = try ConfigSchema.check(bytes, path: path, runone: true, memory: fuzzBudget, reader: { _ throws(ConfigLoader.ReadFailure) in (bytes, nil) })
     }
 
     /// multirun's command line (without the program name): a queue command's options

@@ -97,7 +97,9 @@ enum HelpText {
 
     OPTIONS:
       -c, --config FILE   The config (YAML or JSON): a `command:` with `params:`, or
-                          `model_params:` for a built-in model (kuramoto).
+                          `model_params:` for a built-in model (kuramoto). `extends: F`
+                          merges it over base F (relative to its folder); keys x-* and .*
+                          are ignored.
       -o, --output DIR    Results folder (default: $MULTIRUN_OUTPUT, else the config path
                           with configs/ replaced by results/ and the extension removed).
       --overwrite         Run even if the results folder holds a successful run.

@@ -47,6 +47,9 @@ struct RunPlan {
         }
         // runone's built-in models are refused here when they would not fit in memory.
         let memory = isDefault ? HostMemory.budget() : nil
+        // Bases that -c selected as tasks too, and that failed the checks, are told so.
+        var extenders: [(config: String, bases: [String])] = []
+        var refused: [(path: String, problem: Int)] = []
         for (path, folder) in zip(selection.paths, folders) {
             let bytes: [UInt8]
             do { bytes = try FileIO.read(path) } catch {
@@ -54,17 +57,25 @@ struct RunPlan {
                 continue
             }
             let checked: ConfigSchema.Checked
-            do { checked = try ConfigSchema.check(bytes, path: path, runone: isDefault, memory: memory) } catch {
+            do throws(ConfigProblem) {
+                let loaded = try ConfigLoader.load(bytes: bytes, path: path)
+                if !loaded.bases.isEmpty { extenders.append((path, loaded.bases)) }
+                do { checked = try ConfigSchema.check(loaded, runone: isDefault, memory: memory) } catch {
+                    refused.append((path, problems.count))
+                    throw error
+                }
+            } catch {
                 problems.append(error.message)
                 continue
             }
             let name = ConfigSelector.relativeName(path, root: selection.root)
             let resultsName = ConfigSelector.resultsFolder(for: path, root: selection.root, results: "")
-            let identity = ConfigIdentity(path: path, name: name, sha256: SHA256.hex(bytes), resultsFolder: folder, contentSHA256: checked.contentSHA256,
+            let identity = ConfigIdentity(path: path, name: name, sha256: checked.sha256, resultsFolder: folder, contentSHA256: checked.contentSHA256,
                                           runner: ConfigIdentity.runnerText(template, name: name, resultsName: String(resultsName.dropFirst())))
             let values = RunnerTemplate.Values(config: path, output: folder, gpu: "", slot: 0, overwrite: options.overwrite)
             if !options.overwrite {
-                switch CompletionMarker.check(identity, defaultRunner: ConfigIdentity.runnerText(defaultTemplate, name: name, resultsName: String(resultsName.dropFirst()))) {
+                switch CompletionMarker.check(identity, defaultRunner: ConfigIdentity.runnerText(defaultTemplate, name: name, resultsName: String(resultsName.dropFirst())),
+                                              bases: checked.bases) {
                 case .completed:
                     plan.skipped.append(TaskRecord(number: 0, config: path, command: displayCommand(template.expand(values)), status: .skipped))
                     plan.notes.append("Skip \(path): it completed in an earlier run (\(CompletionMarker.path(in: folder))); pass -w to run it again")
@@ -105,7 +116,8 @@ struct RunPlan {
                 // A submitted task's demand is decided by the daemon, for its own devices.
                 let demand: Demand
                 do { demand = try placement?.demand(checked.resources, config: path) ?? .gpu() } catch {
-                    throw UsageError("\(checked.document.location(of: "resources")): \(error.message)")
+                    let place = checked.document.place(of: "resources")
+                    throw UsageError("\(place.location): \(error.message)\(place.inBase ? " (in \(path), which extends this base)" : "")")
                 }
                 var mpi: (program: String, words: [String])?
                 if let np = checked.resources.mpiProcesses {
@@ -120,10 +132,28 @@ struct RunPlan {
                 problems.append(error.message)
             }
         }
+        if !refused.isEmpty && !extenders.isEmpty {
+            for (path, problem) in refused {
+                if let note = selectedBaseNote(path, extenders: extenders) { problems[problem] += note }
+            }
+        }
         if !problems.isEmpty { throw UsageError(problems: problems) }
         // Skipped rows are numbered after the tasks that run, so task numbers match MULTIRUN_TASK.
         for index in plan.skipped.indices { plan.skipped[index].number = plan.tasks.count + index + 1 }
         return plan
+    }
+
+    /// For a selected config that failed the schema and that another selected config
+    /// extends: why it was checked at all (-c selected it as a task of its own), and how to
+    /// keep a base from being one. nil when no config extends it.
+    static func selectedBaseNote(_ path: String, extenders: [(config: String, bases: [String])]) -> String? {
+        guard let file = ConfigLoader.fileKey(path),
+              let extender = extenders.first(where: { $0.bases.contains { ConfigLoader.fileKey($0) == file } }) else { return nil }
+        var name = Substring(path)
+        if let slash = name.lastIndex(of: "/") { name = name[name.index(after: slash)...] }
+        let dot = name.lastIndex(of: ".") ?? name.endIndex
+        let renamed = name[..<dot] + "-base" + name[dot...]
+        return "; it is a base of \(extender.config), and -c selected it as a task of its own too: rename it \(renamed) (files named *-base or *_base are never tasks), or narrow -c"
     }
 
     /// Configs whose results would land in one folder (`lr.yaml`, `lr.json`): one line per

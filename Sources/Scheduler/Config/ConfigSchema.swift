@@ -4,32 +4,50 @@
 /// `model_params`) and what multirun reads to schedule it (`resources`). With the default
 /// runner the whole file is checked against runone's schema; with any other runner the
 /// file must parse and only multirun's keys are checked, since the rest belong to that runner.
+/// Either way the config checked is the file merged over the bases it `extends`
+/// (`ConfigLoader`), and top-level keys starting with `x-` or `.` are not the schema's.
 public enum ConfigSchema {
     /// Keys that say how to schedule a task, not what it computes: they are left out of the
     /// content hash, so editing one never re-runs completed work. `resources` is read
     /// today; the others are reserved for priorities, dependencies and time limits.
     public static let schedulingKeys = ["resources", "priority", "after", "time"]
 
+    /// Top-level keys the schema ignores: `x-anything` (as in docker-compose) and
+    /// `.anything`, for shared blocks (`x-base: &base {...}`) and notes of the user's own.
+    /// They are still data: part of the content hash.
+    public static func isIgnoredKey(_ key: String) -> Bool {
+        key.utf8.first == UInt8(ascii: ".") || key.utf8.starts(with: "x-".utf8)
+    }
+
     /// A config that passed the checks.
     public struct Checked: Sendable {
+        /// The config merged over its bases (`ConfigLoader`).
         public let document: ConfigDocument
         public let resources: TaskResources
         /// runone's reading of it, when checked for runone.
         public let runone: RunoneConfig?
-        /// SHA-256 of the parsed config less `schedulingKeys` (see `contentHash`).
+        /// The bases it extends, nearest first; empty for most configs.
+        public let bases: [String]
+        /// SHA-256 of the file's bytes (with bases, of every file's: `LoadedConfig.sha256`).
+        public let sha256: String
+        /// SHA-256 of the parsed config less `schedulingKeys` (see `contentHash`); with
+        /// bases, of every file's content (`contentHash(chain:)`).
         public let contentSHA256: String
     }
 
-    /// Parses `bytes` (the file at `path`) and checks it. `runone`: check runone's schema
+    /// Reads `bytes` (the file at `path`) with the bases it extends (`ConfigLoader`; bases
+    /// read by `reader`) and checks the merged config. `runone`: check runone's schema
     /// too (the default runner). Throws one line, `file:line:col: problem; fix`.
     /// `memory`: refuse a built-in model whose estimated peak exceeds it (`MemoryBudget`).
-    public static func check(_ bytes: [UInt8], path: String, runone: Bool, memory: MemoryBudget? = nil) throws(ConfigProblem) -> Checked {
-        let document: ConfigDocument
-        do {
-            document = try ConfigParser.document(bytes: bytes, dialect: ConfigParser.dialect(of: path), source: path)
-        } catch {
-            throw ConfigProblem("\(error)")
-        }
+    public static func check(_ bytes: [UInt8], path: String, runone: Bool, memory: MemoryBudget? = nil,
+                             reader: ConfigLoader.Reader = ConfigLoader.readBase) throws(ConfigProblem) -> Checked {
+        try check(ConfigLoader.load(bytes: bytes, path: path, reader: reader), runone: runone, memory: memory)
+    }
+
+    /// Checks a loaded config, as above.
+    public static func check(_ loaded: LoadedConfig, runone: Bool, memory: MemoryBudget? = nil) throws(ConfigProblem) -> Checked {
+        let document = loaded.document
+        let path = document.source
         do throws(SchemaError) {
             let config = runone ? try RunoneConfig.from(document.value, source: path) : nil
             if case .model(let model)? = config, let memory {
@@ -38,8 +56,8 @@ public enum ConfigSchema {
                 }
             }
             let resources = try document.value["resources"].map { value throws(SchemaError) in try TaskResources.parse(value, path: path) }
-            return Checked(document: document, resources: resources ?? TaskResources(), runone: config,
-                           contentSHA256: contentHash(document.value))
+            return Checked(document: document, resources: resources ?? TaskResources(), runone: config, bases: loaded.bases,
+                           sha256: loaded.sha256, contentSHA256: loaded.contentSHA256)
         } catch {
             throw ConfigProblem(error, in: document)
         }
@@ -57,6 +75,22 @@ public enum ConfigSchema {
             append(value, to: &canonical)
         }
         return SHA256.hex(canonical)
+    }
+
+    /// The content hash of a config with bases (`chain`: the config's value, then each
+    /// base's, as parsed): SHA-256 of the content hash of each file in turn, each less its
+    /// `extends` (the files' order says what it said). Editing any file of the chain changes
+    /// it; a chain of one file (no `extends`) hashes as `contentHash` of that file does.
+    public static func contentHash(chain: [ConfigValue]) -> String {
+        guard chain.count > 1 else { return chain.first.map(contentHash) ?? contentHash(.null) }
+        var text = Array("multirun content chain 1".utf8)
+        for value in chain {
+            var value = value
+            if case .map(let entries) = value { value = .map(entries.filter { $0.key != ConfigDocument.extendsKey }) }
+            text.append(0)
+            text += contentHash(value).utf8
+        }
+        return SHA256.hex(text)
     }
 
     private static func append(_ value: ConfigValue, to out: inout [UInt8]) {
@@ -124,10 +158,13 @@ public struct ConfigProblem: Error, Sendable, CustomStringConvertible {
 
     public init(_ message: String) { self.message = message }
 
-    /// A schema error placed at the key it names.
+    /// A schema error placed at the key it names; a key that came from a base is placed
+    /// in the base, and the line says which config extends it.
     public init(_ error: SchemaError, in document: ConfigDocument) {
         let key = error.key.map { "key '\($0.excerpt)': " } ?? ""
-        message = "\(document.location(of: error.key)): \(key)\(error.message)"
+        let place = document.place(of: error.key)
+        let extended = place.inBase ? " (in \(document.source.excerpt), which extends this base)" : ""
+        message = "\(place.location): \(key)\(error.message)\(extended)"
     }
 
     public var description: String { message }

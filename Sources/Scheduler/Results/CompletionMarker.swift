@@ -21,14 +21,17 @@ public enum CompletionMarker {
     /// Called as an attempt starts: from now on the folder's results are that attempt's.
     public static func invalidate(_ folder: String) { unlink(path(in: folder)) }
 
-    public static func check(_ config: ConfigIdentity, defaultRunner: String) -> Check {
+    /// `bases`: the bases the config extends, only to say so when its content changed.
+    public static func check(_ config: ConfigIdentity, defaultRunner: String, bases: [String] = []) -> Check {
+        let contentChanged = bases.isEmpty ? "its content changed since it completed"
+            : "its content changed since it completed (its own, or that of \(bases.count == 1 ? "its base" : "a base it extends"): \(bases.map(\.excerpt).joined(separator: ", ")))"
         guard let bytes = try? FileIO.read(path(in: config.resultsFolder)) else { return .absent }
         guard let value = try? ConfigParser.parse(bytes: bytes, dialect: .json, source: fileName) else {
             return .changed("its completion marker is damaged")
         }
         guard case .string(let identity)? = value["identity"] else {
             // An older marker: the raw file hash, and the default runner.
-            guard value["config_sha256"] == .string(config.sha256) else { return .changed("its content changed since it completed") }
+            guard value["config_sha256"] == .string(config.sha256) else { return .changed(contentChanged) }
             guard config.runner == defaultRunner else {
                 return .changed("it completed with another runner (before: \(defaultRunner); now: \(config.runner))")
             }
@@ -39,7 +42,7 @@ public enum CompletionMarker {
             return .changed("its results folder holds a run of \(value["config"]?.string ?? name)")
         }
         if let content = value["content_sha256"]?.string, content != config.contentSHA256 {
-            return .changed("its content changed since it completed")
+            return .changed(contentChanged)
         }
         if let runner = value["runner"]?.string, runner != config.runner {
             return .changed("it completed with another runner (before: \(runner); now: \(config.runner))")
@@ -54,15 +57,17 @@ public enum CompletionMarker {
         return value["identity"]?.string == config.digest
     }
 
-    /// Whether the config at `file` still has the content `config` names. It may have been
-    /// edited while its task waited or ran; then its results may be of either version, and
-    /// no marker may vouch for them. The bytes are compared first (no parse in the usual
-    /// case), then the content hash (an edited comment is no change).
+    /// Whether the config at `file` still has the content `config` names. It, or a base
+    /// it extends, may have been edited while its task waited or ran; then its results may
+    /// be of either version, and no marker may vouch for them. The bytes are compared first
+    /// (no parse in the usual case: a config with bases never matches, as its `sha256` is
+    /// the chain's), then the content hash of the config read with its bases (an edited
+    /// comment is no change).
     public static func stillDescribes(_ config: ConfigIdentity, file: String) -> Bool {
         guard let bytes = try? FileIO.read(file) else { return false }
         if SHA256.hex(bytes) == config.sha256 { return true }
-        guard let value = try? ConfigParser.parse(bytes: bytes, dialect: ConfigParser.dialect(of: file), source: file) else { return false }
-        return ConfigSchema.contentHash(value) == config.contentSHA256
+        guard let loaded = try? ConfigLoader.load(bytes: bytes, path: file) else { return false }
+        return loaded.contentSHA256 == config.contentSHA256
     }
 
     /// Streamed straight to bytes: it is written after every config task that succeeds.

@@ -43,7 +43,7 @@ public enum RunoneCommand {
         }
         let output = parsed.output ?? Environment.value("MULTIRUN_OUTPUT").flatMap { $0.isEmpty ? nil : $0 }
             ?? defaultOutputFolder(for: configPath)
-        var run = RunMetadata(configPath: configPath, configSHA256: SHA256.hex(bytes), contentSHA256: checked.contentSHA256,
+        var run = RunMetadata(configPath: configPath, configSHA256: checked.sha256, bases: checked.bases, contentSHA256: checked.contentSHA256,
                               identity: Environment.value("MULTIRUN_TASK_IDENTITY").flatMap { $0.isEmpty ? nil : $0 },
                               outputFolder: output, config: config)
         if !parsed.overwrite, run.previousRunSucceeded() {
@@ -294,7 +294,10 @@ public enum CommandTemplate {
 /// metadata.json of a runone run, rewritten atomically at start and end.
 struct RunMetadata {
     let configPath: String
+    /// SHA-256 of the file's bytes; of the chain's, when it extends bases (`LoadedConfig.sha256`).
     let configSHA256: String
+    /// The bases the config extends, nearest first: written as `extends` when there are any.
+    let bases: [String]
     /// `ConfigSchema.contentHash` of the config: what a standalone runone compares.
     let contentSHA256: String
     /// The task identity multirun handed over (`MULTIRUN_TASK_IDENTITY`): what runone
@@ -328,6 +331,7 @@ struct RunMetadata {
             ("config", .string(configPath)),
             ("config_sha256", .string(configSHA256)),
             ("content_sha256", .string(contentSHA256)),
+        ] + (bases.isEmpty ? [] : [("extends", JSON.array(bases.map { .string($0) }))]) + [
             ("identity", .optional(identity)),
             ("kind", .string({ if case .model = config { return "kuramoto" } else { return "command" } }())),
             ("host", .string(String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))),

@@ -24,15 +24,17 @@ public enum RunoneConfig: Equatable, Sendable {
     }
 
     /// runone's own keys, then multirun's (`resources`), which runone accepts and ignores:
-    /// one schema for both (`ConfigSchema`).
+    /// one schema for both (`ConfigSchema`). Keys starting with `x-` or `.` are accepted and
+    /// ignored too (`ConfigSchema.isIgnoredKey`).
     static let topLevelKeys = ["command", "params", "model_params", "description", "resources"]
 
     public static func from(_ value: ConfigValue, source: String) throws(SchemaError) -> RunoneConfig {
         guard case .map(let entries) = value else {
             throw SchemaError(source: source, key: nil, message: "the config must be a mapping with 'command:' or 'model_params:', found \(value.typeName)")
         }
-        for entry in entries where !topLevelKeys.contains(entry.key) {
-            let hint = ConfigSchema.suggestion(for: entry.key, among: topLevelKeys).map { "did you mean '\($0)'? " } ?? ""
+        for entry in entries where !topLevelKeys.contains(entry.key) && !ConfigSchema.isIgnoredKey(entry.key) {
+            // `extends` never gets here (the loader consumes it), but a misspelling of it may.
+            let hint = ConfigSchema.suggestion(for: entry.key, among: topLevelKeys + [ConfigDocument.extendsKey]).map { "did you mean '\($0)'? " } ?? ""
             throw SchemaError(source: source, key: entry.key,
                               message: "unknown key; \(hint)a config has \(topLevelKeys.joined(separator: ", ")) (or pass --runner for a runner of your own)")
         }
