@@ -1,5 +1,3 @@
-import Foundation
-
 /// PyYAML's implicit resolvers for YAML 1.1 scalars (`resolver.py`, the `int`, `float` and
 /// `timestamp` patterns) as hand-written scanners, and the conversions behind them.
 /// Scanners, not `Regex`: a Swift regex match cost tens of microseconds per scalar, which
@@ -90,8 +88,9 @@ enum YAMLScalars {
     /// Python's `float(text)` for ASCII text: decimal digits with an optional point and
     /// exponent, or inf/infinity/nan, blanks around allowed; no hex.
     private static func pythonFloat(_ text: Substring) -> Double? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        var body = Substring(trimmed)
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\u{0B}" || $0 == "\u{0C}" }
+        var body = text.drop(while: isSpace)
+        while let last = body.last, isSpace(last) { body.removeLast() }
         var sign = 1.0
         if body.first == "-" || body.first == "+" { sign = body.removeFirst() == "-" ? -1 : 1 }
         switch body {
@@ -109,10 +108,16 @@ enum YAMLScalars {
             guard scan.run(of: isDigit) > 0 else { return nil }
         }
         guard scan.atEnd else { return nil }
-        var normalized = String(body)
-        if normalized.hasSuffix(".") { normalized += "0" }
-        if normalized.hasPrefix(".") { normalized = "0" + normalized }
-        normalized = normalized.replacingOccurrences(of: ".e", with: ".0e")
+        // Give Double a digit on each side of the point ("1." and ".5" are Python floats).
+        var normalized = ""
+        var previous: Character = " "
+        for c in body {
+            if c == "." && !previous.isNumber { normalized.append("0") }
+            if previous == "." && !c.isNumber { normalized.append("0") }
+            normalized.append(c)
+            previous = c
+        }
+        if previous == "." { normalized.append("0") }
         return Double(normalized).map { sign * $0 }
     }
 
