@@ -125,6 +125,9 @@ struct ConfigParserTests {
         ("%YAML 2.0\n---\na: 1\n", 1, 1, "YAML 1.x"),
         ("- a\nb: 1\n", 2, 1, "expected another '- ' item"),
         ("a: ]\n", 1, 4, "']' closes nothing"),
+        ("d: 2023-02-29\n", 1, 4, "there is no such date or time"),
+        ("d: 2001-12-14 24:00:00\n", 1, 4, "there is no such date or time"),
+        ("d: !!timestamp 2001-13-01\n", 1, 4, "is not a date for !!timestamp"),
     ] as [(String, Int, Int, String)])
     func unsupportedInputIsAnErrorWithLineAndColumn(_ text: String, _ line: Int, _ column: Int, _ message: String) {
         do {

@@ -466,7 +466,7 @@ struct YAMLReader {
             }
             node.value = .double(value)
         case Self.core + "timestamp":
-            guard YAMLScalars.isTimestamp(Array(text.utf8)) else {
+            guard YAMLScalars.isTimestamp(Array(text.utf8)), YAMLScalars.isValidTimestamp(Array(text.utf8)) else {
                 throw error("'\(text.excerpt)' is not a date for !!timestamp; write YYYY-MM-DD or an ISO 8601 time", at: start)
             }
             node.value = .string(text)

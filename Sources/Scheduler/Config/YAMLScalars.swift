@@ -25,7 +25,44 @@ enum YAMLScalars {
             return .int(value)
         }
         if isFloat(utf8) { return .double(double(text)) }
+        if isTimestamp(utf8) && !isValidTimestamp(utf8) {
+            throw fail("'\(text.excerpt)' reads as a date, but there is no such date or time; quote it to keep it as text")
+        }
         return .string(text)
+    }
+
+    /// Whether a text `isTimestamp` matched names a real date and time, as Python's
+    /// `datetime` checks it in PyYAML's `construct_yaml_timestamp`: year 1-9999, month
+    /// 1-12, day within the month (leap years too), hour < 24, minute and second < 60,
+    /// and a UTC offset under 24 hours.
+    static func isValidTimestamp(_ text: [UInt8]) -> Bool {
+        var at = 0
+        func number() -> Int {
+            var value = 0
+            while at < text.count, isDigit(text[at]), value < 100_000 { value = value * 10 + Int(text[at] - zero); at += 1 }
+            return value
+        }
+        func skip(_ matches: (UInt8) -> Bool) { while at < text.count && matches(text[at]) { at += 1 } }
+        let year = number(); at += 1
+        let month = number(); at += 1
+        let day = number()
+        guard (1...9999).contains(year), (1...12).contains(month) else { return false }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        guard (1...days).contains(day) else { return false }
+        guard at < text.count else { return true }
+        skip { $0 == UInt8(ascii: "T") || $0 == UInt8(ascii: "t") || $0 == 0x20 || $0 == 0x09 }
+        let hour = number(); at += 1
+        let minute = number(); at += 1
+        let second = number()
+        guard hour < 24, minute < 60, second < 60 else { return false }
+        if at < text.count && text[at] == UInt8(ascii: ".") { at += 1; skip(isDigit) }
+        skip { $0 == 0x20 || $0 == 0x09 }
+        guard at < text.count, text[at] == UInt8(ascii: "+") || text[at] == UInt8(ascii: "-") else { return true }
+        at += 1
+        let offsetHours = number()
+        let offsetMinutes = at < text.count && text[at] == UInt8(ascii: ":") ? { at += 1; return number() }() : 0
+        return offsetHours * 60 + offsetMinutes < 24 * 60
     }
 
     /// `!!int TEXT` as PyYAML's `construct_yaml_int` reads it: any text, not only what the
@@ -38,11 +75,11 @@ enum YAMLScalars {
         if body == "0" {
             magnitude = 0
         } else if body.hasPrefix("0b") {
-            magnitude = UInt64(body.dropFirst(2), radix: 2)
+            magnitude = pythonInt(body.dropFirst(2), radix: 2, negative: &negative)
         } else if body.hasPrefix("0x") {
-            magnitude = UInt64(body.dropFirst(2), radix: 16)
+            magnitude = pythonInt(body.dropFirst(2), radix: 16, negative: &negative)
         } else if body.hasPrefix("0") {
-            magnitude = UInt64(body.dropFirst(), radix: 8)
+            magnitude = pythonInt(body, radix: 8, negative: &negative)
         } else if body.contains(":") {
             var total: UInt64? = 0
             for part in body.split(separator: ":", omittingEmptySubsequences: false) {
@@ -53,7 +90,7 @@ enum YAMLScalars {
             }
             magnitude = total
         } else {
-            magnitude = body.utf8.allSatisfy(isDigit) ? UInt64(body) : nil
+            magnitude = pythonInt(body, radix: 10, negative: &negative)
         }
         guard let magnitude, !body.isEmpty else { throw fail("'\(text.excerpt)' is not an integer for !!int") }
         if negative {
@@ -62,6 +99,19 @@ enum YAMLScalars {
         }
         guard magnitude <= UInt64(Int.max) else { throw fail("integer '\(text.excerpt)' is outside the 64-bit range") }
         return Int(magnitude)
+    }
+
+    /// Python's `int(text, radix)` for ASCII text: blanks around, a sign, and the radix's
+    /// prefix (`0o17` in base 8) allowed; a sign flips `negative`.
+    private static func pythonInt(_ text: Substring, radix: Int, negative: inout Bool) -> UInt64? {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\u{0B}" || $0 == "\u{0C}" }
+        var body = text.drop(while: isSpace)
+        while let last = body.last, isSpace(last) { body.removeLast() }
+        if body.first == "-" || body.first == "+" { if body.removeFirst() == "-" { negative.toggle() } }
+        let prefix = radix == 8 ? "0o" : radix == 16 ? "0x" : radix == 2 ? "0b" : ""
+        if !prefix.isEmpty && body.lowercased().hasPrefix(prefix) { body = body.dropFirst(2) }
+        guard !body.isEmpty, body.allSatisfy({ $0.isASCII && $0.isHexDigit && Int(String($0), radix: 16)! < radix }) else { return nil }
+        return UInt64(body, radix: radix)
     }
 
     /// `!!float TEXT` as PyYAML's `construct_yaml_float` reads it (Python's `float()` after
