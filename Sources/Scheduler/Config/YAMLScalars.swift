@@ -302,29 +302,8 @@ enum YAMLScalars {
            let value = Double(text) {
             return value
         }
-        var body = Substring(text.filter { $0 != "_" }.lowercased())
-        var sign = 1.0
-        if body.first == "-" || body.first == "+" { sign = body.removeFirst() == "-" ? -1 : 1 }
-        if body == ".inf" { return sign * .infinity }
-        if body == ".nan" { return .nan }
-        if body.contains(":") {
-            // Python's order of operations (least significant group first), so the last
-            // bit agrees.
-            var value = 0.0
-            var base = 1.0
-            for part in body.split(separator: ":").reversed() {
-                value += (Double(part) ?? .nan) * base
-                base *= 60
-            }
-            return sign * value
-        }
-        // "1." and "1.e+5" are floats to YAML 1.1; give Double a digit after the point.
-        var normalized = String(body)
-        if let dot = normalized.firstIndex(of: "."),
-           normalized.index(after: dot) == normalized.endIndex || normalized[normalized.index(after: dot)] == "e" {
-            normalized.insert("0", at: normalized.index(after: dot))
-        }
-        return sign * (Double(normalized) ?? .nan)
+        // Underscores, base 60 and .inf/.nan: as the !!float constructor reads them.
+        return taggedDouble(text) ?? .nan
     }
 
     private static let zero = UInt8(ascii: "0"), one = UInt8(ascii: "1"), seven = UInt8(ascii: "7")
