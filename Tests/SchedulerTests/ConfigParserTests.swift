@@ -67,6 +67,16 @@ struct ConfigParserTests {
         #expect(value["same"] == value["x-base"])
     }
 
+    /// What PyYAML's constructors accept for explicit tags, and merges that chain deep.
+    @Test func taggedScalarsAndMergeChainsAsPyYAML() throws {
+        let value = try yaml("a: !!int 0o12\nb: !!int ' 1'\nc: !!int |\n  12\nd: !!timestamp 2001-1-1\n")
+        #expect(value == .map([("a", .int(10)), ("b", .int(1)), ("c", .int(12)), ("d", .string("2001-1-1"))]))
+        var chain = "m0: &m0 {k0: 0}\n"
+        for n in 1...300 { chain += "m\(n): &m\(n)\n  <<: *m\(n - 1)\n  k\(n): \(n)\n" }
+        guard case .map(let last)? = try yaml(chain)["m300"] else { Issue.record("m300"); return }
+        #expect(last.count == 301)
+    }
+
     /// A few lines of aliases cannot stand for a billion values.
     @Test func aliasExpansionIsBounded() {
         var text = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"

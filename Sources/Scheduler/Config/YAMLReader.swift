@@ -466,7 +466,9 @@ struct YAMLReader {
             }
             node.value = .double(value)
         case Self.core + "timestamp":
-            guard YAMLScalars.isTimestamp(Array(text.utf8)), YAMLScalars.isValidTimestamp(Array(text.utf8)) else {
+            // The constructor's pattern also takes a date with one-digit month or day.
+            let utf8 = Array(text.utf8)
+            guard YAMLScalars.isTimestamp(utf8) || YAMLScalars.isShortDate(utf8), YAMLScalars.isValidTimestamp(utf8) else {
                 throw error("'\(text.excerpt)' is not a date for !!timestamp; write YYYY-MM-DD or an ISO 8601 time", at: start)
             }
             node.value = .string(text)
@@ -502,7 +504,9 @@ struct YAMLReader {
         var node = Node(value: .null, kind: .mapping, start: start)
         for (key, value) in pairs {
             node.size = node.size.addingSaturated(value.size)
-            node.height = max(node.height, value.height + 1)
+            // Merged entries sit in this mapping, not below it: a merge adds no level.
+            let below = key.isMerge ? (value.kind == .sequence ? value.height - 1 : value.height) : value.height + 1
+            node.height = max(node.height, below)
             if key.isMerge {
                 merged += try mergeSources(value, at: key.start)
                 continue

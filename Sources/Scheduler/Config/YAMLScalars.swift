@@ -216,6 +216,14 @@ enum YAMLScalars {
         return String(decoding: text, as: UTF8.self).wholeMatch(of: timestamp) != nil
     }
 
+    /// `YYYY-M-D` with one- or two-digit month and day and no time, which PyYAML's
+    /// timestamp constructor (not its resolver) accepts for `!!timestamp`.
+    static func isShortDate(_ text: [UInt8]) -> Bool {
+        let parts = text.split(separator: UInt8(ascii: "-"), omittingEmptySubsequences: false)
+        return parts.count == 3 && parts[0].count == 4 && (1...2).contains(parts[1].count) && (1...2).contains(parts[2].count)
+            && parts.allSatisfy { $0.allSatisfy(isDigit) }
+    }
+
     /// (`nonisolated(unsafe)`: Regex is not Sendable; it is only read, and matching does not
     /// change it.)
     nonisolated(unsafe) static let timestamp = #/[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?/#
