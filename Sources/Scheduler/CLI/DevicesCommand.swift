@@ -2,9 +2,9 @@
 /// from, each GPU's id, UUID, name and memory, and the slots `-d`/`--cpu-slots` give.
 enum DevicesCommand {
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
-        let options = try OptionsParser.parse(arguments, requireTasks: false)
+        let options = try OptionsParser.parse(arguments, requireTasks: false, command: "devices")
         let out = Console.standardOutput
-        if options.showHelp { out.block(HelpText.multirun); return 0 }
+        if options.showHelp { out.block(CommandTable.helpPage(CommandTable.subcommand("devices")!)); return 0 }
         let placement = try Placement.make(options)
         let ids = placement.gpuIDs ?? []
         let entries = placement.universe?.entries ?? []

@@ -104,6 +104,7 @@ enum HelpText {
                           with configs/ replaced by results/ and the extension removed).
       --overwrite         Run even if the results folder holds a successful run.
       -h, --help          Show this help.
+      -V, --version       Show the version (the same as multirun's).
 
     EXIT STATUS: 0 success, 2 bad config or usage, otherwise the command's exit code.
     """

@@ -11,6 +11,14 @@ public enum MultirunCommand {
         if arguments.first == Supervisor.command { return Supervisor.main(Array(arguments.dropFirst())) }
         if arguments.first == TaskReaper.command { return TaskReaper.main(Array(arguments.dropFirst())) }
         do {
+            if let code = try TopLevel.handle(arguments) { return code }
+            if arguments.first == "run" {
+                if arguments.contains("-h") || arguments.contains("--help") {
+                    Console.standardOutput.block(CommandTable.helpPage(CommandTable.subcommand("run")!))
+                    return 0
+                }
+                return try run(Array(arguments.dropFirst()))
+            }
             if arguments.first == "devices" { return try DevicesCommand.run(Array(arguments.dropFirst())) }
             if let first = arguments.first, QueueCommands.names.contains(first) {
                 return try QueueCommands.run(first, Array(arguments.dropFirst()))
@@ -23,9 +31,9 @@ public enum MultirunCommand {
     }
 
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
-        let options = try OptionsParser.parse(arguments)
+        let options = try OptionsParser.parse(arguments, command: "run")
         let out = Console.standardOutput
-        if options.showHelp { out.block(HelpText.multirun); return 0 }
+        if options.showHelp { out.block(CommandTable.overview); return 0 }
         if options.showVersion { out.line("multirun \(version)"); return 0 }
 
         // A daemon owns this machine's slots: tasks must go through it, not around it.

@@ -43,9 +43,12 @@ public struct Options: Equatable, Sendable {
 public enum OptionsParser {
     /// `requireTasks`: the one-shot run and `submit` need -c or --commands; `daemon`,
     /// `status`, `cancel`, `wait` and `drain` take IDs (positionals) instead.
-    public static func parse(_ arguments: [String], requireTasks: Bool = true, allowPositionals: Bool = false) throws(UsageError) -> Options {
+    /// `command`: the subcommand (`run` for the one-shot run) whose options these are; each
+    /// flag is checked against its row of `CommandTable` (nil: no such check).
+    public static func parse(_ arguments: [String], requireTasks: Bool = true, allowPositionals: Bool = false, command: String? = nil) throws(UsageError) -> Options {
         var options = Options()
         var cursor = ArgumentCursor(arguments)
+        var given: [String] = []
         while let raw = cursor.next() {
             // `--name=value` carries its value inline.
             var flag = raw
@@ -53,6 +56,10 @@ public enum OptionsParser {
             if raw.hasPrefix("--"), let eq = raw.firstIndex(of: "=") {
                 flag = String(raw[..<eq])
                 inline = String(raw[raw.index(after: eq)...])
+            }
+            if let command, flag.hasPrefix("-"), flag.count > 1, ArgumentCursor.looksLikeOption(flag) {
+                if let problem = CommandTable.problem(flag: flag, raw: raw, command: command) { throw UsageError(problem) }
+                try CommandTable.checkRepeated(flag, given: &given)
             }
             switch flag {
             case "-c", "--config-regex":
@@ -118,7 +125,7 @@ public enum OptionsParser {
                 options.all = true
             case "-h", "--help":
                 options.showHelp = true
-            case "--version":
+            case "--version", "-V":
                 options.showVersion = true
             default:
                 if raw.hasPrefix("-") && raw.count > 1 {
@@ -128,10 +135,12 @@ public enum OptionsParser {
                     options.positionals.append(raw)
                     continue
                 }
+                if let command { throw UsageError(CommandTable.unexpectedWord(raw, command: command)) }
                 throw UsageError("unexpected argument '\(raw)'; to select configs by it, write -c '\(raw)'")
             }
         }
         if options.showHelp || options.showVersion { return options }
+        if command != nil { try CommandTable.checkCombinations(options, given: given) }
         if requireTasks { try validate(options) }
         return options
     }

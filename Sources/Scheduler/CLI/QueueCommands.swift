@@ -8,9 +8,9 @@ enum QueueCommands {
     static let names = ["daemon", "submit", "status", "cancel", "wait", "drain"]
 
     static func run(_ name: String, _ arguments: [String]) throws(UsageError) -> Int32 {
-        let options = try OptionsParser.parse(arguments, requireTasks: name == "submit", allowPositionals: name == "cancel" || name == "wait")
+        let options = try OptionsParser.parse(arguments, requireTasks: name == "submit", allowPositionals: name == "cancel" || name == "wait", command: name)
         if options.showHelp {
-            Console.standardOutput.block(HelpText.multirun)
+            Console.standardOutput.block(CommandTable.helpPage(CommandTable.subcommand(name)!))
             return 0
         }
         let folder = QueueFolder.resolve(options.queue)

@@ -7,6 +7,7 @@ public enum RunoneCommand {
         var output: String?
         var overwrite = false
         var help = false
+        var version = false
     }
 
     public static func main(_ arguments: [String]) -> Int32 {
@@ -18,6 +19,10 @@ public enum RunoneCommand {
         }
         if parsed.help {
             Console.standardOutput.block(HelpText.runone)
+            return 0
+        }
+        if parsed.version {
+            Console.standardOutput.line("runone \(MultirunCommand.version)")
             return 0
         }
         guard let configPath = parsed.config else {
@@ -121,6 +126,7 @@ public enum RunoneCommand {
             case "-o", "--output": result.output = try cursor.value(for: word, inline: nil, hint: "the results folder")
             case "--overwrite", "-w": result.overwrite = true
             case "-h", "--help": result.help = true
+            case "-V", "--version": result.version = true
             default: throw UsageError("unknown argument '\(word)'; usage: runone -c FILE [--overwrite] [-o DIR]")
             }
         }

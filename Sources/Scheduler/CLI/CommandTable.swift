@@ -1,0 +1,367 @@
+/// The one table of multirun's subcommands and options. The help pages, the "does this
+/// flag apply here" check, the nearest-name suggestions, the shell completion scripts and
+/// the man page are all generated from it, so they cannot disagree.
+public enum CommandTable {
+    /// One option: its spellings (the first is shown first), its value's name (nil for a
+    /// switch), what it does, and what completes its value.
+    public struct Option: Sendable {
+        public let names: [String]
+        public let value: String?
+        public let help: String
+        public let completion: ValueCompletion
+
+        init(_ names: [String], _ value: String? = nil, _ help: String, _ completion: ValueCompletion = .none) {
+            self.names = names
+            self.value = value
+            self.help = help
+            self.completion = completion
+        }
+    }
+
+    public enum ValueCompletion: Sendable, Equatable {
+        case none, file, directory, words([String])
+    }
+
+    /// One subcommand. `run` is the one-shot run, the command a bare `multirun -c ...` is.
+    public struct Subcommand: Sendable {
+        public let name: String
+        public let abstract: String
+        public let usage: [String]
+        public let discussion: String
+        public let options: [String]
+        public let arguments: String?
+        public let examples: [(String, String)]
+    }
+
+    // MARK: - options
+
+    public static let options: [Option] = [
+        Option(["-c", "--config-regex"], "REGEX", "Run each config whose path (configs/exp-1/exp-1-2.yaml) the regex matches anywhere. Files named *-base.* or *_base.* never run."),
+        Option(["--configs"], "DIR", "Folder searched for *.yaml, *.yml and *.json (default: configs).", .directory),
+        Option(["--commands"], "FILE", "Run each non-empty line of FILE (- for stdin) as one task instead of configs. Lines with shell syntax run under /bin/sh -c.", .file),
+        Option(["-d", "--slots"], "N_0 N_1 ...", "GPU mode: GPU i runs N_i tasks at once (0 = unused). CPU mode: one value, the number of tasks at once. Default: 1 per GPU, or 1 on the CPU."),
+        Option(["-gpu", "--gpu"], "true|false", "Use the GPUs nvidia-smi lists, or an inherited CUDA_VISIBLE_DEVICES (default: true). --no-gpu = false.", .words(["true", "false"])),
+        Option(["--no-gpu"], nil, "CPU mode: the same as -gpu false."),
+        Option(["--cvd"], "index|uuid", "What tasks get in CUDA_VISIBLE_DEVICES (default: index, or the inherited entries). GPU mode only.", .words(["index", "uuid"])),
+        Option(["--cpu-slots"], "N", "A CPU pool of N slots beside the GPUs, for configs with resources: {device: cpu} or {mpi: {np: K}}. GPU mode only."),
+        Option(["--min-free-mem"], "SIZE", "Start a GPU task only on a GPU with SIZE free (e.g. 20GiB). A config's resources.gpu_memory overrides it. GPU mode only."),
+        Option(["--mpi-launcher"], "CMD", "Launcher of resources.mpi configs (default: mpiexec); -np K is added."),
+        Option(["--probe-timeout"], "SECONDS", "How long nvidia-smi may take before it counts as hung (default: 10). GPU mode only."),
+        Option(["-check", "--check"], "true|false", "List the tasks and ask before starting (default: true). --no-check = false; needed when stdin is not a terminal (cron).", .words(["true", "false"])),
+        Option(["--no-check"], nil, "Start without asking: the same as -check false."),
+        Option(["-w", "--overwrite"], nil, "Run configs that completed before (and pass --overwrite on to the runner)."),
+        Option(["--runner"], "CMD ARGS", "What each config runs (default: runone -c {config} {overwrite}). Placeholders: {config} {output} {gpu} {slot} {overwrite}. Configs only (-c)."),
+        Option(["--timeout"], "SECONDS", "Stop a task that runs longer: TERM its process group, then KILL after --grace."),
+        Option(["--grace"], "SECONDS", "Time between TERM and KILL (default: 10)."),
+        Option(["--results"], "DIR", "Where results, logs and run summaries go (default: results).", .directory),
+        Option(["--queue"], "DIR", "The queue folder (default: .multirun, or $MULTIRUN_QUEUE).", .directory),
+        Option(["--exit-when-idle"], nil, "Exit once the queue is empty (for cron); exit 0 at once if another scheduler holds the queue."),
+        Option(["--no-env"], nil, "Do not capture the submitting shell's environment; tasks get the scheduler's."),
+        Option(["--json"], nil, "Print JSON for scripts instead of text."),
+        Option(["--all"], nil, "Every task of the queue, instead of IDs."),
+        Option(["-h", "--help"], nil, "Show this help."),
+    ]
+
+    /// Options every subcommand takes (not listed per subcommand).
+    static let common = ["-h"]
+
+    public static let subcommands: [Subcommand] = [
+        Subcommand(
+            name: "run",
+            abstract: "Run the selected configs (or commands) on GPU or CPU slots now (the default).",
+            usage: ["multirun [run] -c REGEX [-d N_0 N_1 ...] [-gpu true|false] [-check true|false] [options]",
+                    "multirun [run] --commands FILE -gpu false -d N -check false"],
+            discussion: "Each config runs as `runone -c FILE` (or --runner) with CUDA_VISIBLE_DEVICES set; the next task starts the moment one ends. Configs that already completed are skipped. 'run' may be left out.",
+            options: ["-c", "--configs", "--commands", "-d", "-gpu", "--no-gpu", "--cvd", "--cpu-slots", "--min-free-mem", "--mpi-launcher",
+                      "--probe-timeout", "-check", "--no-check", "-w", "--runner", "--timeout", "--grace", "--results", "--queue"],
+            arguments: nil,
+            examples: [("multirun -c \"exp-(2|3)-1\" -d 0 1 0 1", "GPUs 1 and 3, one task each"),
+                       ("multirun -c exp-1 -gpu false -d 3 -check false", "CPU only, 3 at a time, no prompt"),
+                       ("multirun --commands jobs.txt -gpu false -d 8 -check false", "like xargs -P 8")]),
+        Subcommand(
+            name: "daemon",
+            abstract: "Be the one scheduler of a queue folder: run what is submitted.",
+            usage: ["multirun daemon [-d N_0 N_1 ...] [-gpu true|false] [--exit-when-idle] [--queue DIR] [options]"],
+            discussion: "SIGTERM/SIGINT: stop; interrupted tasks run again at the next start. SIGHUP or 'multirun drain': finish running tasks, start nothing new, exit.",
+            options: ["-d", "-gpu", "--no-gpu", "--cvd", "--cpu-slots", "--min-free-mem", "--probe-timeout", "--timeout", "--grace", "--exit-when-idle", "--queue"],
+            arguments: nil,
+            examples: [("multirun daemon -d 1 1 &", "one task on each of GPUs 0 and 1"),
+                       ("multirun daemon --exit-when-idle -d 1 1", "from cron: drain the queue, then exit")]),
+        Subcommand(
+            name: "submit",
+            abstract: "Add configs (or commands) to the queue and return at once.",
+            usage: ["multirun submit -c REGEX [-w] [--runner CMD] [--no-env] [--queue DIR]",
+                    "multirun submit --commands FILE [--no-env] [--queue DIR]"],
+            discussion: "Configs already queued, running or completed with the same identity are not added (-w forces). Tasks run in the submitter's folder with its environment, less CUDA_VISIBLE_DEVICES, CUDA_DEVICE_ORDER and MULTIRUN_*.",
+            options: ["-c", "--configs", "--commands", "-w", "--runner", "--results", "--mpi-launcher", "--no-env", "--queue"],
+            arguments: nil,
+            examples: [("multirun submit -c \"exp-(2|3)-1\"", "prints each task's id"),
+                       ("multirun submit --commands jobs.txt", "one task per line")]),
+        Subcommand(
+            name: "status",
+            abstract: "Show the queue: counts, running tasks (device, slot, pid, elapsed, last log lines), queued and failed tasks.",
+            usage: ["multirun status [--json] [--queue DIR]"],
+            discussion: "",
+            options: ["--json", "--queue"],
+            arguments: nil,
+            examples: [("multirun status", ""), ("multirun status --json", "the same for scripts")]),
+        Subcommand(
+            name: "cancel",
+            abstract: "Drop queued tasks; TERM, then KILL after --grace, running ones.",
+            usage: ["multirun cancel ID... [--grace SECONDS] [--queue DIR]", "multirun cancel --all [--queue DIR]"],
+            discussion: "",
+            options: ["--all", "--grace", "--queue"],
+            arguments: "ID...",
+            examples: [("multirun cancel 42", ""), ("multirun cancel --all", "")]),
+        Subcommand(
+            name: "wait",
+            abstract: "Block until those (or all) tasks ended; exit 0 only if all succeeded.",
+            usage: ["multirun wait [ID...] [--queue DIR]"],
+            discussion: "Ctrl-C or SIGTERM ends the wait (exit 130 or 143); the tasks keep running.",
+            options: ["--queue"],
+            arguments: "ID...",
+            examples: [("multirun wait", "until every task ended"), ("multirun wait 3 4", "")]),
+        Subcommand(
+            name: "drain",
+            abstract: "Let running tasks finish, start nothing new, and have the scheduler exit.",
+            usage: ["multirun drain [--queue DIR]"],
+            discussion: "",
+            options: ["--queue"],
+            arguments: nil,
+            examples: [("multirun drain", "")]),
+        Subcommand(
+            name: "devices",
+            abstract: "Print the GPUs as multirun sees them: id, name, UUID, bus, memory, slots.",
+            usage: ["multirun devices [-d N_0 N_1 ...] [--cpu-slots N] [--cvd index|uuid] [--json]"],
+            discussion: "",
+            options: ["-d", "-gpu", "--no-gpu", "--cvd", "--cpu-slots", "--probe-timeout", "--json"],
+            arguments: nil,
+            examples: [("multirun devices", ""), ("multirun devices --json -d 2 1 --cpu-slots 4", "")]),
+        Subcommand(
+            name: "help",
+            abstract: "Show the help of multirun or of one subcommand.",
+            usage: ["multirun help [SUBCOMMAND]"],
+            discussion: "",
+            options: [],
+            arguments: "SUBCOMMAND",
+            examples: [("multirun help submit", "")]),
+    ]
+
+    /// Options of the top level only (no subcommand): they print something and exit.
+    static let topLevel: [Option] = [
+        Option(["--version", "-V"], nil, "Show the version."),
+        Option(["--completion"], "bash|zsh|fish", "Print a shell completion script.", .words(["bash", "zsh", "fish"])),
+        Option(["--man"], nil, "Print the man page (roff)."),
+    ]
+
+    /// The names a user types as the first word.
+    public static var subcommandNames: [String] { subcommands.map(\.name) }
+
+    public static func subcommand(_ name: String) -> Subcommand? {
+        subcommands.first { $0.name == name }
+    }
+
+    public static func option(_ name: String) -> Option? {
+        options.first { $0.names.contains(name) }
+    }
+
+    /// The options `command` owns, in table order (plus -h).
+    static func options(of command: Subcommand) -> [Option] {
+        let names = command.options + common
+        return options.filter { option in option.names.contains { names.contains($0) } }
+    }
+
+    /// Every spelling `command` accepts.
+    static func spellings(of command: Subcommand) -> [String] {
+        options(of: command).flatMap(\.names) + (command.name == "run" ? topLevel.flatMap(\.names) : [])
+    }
+
+    // MARK: - checks
+
+    /// `flag` (as typed, before any `=value`) for subcommand `name`: nil when it applies,
+    /// else the one-line problem. An unknown flag gets the nearest spelling.
+    static func problem(flag: String, raw: String, command name: String) -> String? {
+        guard let command = subcommand(name) else { return nil }
+        if flag == "--version" || flag == "-V" { return nil }
+        let label = name == "run" ? "a one-shot run (multirun -c ...)" : "'multirun \(name)'"
+        if let option = option(flag) {
+            if options(of: command).contains(where: { $0.names == option.names }) { return nil }
+            let owners = subcommands.filter { sub in options(of: sub).contains { $0.names == option.names } && sub.name != "help" }.map(\.name)
+            let ownersText = owners.map { $0 == "run" ? "one-shot runs" : "'\($0)'" }.joined(separator: ", ")
+            return "\(flag) does not apply to \(label); it belongs to \(ownersText) (see 'multirun help \(name)')"
+        }
+        let known = spellings(of: command)
+        if let near = nearest(flag, among: known) {
+            return "unknown option '\(raw)' for \(label); did you mean '\(near)'? (see 'multirun help \(name)')"
+        }
+        if let near = nearest(flag, among: options.flatMap(\.names)), let other = option(near) {
+            let owners = subcommands.filter { sub in options(of: sub).contains { $0.names == other.names } }.map { $0.name == "run" ? "one-shot runs" : "'\($0.name)'" }
+            return "unknown option '\(raw)' for \(label); the nearest, '\(near)', belongs to \(owners.joined(separator: ", ")) (see 'multirun help \(name)')"
+        }
+        return "unknown option '\(raw)' for \(label); run 'multirun help \(name)' to see its options"
+    }
+
+    /// An option that takes a value may be given once: `-c a -c b` would silently keep one.
+    static func checkRepeated(_ flag: String, given: inout [String]) throws(UsageError) {
+        guard let option = option(flag) else { return }
+        let key = option.names[0]
+        if option.value != nil, given.contains(key) {
+            let spelled = option.names.joined(separator: "/")
+            let hint = key == "-c" ? "; to select several patterns, join them in one regex: -c 'a|b'" : "; give it once"
+            throw UsageError("\(spelled) given twice\(hint)")
+        }
+        given.append(key)
+    }
+
+    /// Options that only mean something on a GPU are errors in CPU mode (-gpu false),
+    /// not silently ignored.
+    static func checkCombinations(_ options: Options, given: [String]) throws(UsageError) {
+        if !options.gpu {
+            // (--cpu-slots and --min-free-mem with -gpu false: Placement says why.)
+            for key in ["--cvd", "--probe-timeout"] where given.contains(key) {
+                let why = key == "--cvd" ? "chooses what GPU tasks get in CUDA_VISIBLE_DEVICES" : "limits how long nvidia-smi may take"
+                throw UsageError("\(key) \(why), and with -gpu false nothing runs on a GPU; drop \(key), or drop -gpu false")
+            }
+        }
+    }
+
+    /// A word where the one-shot run takes no positional argument: a mistyped subcommand
+    /// gets the nearest one; a word that may be a config pattern gets the -c hint.
+    static func unexpectedWord(_ word: String, command name: String) -> String {
+        if name == "run", let near = nearest(word, among: subcommandNames) {
+            return "unknown subcommand '\(word)'; did you mean '\(near)'? (see 'multirun help')"
+        }
+        if name == "run" {
+            return "unexpected argument '\(word)'; to select configs by it, write -c '\(word)'"
+        }
+        return "'multirun \(name)' takes no argument '\(word)'; see 'multirun help \(name)'"
+    }
+
+    /// The candidate closest to `word` by edit distance, when it is close enough to be a
+    /// typo: at most 1 edit for short words, 2 for longer ones (a transposition is 1).
+    public static func nearest(_ word: String, among candidates: [String]) -> String? {
+        let stripped = strip(word)
+        guard !stripped.isEmpty else { return nil }
+        var best: (String, Int)?
+        for candidate in candidates {
+            let distance = editDistance(stripped, strip(candidate))
+            if best == nil || distance < best!.1 { best = (candidate, distance) }
+        }
+        guard let (candidate, distance) = best else { return nil }
+        let allowed = stripped.count <= 3 ? 1 : 2
+        return distance <= allowed && distance < stripped.count ? candidate : nil
+    }
+
+    private static func strip(_ word: String) -> [Character] {
+        Array(word.drop { $0 == "-" }.lowercased())
+    }
+
+    /// Optimal string alignment distance (Levenshtein plus adjacent transpositions).
+    static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var table = Array(repeating: Array(repeating: 0, count: b.count + 1), count: a.count + 1)
+        for i in 0...a.count { table[i][0] = i }
+        for j in 0...b.count { table[0][j] = j }
+        for i in 1...a.count {
+            for j in 1...b.count {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                var value = min(table[i - 1][j] + 1, table[i][j - 1] + 1, table[i - 1][j - 1] + cost)
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { value = min(value, table[i - 2][j - 2] + 1) }
+                table[i][j] = value
+            }
+        }
+        return table[a.count][b.count]
+    }
+
+    // MARK: - help pages
+
+    static func optionLabel(_ option: Option) -> String {
+        option.names.joined(separator: ", ") + (option.value.map { " " + $0 } ?? "")
+    }
+
+    /// Words of `text` in lines of at most `width` characters.
+    static func wrap(_ text: String, width: Int) -> [String] {
+        var lines: [String] = []
+        var line = ""
+        for word in text.split(separator: " ") {
+            if !line.isEmpty && line.count + 1 + word.count > width {
+                lines.append(line)
+                line = ""
+            }
+            line += (line.isEmpty ? "" : " ") + word
+        }
+        if !line.isEmpty { lines.append(line) }
+        return lines
+    }
+
+    /// The page `multirun help NAME` and `multirun NAME --help` print.
+    public static func helpPage(_ command: Subcommand) -> String {
+        var out: [String] = []
+        out.append("OVERVIEW: " + command.abstract)
+        if !command.discussion.isEmpty {
+            out.append("")
+            out += wrap(command.discussion, width: 88)
+        }
+        out.append("")
+        for (index, usage) in command.usage.enumerated() { out.append((index == 0 ? "USAGE: " : "       ") + usage) }
+        if let arguments = command.arguments {
+            out.append("")
+            out.append("ARGUMENTS:")
+            out.append("  " + arguments.padded(to: 26) + (command.name == "help" ? "The subcommand to explain: " + subcommandNames.joined(separator: ", ") + "." : "Task ids, as submit and status print them."))
+        }
+        out.append("")
+        out.append("OPTIONS:")
+        for option in options(of: command) {
+            let label = optionLabel(option)
+            let help = wrap(option.help, width: 60)
+            if label.count > 25 {
+                out.append("  " + label)
+                for line in help { out.append(String(repeating: " ", count: 28) + line) }
+            } else {
+                for (index, line) in help.enumerated() {
+                    out.append("  " + (index == 0 ? label : "").padded(to: 26) + line)
+                }
+            }
+        }
+        if !command.examples.isEmpty {
+            out.append("")
+            out.append("EXAMPLES:")
+            for (line, note) in command.examples { out.append("  " + line + (note.isEmpty ? "" : "    # " + note)) }
+        }
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    /// The overview's list of subcommands, appended to `HelpText.multirun`.
+    public static var subcommandList: String {
+        var out = ["SUBCOMMANDS:"]
+        for command in subcommands {
+            let help = wrap(command.abstract, width: 62)
+            for (index, line) in help.enumerated() { out.append("  " + (index == 0 ? command.name : "").padded(to: 14) + line) }
+        }
+        out.append("")
+        out.append("  See 'multirun help SUBCOMMAND' (or 'multirun SUBCOMMAND --help') for its options.")
+        out.append("")
+        out.append("  -V, --version             Show the version.")
+        out.append("  --completion bash|zsh|fish  Print a shell completion script.")
+        out.append("  --man                     Print the man page (roff).")
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    /// `multirun --help` and `multirun help`.
+    public static var overview: String {
+        HelpText.multirun.trimmingTrailingNewlines() + "\n\n" + subcommandList
+    }
+}
+
+extension String {
+    func padded(to width: Int) -> String {
+        count >= width ? self + " " : self + String(repeating: " ", count: width - count)
+    }
+
+    func trimmingTrailingNewlines() -> String {
+        var text = self
+        while text.hasSuffix("\n") { text.removeLast() }
+        return text
+    }
+}
