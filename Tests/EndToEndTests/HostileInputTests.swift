@@ -65,7 +65,7 @@ struct HostileInputTests {
         #expect(run.stderr == "multirun: \(line)\n")
         #expect(!run.stdout.contains("Start the process"))
 
-        let submit = try Launched(Binaries.multirun, ["submit", "-c", "bad", "--no-gpu", "--queue", "q"], in: project).finish(within: 60)
+        let submit = try Launched(Binaries.multirun, ["submit", "-c", "bad", "--queue", "q"], in: project).finish(within: 60)
         #expect(submit.status == 2)
         #expect(submit.stderr == "multirun: \(line)\n")
         #expect(!project.exists("results/bad"))
@@ -198,7 +198,7 @@ struct HostileInputTests {
         try FileManager.default.createDirectory(atPath: project.path("victim"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: project.path("q"), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try FileManager.default.createSymbolicLink(atPath: project.path("q/" + sub), withDestinationPath: project.path("victim"))
-        let submit = try Launched(Binaries.multirun, ["submit", "--commands", "f.txt", "--no-gpu", "--queue", "q"], in: project).finish(within: 60)
+        let submit = try Launched(Binaries.multirun, ["submit", "--commands", "f.txt", "--queue", "q"], in: project).finish(within: 60)
         #expect(submit.status == 2)
         #expect(submit.stderr == "multirun: queue folder 'q' holds a symbolic link at \(sub)/, and multirun keeps its files only in real folders; remove it (rm q/\(sub)) and run again\n")
         #expect(try FileManager.default.contentsOfDirectory(atPath: project.path("victim")).isEmpty)
