@@ -74,6 +74,7 @@ struct CommandLinePagesTests {
         Case(arguments: ["wait", "--grace", "1"], message: "multirun: --grace does not apply to 'multirun wait'"),
         Case(arguments: ["daemon", "-c", "t-"], message: "multirun: -c does not apply to 'multirun daemon'"),
         Case(arguments: ["daemon", "--no-env"], message: "multirun: --no-env does not apply to 'multirun daemon'; it belongs to 'submit'"),
+        Case(arguments: ["status", "-V"], message: "multirun: -V does not apply to 'multirun status'; the version is multirun's own: multirun --version"),
         Case(arguments: ["status", "extra"], message: "multirun: 'multirun status' takes no argument 'extra'; see 'multirun help status'"),
         // GPU-only options in CPU mode, and a value option given twice.
         Case(arguments: ["-c", "t-", "-gpu", "false", "-check", "false", "--runner", "./task.sh", "--cvd", "uuid"],

@@ -182,7 +182,9 @@ public enum CommandTable {
     /// else the one-line problem. An unknown flag gets the nearest spelling.
     static func problem(flag: String, raw: String, command name: String) -> String? {
         guard let command = subcommand(name) else { return nil }
-        if flag == "--version" || flag == "-V" { return nil }
+        if flag == "--version" || flag == "-V" {
+            return name == "run" ? nil : "\(flag) does not apply to 'multirun \(name)'; the version is multirun's own: multirun --version"
+        }
         let label = name == "run" ? "a one-shot run (multirun -c ...)" : "'multirun \(name)'"
         if let option = option(flag) {
             if options(of: command).contains(where: { $0.names == option.names }) { return nil }
