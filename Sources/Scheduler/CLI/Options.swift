@@ -241,7 +241,8 @@ public enum OptionsParser {
     private static func timeLimit(flag: String, _ text: String) throws(UsageError) -> Double {
         let checked = TimeLimit.check(text)
         guard let value = checked.seconds else {
-            throw UsageError("\(flag): '\(text)' \(checked.problem ?? TimeLimit.problem); e.g. \(flag) 90m")
+            let problem = checked.problem ?? TimeLimit.problem
+            throw UsageError("\(flag): '\(text)' \(problem)\(problem == TimeLimit.problem ? "; e.g. \(flag) 90m" : "")")
         }
         return value
     }

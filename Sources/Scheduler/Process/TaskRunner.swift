@@ -136,7 +136,9 @@ public final class TaskRunner {
             prepareLogs()
         }
         for task in dispatcher.notStarted {
-            reporter.notRun(TaskRecord(number: task + 1, config: tasks[task].config?.path, command: tasks[task].label, status: .notStarted))
+            var record = TaskRecord(number: task + 1, config: tasks[task].config?.path, command: tasks[task].label, status: .notStarted)
+            record.attempt = dispatcher.attempts[task]
+            reporter.notRun(record)
         }
         // Logs prepared for tasks that never started would only confuse: remove them, and
         // the claims on results folders those tasks never wrote to.
@@ -373,7 +375,7 @@ public final class TaskRunner {
                 timers.terminate(pid, now: now)
             }
         } else {
-            haltLine = "Halting (\(reason)): starting no more tasks; waiting for \(running.count) running task(s)"
+            haltLine = "Halting (\(reason)): starting no more tasks" + (running.isEmpty ? "" : "; waiting for \(running.count) running task(s)")
         }
     }
 
