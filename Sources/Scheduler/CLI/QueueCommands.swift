@@ -50,7 +50,8 @@ enum QueueCommands {
                 folder: folder, pool: placement.pool,
                 settings: .init(gpuIDs: placement.gpuIDs, timeout: options.timeout, grace: options.grace,
                                 exitWhenIdle: options.exitWhenIdle, supervisor: own, policy: placement.policy,
-                                memoryProbe: placement.universe.map { MemoryProbe($0, timeout: options.probeTimeout) }),
+                                memoryProbe: placement.universe.map { MemoryProbe($0, timeout: options.probeTimeout) },
+                                halt: options.halt),
                 signals: try SignalChannel(), log: log)
             log.line("Scheduler \(getpid()) owns queue \(folder.name) with \(placement.pool.count) slot(s)")
             let code = try scheduler.run()
@@ -91,7 +92,8 @@ enum QueueCommands {
         try ResultsPaths.check(plan.tasks.lazy.compactMap { $0.config?.resultsFolder })
         try folder.prepare()
         let outcome: Submitter.Outcome
-        do { outcome = try Submitter.submit(plan, to: folder, force: options.overwrite, captureEnvironment: !options.noEnvironment) } catch {
+        do { outcome = try Submitter.submit(plan, to: folder, force: options.overwrite, captureEnvironment: !options.noEnvironment,
+                                                           retry: options.retry) } catch {
             throw failure(error, "cannot submit to \(folder.name): \(error); nothing was queued")
         }
         for warning in outcome.warnings { Console.standardError.line("multirun: " + warning) }
