@@ -171,3 +171,73 @@ struct RetryHaltEndToEndTests {
         }
     }
 }
+
+/// The same through submit and the daemon.
+@Suite(.serialized)
+struct QueueRetryHaltEndToEndTests {
+    func project(_ lines: [String]) throws -> Project {
+        let project = try Project()
+        try project.write("flaky.sh", RetryHaltEndToEndTests().flaky, executable: true)
+        try project.write("cmds.txt", lines.joined(separator: "\n") + "\n")
+        return project
+    }
+
+    func journal(_ project: Project) throws -> [[String: Any]] {
+        try project.read(".multirun/journal.jsonl").split(separator: "\n").map {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+        }
+    }
+
+    @Test func theDaemonRetriesAndJournalsEveryAttempt() throws {
+        let project = try project(["./flaky.sh a 2 3", "./flaky.sh b 9 3"])
+        let submitted = try multirun(["submit", "--commands", "cmds.txt", "--retries", "2"], in: project)
+        #expect(submitted.status == 0, "\(submitted.stderr)")
+        let daemon = try Launched(Binaries.multirun, ["daemon", "-gpu", "false", "-d", "1", "--exit-when-idle"], in: project).finish()
+        #expect(daemon.status == 0, "\(daemon.stderr)")
+        let log = try project.read(".multirun/scheduler.log")
+        #expect(log.contains("The process failed with exit code 3, retrying (attempt 2 of 3): ./flaky.sh a 2 3\n"))
+        #expect(log.contains("The process failed with exit code 3, retrying (attempt 3 of 3): ./flaky.sh a 2 3\n"))
+        #expect(log.contains("The process finished: ./flaky.sh a 2 3 [1/2]"))
+        #expect(log.contains("./flaky.sh b 9 3 [2/2]"))
+        #expect(try project.read("runs-a").split(separator: "\n").count == 3)
+        #expect(try project.read("runs-b").split(separator: "\n").count == 3)
+        let ends = try journal(project).filter { $0["e"] as? String == "ended" }
+        #expect(ends.map { "\($0["id"]!)-\($0["attempt"]!)-\($0["status"]!)" } ==
+                ["1-1-failed", "1-2-failed", "1-3-succeeded", "2-1-failed", "2-2-failed", "2-3-failed"])
+        #expect(project.exists(".multirun/logs/1-2.log") && project.exists(".multirun/logs/1-3.log"))
+        // Resubmitting the succeeded line adds nothing; the failed one may be submitted again.
+        let again = try multirun(["submit", "--commands", "cmds.txt", "--retries", "2"], in: project)
+        #expect(again.stdout.contains("./flaky.sh b 9 3") && again.status == 0)
+    }
+
+    @Test func daemonHaltSoonLeavesTheRestQueuedForTheNextStart() throws {
+        let project = try project(["./flaky.sh a 1 3", "./flaky.sh b 0 0", "./flaky.sh c 0 0"])
+        #expect(try multirun(["submit", "--commands", "cmds.txt"], in: project).status == 0)
+        let halted = try Launched(Binaries.multirun, ["daemon", "-gpu", "false", "-d", "1", "--exit-when-idle", "--halt", "soon,fail=1"], in: project).finish()
+        #expect(halted.status == 1)
+        let log = try project.read(".multirun/scheduler.log")
+        #expect(log.contains("Halting (--halt soon,fail=1: 1 task failed): starting no more tasks; 0 running task(s) will finish"))
+        #expect(log.contains("Halted (--halt soon,fail=1: 1 task failed); queued tasks stay queued for the next start"))
+        #expect(!project.exists("runs-b") && !project.exists("runs-c"))
+        let status = try multirun(["status", "--json"], in: project)
+        let counts = try #require((try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])?["counts"] as? [String: Int])
+        #expect(counts["queued"] == 2 && counts["failed"] == 1)
+        // Resume: the next scheduler runs what the halt left, and nothing twice.
+        let resumed = try Launched(Binaries.multirun, ["daemon", "-gpu", "false", "-d", "1", "--exit-when-idle"], in: project).finish()
+        #expect(resumed.status == 0)
+        #expect(try project.read("runs-a").split(separator: "\n").count == 1)
+        #expect(try project.read("runs-b").split(separator: "\n").count == 1 && project.exists("runs-c"))
+    }
+
+    @Test func daemonAppliesAConfigsTimeLimit() throws {
+        let project = try Project()
+        try project.write("configs/t/slow.yaml", "resources: {time: 0.5s}\n")
+        try project.write("task.sh", "#!/bin/sh\nexec sleep 60\n", executable: true)
+        #expect(try multirun(["submit", "-c", "t/", "--runner", "./task.sh {config}"], in: project).status == 0)
+        let started = Date()
+        let daemon = try Launched(Binaries.multirun, ["daemon", "-gpu", "false", "--exit-when-idle", "--timeout", "1h", "--grace", "1"], in: project).finish()
+        #expect(daemon.status == 0)
+        #expect(Date().timeIntervalSince(started) < 30)
+        #expect(try project.read(".multirun/scheduler.log").contains("The process timed out and was stopped"))
+    }
+}
