@@ -132,6 +132,8 @@ public final class TaskRunner {
             for pid in timers.fire(now: Clock.monotonic()) { running[pid]?.timedOut = true }
             haltIfDue()
             launchWhatFits()
+            // A task that could not start may have met the halt rule too.
+            haltIfDue()
             report()
             prepareLogs()
         }
