@@ -229,6 +229,20 @@ struct QueueRetryHaltEndToEndTests {
         #expect(try project.read("runs-b").split(separator: "\n").count == 1 && project.exists("runs-c"))
     }
 
+    @Test func daemonHaltNowStopsRunningTasksAndQueuesThemAgain() throws {
+        let project = try project(["sleep 60", "./flaky.sh a 1 3"])
+        #expect(try multirun(["submit", "--commands", "cmds.txt"], in: project).status == 0)
+        let started = Date()
+        let halted = try Launched(Binaries.multirun, ["daemon", "-gpu", "false", "-d", "2", "--exit-when-idle", "--halt", "now,fail=1", "--grace", "5"], in: project).finish()
+        #expect(Date().timeIntervalSince(started) < 30, "the sleeping task was stopped")
+        #expect(halted.status == 1)
+        let log = try project.read(".multirun/scheduler.log")
+        #expect(log.contains("Halting (--halt now,fail=1: 1 task failed): stopping 1 running task(s); they are queued again"))
+        let status = try multirun(["status", "--json"], in: project)
+        let counts = try #require((try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])?["counts"] as? [String: Int])
+        #expect(counts["queued"] == 1 && counts["failed"] == 1)
+    }
+
     @Test func daemonAppliesAConfigsTimeLimit() throws {
         let project = try Project()
         try project.write("configs/t/slow.yaml", "resources: {time: 0.5s}\n")
