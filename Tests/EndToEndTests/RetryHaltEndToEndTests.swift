@@ -243,6 +243,19 @@ struct QueueRetryHaltEndToEndTests {
         #expect(counts["queued"] == 1 && counts["failed"] == 1)
     }
 
+    @Test func retriesBelongToSubmitAndHaltToTheDaemon() throws {
+        let project = try project(["./flaky.sh a 0 0"])
+        let submit = try multirun(["submit", "--commands", "cmds.txt", "--halt", "soon,fail=1"], in: project)
+        #expect(submit.status == 2)
+        #expect(submit.stderr == "multirun: submit: --halt stops a scheduler, not a submit; give it to the daemon, e.g. multirun daemon --halt soon,fail=1 -d ...\n")
+        let daemon = try multirun(["daemon", "-gpu", "false", "--exit-when-idle", "--retries", "1"], in: project)
+        #expect(daemon.status == 2)
+        #expect(daemon.stderr == "multirun: daemon: --retries and --retry-on belong to each task; give them to 'multirun submit', e.g. multirun submit -c REGEX --retries 2\n")
+        let journal = (try? project.read(".multirun/journal.jsonl")) ?? ""
+        #expect(!journal.contains("submitted"))
+        #expect(!project.exists("runs-a"))
+    }
+
     @Test func daemonAppliesAConfigsTimeLimit() throws {
         let project = try Project()
         try project.write("configs/t/slow.yaml", "resources: {time: 0.5s}\n")
