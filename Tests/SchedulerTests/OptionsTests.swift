@@ -223,7 +223,7 @@ struct ResourcesTests {
             ("resources: {gpu_memory: 20}\n", "key 'resources.gpu_memory': must be a size"),
             ("resources: {mpi: 4}\n", "key 'resources.mpi': must be a mapping with np"),
             ("resources: {mpi: {np: 2, hosts: 3}}\n", "key 'resources.mpi.hosts': is not known"),
-            ("resources: {cores: 2}\n", "key 'resources.cores': is not known; resources takes gpus, device, mpi and gpu_memory"),
+            ("resources: {cores: 2}\n", "key 'resources.cores': is not known; resources takes gpus, device, mpi, gpu_memory and time"),
             ("resources: {device: cpu, gpus: 2}\n", "key 'resources.gpus': cannot be combined with device cpu"),
             ("resources: 3\n", "key 'resources': must be a mapping"),
         ]

@@ -51,6 +51,13 @@ enum HelpText {
       -w, --overwrite           Run configs that completed before (and pass --overwrite on).
       --timeout SECONDS         Stop a task that runs longer: TERM its process group, then KILL.
       --grace SECONDS           Time between TERM and KILL (default: 10).
+                                Times: 90 (seconds), 30s, 45m, 2h, 1d, HH:MM:SS, D-HH:MM:SS;
+                                a config's resources: {time: 2h} overrides --timeout.
+      --retries N               Run a failed task up to N more times (submit: the daemon does).
+      --retry-on CODES          Only these exit codes (e.g. 137,143; signal N = 128+N, timeout = 124).
+      --halt now|soon,fail=N|fail=P%|success=N|success=P%
+                                Stop the run (or daemon) when N tasks (P% of those ended) failed
+                                or succeeded: soon lets running tasks end, now stops them.
       --probe-timeout SECONDS   How long nvidia-smi may take before it counts as hung
                                 (default: 10; a memory reading while tasks run: 2 at most).
       -check, --check true|false

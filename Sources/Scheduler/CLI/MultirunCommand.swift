@@ -68,8 +68,10 @@ public enum MultirunCommand {
             runner = try TaskRunner(
                 tasks: plan.tasks, pool: placement.pool,
                 settings: .init(gpuIDs: placement.gpuIDs, timeout: options.timeout, grace: options.grace, runID: runID,
-                                memoryProbe: placement.memoryProbe(for: plan.tasks.map(\.demand)), reaper: reaper),
+                                memoryProbe: placement.memoryProbe(for: plan.tasks.map(\.demand)), reaper: reaper,
+                                retry: options.retry, halt: options.halt),
                 reporter: reporter, signals: signals)
+            reporter.recordsAttempts = options.retry.retries > 0
         } catch {
             throw UsageError("cannot start the run: \(error)")
         }
@@ -77,7 +79,7 @@ public enum MultirunCommand {
         let started = Clock.monotonic()
         let stopSignal = plan.tasks.isEmpty ? nil : runner.run()
         let wall = Double(Clock.monotonic() - started) / 1e9
-        out.line(reporter.finish(skipped: plan.skipped, wallSeconds: wall, interruptedBy: stopSignal))
+        out.line(reporter.finish(skipped: plan.skipped, wallSeconds: wall, interruptedBy: stopSignal, halted: runner.halted))
         if let stopSignal { return 128 + stopSignal }
         let failed = reporter.count(.failed) + reporter.count(.timedOut)
         if reporter.writeFailures > 0 {

@@ -11,6 +11,9 @@ public struct Options: Equatable, Sendable {
     public var runner: String?
     public var commandsFile: String?
     public var timeout: Double?
+    /// `--retries N --retry-on CODES` and `--halt WHEN,CONDITION`.
+    public var retry = RetryPolicy()
+    public var halt: HaltPolicy?
     public var grace: Double = 10
     /// `--probe-timeout`: how long nvidia-smi may take at start (seconds); while tasks run,
     /// a memory reading waits at most 2 s of it.
@@ -86,7 +89,25 @@ public enum OptionsParser {
                 options.commandsFile = try cursor.value(for: flag, inline: inline,
                     hint: "a file with one command per line, or - for standard input")
             case "--timeout":
-                options.timeout = try seconds(flag: flag, try cursor.value(for: flag, inline: inline, hint: "seconds per task"), allowZero: false)
+                options.timeout = try timeLimit(flag: flag, try cursor.value(for: flag, inline: inline, hint: "a time limit per task, e.g. 3600, 90m or 2h"))
+            case "--retries":
+                let text = try cursor.value(for: flag, inline: inline, hint: "how many more times a failed task runs, e.g. --retries 2")
+                guard let n = Int(text), n >= 0, n <= maxRetries else {
+                    throw UsageError("\(flag): '\(text)' is not a number of retries from 0 to \(maxRetries); e.g. --retries 2 runs a failed task at most twice more")
+                }
+                options.retry.retries = n
+            case "--retry-on":
+                let text = try cursor.value(for: flag, inline: inline, hint: "exit codes that are retried, e.g. --retry-on 137,143")
+                guard let codes = RetryPolicy.parseCodes(text) else {
+                    throw UsageError("\(flag): '\(text)' is not a list of exit codes from 1 to 255; write e.g. --retry-on 137,143 (a kill by signal N counts as 128+N, a timeout as 124)")
+                }
+                options.retry.codes = codes
+            case "--halt":
+                let text = try cursor.value(for: flag, inline: inline, hint: "when to stop the run, e.g. --halt now,fail=1")
+                guard case .success(let policy) = HaltPolicy.parse(text) else {
+                    throw UsageError("\(flag): '\(text)' is not a halt rule; write now or soon, then fail= or success= a count (1 or more) or a percentage (1% to 100%), e.g. --halt soon,fail=3 or --halt now,fail=10%")
+                }
+                options.halt = policy
             case "--probe-timeout":
                 options.probeTimeout = try seconds(flag: flag, try cursor.value(for: flag, inline: inline, hint: "seconds nvidia-smi may take"), allowZero: false)
             case "--grace":
@@ -155,6 +176,9 @@ public enum OptionsParser {
         if options.commandsFile != nil && options.runner != nil {
             throw UsageError("--runner applies to configs (-c); with --commands each line is already the whole command")
         }
+        if options.retry.codes != nil && options.retry.retries == 0 {
+            throw UsageError("--retry-on needs --retries N, how many more times a failed task runs, e.g. --retries 2 --retry-on \(options.retry.codes!.map(String.init).joined(separator: ","))")
+        }
         if !options.gpu, let slots = options.slots, slots.count != 1 {
             let given = slots.map(String.init).joined(separator: " ")
             throw UsageError("-d \(given): in CPU mode (-gpu false) -d takes one value, how many tasks run at once, e.g. -d 3")
@@ -217,6 +241,20 @@ public enum OptionsParser {
     /// The most seconds a limit may be (about 31 years): deadlines are kept in nanoseconds
     /// of a 64-bit clock, which 1e308 (or 2e10) would overflow.
     static let maxSeconds = 1e9
+
+    /// The most retries a task may get: each is a run of the task, and a mistyped count
+    /// must not look like "forever".
+    static let maxRetries = 1000
+
+    /// A time limit as `--timeout` and `resources: {time:}` take it (`TimeLimit`).
+    private static func timeLimit(flag: String, _ text: String) throws(UsageError) -> Double {
+        let checked = TimeLimit.check(text)
+        guard let value = checked.seconds else {
+            let problem = checked.problem ?? TimeLimit.problem
+            throw UsageError("\(flag): '\(text)' \(problem)\(problem == TimeLimit.problem ? "; e.g. \(flag) 90m" : "")")
+        }
+        return value
+    }
 
     private static func seconds(flag: String, _ text: String, allowZero: Bool) throws(UsageError) -> Double {
         guard let value = Double(text), value.isFinite, value > 0 || (allowZero && value == 0) else {

@@ -27,6 +27,9 @@ enum QueueCommands {
     // MARK: - daemon
 
     static func daemon(_ options: Options, _ folder: QueueFolder) throws(UsageError) -> Int32 {
+        if options.retry.retries > 0 || options.retry.codes != nil {
+            throw UsageError("daemon: --retries and --retry-on belong to each task; give them to 'multirun submit', e.g. multirun submit -c REGEX --retries 2")
+        }
         // Check the slots before touching the queue folder: a bad -d leaves nothing behind.
         let placement = try Placement.make(options)
         try folder.prepare()
@@ -50,7 +53,8 @@ enum QueueCommands {
                 folder: folder, pool: placement.pool,
                 settings: .init(gpuIDs: placement.gpuIDs, timeout: options.timeout, grace: options.grace,
                                 exitWhenIdle: options.exitWhenIdle, supervisor: own, policy: placement.policy,
-                                memoryProbe: placement.universe.map { MemoryProbe($0, timeout: options.probeTimeout) }),
+                                memoryProbe: placement.universe.map { MemoryProbe($0, timeout: options.probeTimeout) },
+                                halt: options.halt),
                 signals: try SignalChannel(), log: log)
             log.line("Scheduler \(getpid()) owns queue \(folder.name) with \(placement.pool.count) slot(s)")
             let code = try scheduler.run()
@@ -83,6 +87,9 @@ enum QueueCommands {
     // MARK: - submit
 
     static func submit(_ options: Options, _ folder: QueueFolder) throws(UsageError) -> Int32 {
+        if let halt = options.halt {
+            throw UsageError("submit: --halt stops a scheduler, not a submit; give it to the daemon, e.g. multirun daemon --halt \(halt.text) -d ...")
+        }
         guard Submitter.currentDirectoryIsUTF8() else {
             throw UsageError("the working folder's name is not valid UTF-8 (or it is gone), so its tasks could not be started in it; submit from a folder with a UTF-8 name")
         }
@@ -91,7 +98,8 @@ enum QueueCommands {
         try ResultsPaths.check(plan.tasks.lazy.compactMap { $0.config?.resultsFolder })
         try folder.prepare()
         let outcome: Submitter.Outcome
-        do { outcome = try Submitter.submit(plan, to: folder, force: options.overwrite, captureEnvironment: !options.noEnvironment) } catch {
+        do { outcome = try Submitter.submit(plan, to: folder, force: options.overwrite, captureEnvironment: !options.noEnvironment,
+                                                           retry: options.retry) } catch {
             throw failure(error, "cannot submit to \(folder.name): \(error); nothing was queued")
         }
         for warning in outcome.warnings { Console.standardError.line("multirun: " + warning) }

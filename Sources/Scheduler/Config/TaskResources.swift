@@ -5,11 +5,14 @@
 ///       device: cpu          # run in the CPU pool (--cpu-slots), never on a GPU slot
 ///       mpi: {np: 4}         # run under the MPI launcher with 4 processes: 4 CPU slots
 ///       gpu_memory: 20GiB    # free memory each of its GPUs must have (default --min-free-mem)
+///       time: 2h             # its time limit (overrides --timeout): 90, 30m, 2h, 1d, 02:00:00, 1-12:00:00
 public struct TaskResources: Equatable, Sendable {
     public var gpus: Int?
     public var cpu = false
     public var mpiProcesses: Int?
     public var gpuMemoryMiB: Int?
+    /// The task's time limit in seconds (`time:`), instead of `--timeout`.
+    public var time: Double?
 
     public init() {}
 
@@ -34,7 +37,7 @@ public struct TaskResources: Equatable, Sendable {
         guard case .map(let entries) = value else {
             throw SchemaError(source: path, key: "resources", message: "must be a mapping (gpus, device, mpi, gpu_memory), found \(value.typeName)")
         }
-        let known = ["gpus", "device", "mpi", "gpu_memory"]
+        let known = ["gpus", "device", "mpi", "gpu_memory", "time"]
         var resources = TaskResources()
         for (key, item) in entries {
             switch key {
@@ -60,9 +63,24 @@ public struct TaskResources: Equatable, Sendable {
                     throw fail(key, "must be a size such as 20GiB or 512MiB (found \(item.scalarText ?? item.typeName))")
                 }
                 resources.gpuMemoryMiB = mib
+            case "time":
+                // A bare number is seconds, as for --timeout; YAML reads 2:00:00 as the
+                // base-60 integer 7200, which is those seconds.
+                let text: String?
+                switch item {
+                case .int(let value): text = String(value)
+                case .double(let value): text = value.isFinite ? String(value) : nil
+                case .string(let value): text = value
+                default: text = nil
+                }
+                let checked = text.map(TimeLimit.check)
+                guard let seconds = checked?.seconds else {
+                    throw fail(key, "\(checked?.problem ?? TimeLimit.problem) (found \(item.scalarText ?? item.typeName))")
+                }
+                resources.time = seconds
             default:
                 let hint = ConfigSchema.suggestion(for: key, among: known).map { "did you mean '\($0)'? " } ?? ""
-                throw fail(key, "is not known; \(hint)resources takes gpus, device, mpi and gpu_memory")
+                throw fail(key, "is not known; \(hint)resources takes gpus, device, mpi, gpu_memory and time")
             }
         }
         if resources.cpu || resources.mpiProcesses != nil {

@@ -23,6 +23,17 @@ public struct Dispatcher: Sendable {
     public private(set) var memory: MemoryGate?
     /// The first GPU task in line has its slots but waits for memory.
     public private(set) var waitingOnMemory = false
+    /// `--retries`/`--retry-on`: which failed attempts run again.
+    public var retry = RetryPolicy()
+    /// `--halt`: when the run stops starting tasks (and, `now`, stops the running ones).
+    public var halt: HaltPolicy?
+    /// Set once the halt condition holds: the run starts nothing more.
+    public private(set) var halted: HaltPolicy?
+    /// Each task's attempt number: the running or last attempt (1-based), 0 before the first.
+    public private(set) var attempts: [Int]
+    /// Tasks whose last attempt failed or timed out, and that succeeded (final ends only).
+    public private(set) var failedCount = 0
+    public private(set) var succeededCount = 0
     private let demands: [Demand]
     private var queues: [[Int]] = [[], []]
     /// Per queue: tasks before this index have all started.
@@ -41,6 +52,7 @@ public struct Dispatcher: Sendable {
         self.pool = pool
         self.memory = memory
         self.states = Array(repeating: .queued, count: demands.count)
+        self.attempts = Array(repeating: 0, count: demands.count)
         for (task, demand) in demands.enumerated() { queues[demand.isCPU ? 1 : 0].append(task) }
     }
 
@@ -58,6 +70,7 @@ public struct Dispatcher: Sendable {
             switch Self.place(queues[queue][heads[queue]...], states: states, demands: demands, pool: &pool, memory: &memory, now: now) {
             case .launch(let task, let slots):
                 states[task] = .running(slots)
+                attempts[task] += 1
                 runningCount += 1
                 return (task, slots)
             case .wait(let onMemory):
@@ -89,18 +102,45 @@ public struct Dispatcher: Sendable {
         }
     }
 
-    /// Records the end of a running task, frees its slots, and returns its k.
+    /// Records the end of a running task, frees its slots, and returns its k. No retry.
     @discardableResult
     public mutating func taskEnded(_ task: Int, status: TaskStatus) -> Int {
+        guard case .final(let k) = attemptEnded(task, status: status, exit: TaskExit(), retryable: false) else { preconditionFailure() }
+        return k
+    }
+
+    /// How an attempt's end was taken: the task's last attempt, with its k of `[k/N]`, or
+    /// one that runs again (as attempt `next`, first in its queue).
+    public enum AttemptOutcome: Equatable, Sendable {
+        case final(k: Int)
+        case retry(next: Int)
+    }
+
+    /// Records the end of a running attempt and frees its slots. A failure the retry
+    /// policy covers puts the task back in line (unless the run is stopping); otherwise the
+    /// task has ended, counts for k and for the halt condition, which may halt the run.
+    public mutating func attemptEnded(_ task: Int, status: TaskStatus, exit: TaskExit, retryable: Bool = true) -> AttemptOutcome {
         guard case .running(let slots) = states[task] else {
             preconditionFailure("task \(task) ended but was not running")
         }
         for slot in slots { pool.release(slot) }
         memory?.taskEnded(task)
-        states[task] = .ended(status)
         runningCount -= 1
+        if retryable && !isStopping && retry.retries(attempt: attempts[task], status: status, exit: exit) {
+            states[task] = .queued
+            let queue = demands[task].isCPU ? 1 : 0
+            if let index = queues[queue].firstIndex(of: task), index < heads[queue] { heads[queue] = index }
+            return .retry(next: attempts[task] + 1)
+        }
+        states[task] = .ended(status)
         endedCount += 1
-        return endedCount
+        if status == .succeeded { succeededCount += 1 }
+        if status == .failed || status == .timedOut { failedCount += 1 }
+        if halted == nil, let halt, status != .notStarted, halt.holds(failed: failedCount, succeeded: succeededCount, ended: failedCount + succeededCount) {
+            halted = halt
+            isStopping = true
+        }
+        return .final(k: endedCount)
     }
 
     /// A new nvidia-smi reading of each GPU's memory.

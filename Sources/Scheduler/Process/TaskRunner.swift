@@ -15,8 +15,14 @@ public final class TaskRunner {
         public var memoryProbe: MemoryProbe?
         /// This multirun binary: each task runs under its `__reap` (`TaskReaper`).
         public var reaper: String
+        /// `--retries`/`--retry-on` and `--halt`.
+        public var retry = RetryPolicy()
+        public var halt: HaltPolicy?
 
-        public init(gpuIDs: [String]?, timeout: Double?, grace: Double, runID: String, memoryProbe: MemoryProbe? = nil, reaper: String) {
+        public init(gpuIDs: [String]?, timeout: Double?, grace: Double, runID: String, memoryProbe: MemoryProbe? = nil, reaper: String,
+                    retry: RetryPolicy = RetryPolicy(), halt: HaltPolicy? = nil) {
+            self.retry = retry
+            self.halt = halt
             self.gpuIDs = gpuIDs
             self.timeout = timeout
             self.grace = grace
@@ -30,6 +36,8 @@ public final class TaskRunner {
         let task: Int
         let slots: [Slot]
         let command: String
+        let attempt: Int
+        let logPath: String
         let startMonotonic: UInt64
         let startWall: Int64
         var timedOut = false
@@ -44,7 +52,7 @@ public final class TaskRunner {
         let status: TaskStatus
         let endWall: Int64
         let endMonotonic: UInt64
-        let k: Int
+        let outcome: Dispatcher.AttemptOutcome
     }
 
     private let tasks: [TaskSpec]
@@ -73,6 +81,9 @@ public final class TaskRunner {
     private var holders: [Int: AttemptRecord.Holder] = [:]
     private let ownPID = String(getpid())
     private var stopSignal: Int32?
+    /// The halt condition, once it held and the run acted on it.
+    public private(set) var halted: String?
+    private var haltLine: String?
     /// What happened since the loop last woke, reported once the free slots are filled:
     /// the next task starts before we spend time writing about the last one (its JSON line,
     /// and in config mode its fsynced completion marker). The terminal still reads in order.
@@ -91,6 +102,8 @@ public final class TaskRunner {
         self.spawner = try Spawner()
         self.dispatcher = Dispatcher(demands: tasks.map(\.demand), pool: pool,
                                      memory: settings.memoryProbe == nil ? nil : MemoryGate())
+        dispatcher.retry = settings.retry
+        dispatcher.halt = settings.halt
         self.memoryPolling = settings.memoryProbe.map(MemoryPolling.init)
         self.timers = ProcessGroupTimers(grace: settings.grace)
         self.claims = Array(repeating: -1, count: tasks.count)
@@ -106,6 +119,7 @@ public final class TaskRunner {
         // A Ctrl-C while the plan was being made stops the run before anything starts.
         for signal in signals.drain() where signal != SIGCHLD { stop(on: signal) }
         launchWhatFits()
+        haltIfDue()
         report()
         prepareLogs()
         while !dispatcher.isDone {
@@ -116,18 +130,23 @@ public final class TaskRunner {
             reap()
             for signal in arrived where signal != SIGCHLD { stop(on: signal) }
             for pid in timers.fire(now: Clock.monotonic()) { running[pid]?.timedOut = true }
+            haltIfDue()
             launchWhatFits()
+            // A task that could not start may have met the halt rule too.
+            haltIfDue()
             report()
             prepareLogs()
         }
         for task in dispatcher.notStarted {
-            reporter.notRun(TaskRecord(number: task + 1, config: tasks[task].config?.path, command: tasks[task].label, status: .notStarted))
+            var record = TaskRecord(number: task + 1, config: tasks[task].config?.path, command: tasks[task].label, status: .notStarted)
+            record.attempt = dispatcher.attempts[task]
+            reporter.notRun(record)
         }
         // Logs prepared for tasks that never started would only confuse: remove them, and
         // the claims on results folders those tasks never wrote to.
         for (task, fd) in preparedLogs {
             close(fd)
-            unlink(tasks[task].logPath)
+            unlink(Self.logPath(tasks[task].logPath, attempt: dispatcher.attempts[task] + 1))
         }
         preparedLogs = [:]
         for task in dispatcher.notStarted where claimedEver[task] {
@@ -164,6 +183,8 @@ public final class TaskRunner {
     /// Only what the spawn needs comes before it: the rest waits until the child runs.
     private func launch(_ task: Int, on slots: [Slot]) {
         let spec = tasks[task]
+        let attempt = dispatcher.attempts[task]
+        let logPath = Self.logPath(spec.logPath, attempt: attempt)
         let gpu = TaskEnvironment.gpu(for: slots, ids: settings.gpuIDs)
         let argv = spec.argv(gpu: gpu, slot: slots[0].number)
         exec.reset()
@@ -177,10 +198,11 @@ public final class TaskRunner {
                             identity: spec.config?.digest, to: &exec)
         exec.variable("MULTIRUN_TASK", task + 1, of: tasks.count)
         exec.variable("MULTIRUN_RUN_ID", settings.runID)
+        if settings.retry.retries > 0 { exec.variable("MULTIRUN_ATTEMPT", attempt) }
         let startWall = Clock.wall()
         let startMonotonic = Clock.monotonic()
         do {
-            let logFD = try preparedLogs.removeValue(forKey: task) ?? openLog(spec.logPath)
+            let logFD = try preparedLogs.removeValue(forKey: task) ?? openLog(logPath)
             defer { close(logFD) }
             var lock: Int32 = -1
             if let config = spec.config {
@@ -188,7 +210,9 @@ public final class TaskRunner {
                 claims[task] = -1
                 if lock < 0 {
                     // Another run (or the daemon, or a killed run's task) runs it right now.
-                    endedSinceWake.append((heldElsewhere(task, argv: argv, slots: slots, at: startWall), spec, dispatcher.taskEnded(task, status: .notStarted)))
+                    var record = heldElsewhere(task, argv: argv, slots: slots, at: startWall)
+                    record.attempt = attempt
+                    endedSinceWake.append((record, spec, dispatcher.taskEnded(task, status: .notStarted)))
                     return
                 }
                 // From here on its results are this attempt's: no marker may vouch for them.
@@ -198,8 +222,10 @@ public final class TaskRunner {
             // The reaper holds the results folder's lock (its descriptor 3) while any of the
             // task lives, and writes its pid and the task's end into the record.
             let pid = try spawner.spawn(path: settings.reaper, strings: &exec, stdout: logFD, stderr: logFD, passing: lock >= 0 ? [lock] : [])
-            running[pid] = Running(task: task, slots: slots, command: spec.display(argv), startMonotonic: startMonotonic, startWall: startWall)
-            timers.started(pid, now: startMonotonic, timeout: settings.timeout)
+            running[pid] = Running(task: task, slots: slots, command: spec.display(argv), attempt: attempt, logPath: logPath,
+                                   startMonotonic: startMonotonic, startWall: startWall)
+            // A config's `resources: {time: ...}` overrides --timeout.
+            timers.started(pid, now: startMonotonic, timeout: spec.resources.time ?? settings.timeout)
             startedSinceWake.append(spec)
         } catch {
             var record = TaskRecord(number: task + 1, config: spec.config?.path, command: spec.display(argv), status: .failed)
@@ -209,7 +235,8 @@ public final class TaskRunner {
             record.endWall = startWall
             record.duration = 0
             record.exit = TaskExit(exitCode: 127)
-            record.logPath = spec.logPath
+            record.logPath = logPath
+            record.attempt = attempt
             record.error = "\(error)"
             endedSinceWake.append((record, spec, dispatcher.taskEnded(task, status: .failed)))
         }
@@ -218,8 +245,17 @@ public final class TaskRunner {
     /// Logs and records what ended and started since the loop woke, in that order (reaped
     /// tasks took their k before any launch that failed).
     private func report() {
-        for reaped in reapedSinceWake { reporter.ended(record(reaped), spec: tasks[reaped.entry.task], k: reaped.k) }
+        for reaped in reapedSinceWake {
+            switch reaped.outcome {
+            case .final(let k): reporter.ended(record(reaped), spec: tasks[reaped.entry.task], k: k)
+            case .retry(let next): reporter.retried(record(reaped), next: next, of: settings.retry.retries + 1)
+            }
+        }
         for (record, spec, k) in endedSinceWake { reporter.ended(record, spec: spec, k: k) }
+        if let line = haltLine {
+            reporter.line(line)
+            haltLine = nil
+        }
         for spec in startedSinceWake { reporter.started(spec) }
         reapedSinceWake.removeAll(keepingCapacity: true)
         endedSinceWake.removeAll(keepingCapacity: true)
@@ -231,7 +267,7 @@ public final class TaskRunner {
     private func prepareLogs() {
         for task in dispatcher.upcoming(dispatcher.pool.count) where preparedLogs[task] == nil {
             // A failure here is reported when the task launches and tries again.
-            if let fd = try? openLog(tasks[task].logPath) { preparedLogs[task] = fd }
+            if let fd = try? openLog(Self.logPath(tasks[task].logPath, attempt: dispatcher.attempts[task] + 1)) { preparedLogs[task] = fd }
             // A claim that fails here (held elsewhere) is tried again, and reported, at launch.
             if tasks[task].config != nil && claims[task] < 0, let fd = try? claim(task), fd >= 0 { claims[task] = fd }
         }
@@ -293,10 +329,10 @@ public final class TaskRunner {
     /// Frees the task's slots at once; its record waits for `report()`.
     private func finish(_ entry: Running, pid: pid_t, exit: TaskExit) {
         let status = exit.status(timedOut: entry.timedOut, interrupted: entry.interrupted)
-        let k = dispatcher.taskEnded(entry.task, status: status)
+        let outcome = dispatcher.attemptEnded(entry.task, status: status, exit: exit)
         memoryPolling?.taskEnded()
         reapedSinceWake.append(Reaped(entry: entry, pid: pid, exit: exit, status: status, endWall: Clock.wall(),
-                                      endMonotonic: Clock.monotonic(), k: k))
+                                      endMonotonic: Clock.monotonic(), outcome: outcome))
     }
 
     private func record(_ reaped: Reaped) -> TaskRecord {
@@ -310,12 +346,40 @@ public final class TaskRunner {
         record.endWall = reaped.endWall
         record.duration = Double(reaped.endMonotonic - entry.startMonotonic) / 1e9
         record.exit = reaped.exit
-        record.logPath = spec.logPath
+        record.logPath = entry.logPath
+        record.attempt = entry.attempt
         if spec.underShell, reaped.status == .failed, let signal = reaped.exit.signalReportedByShell { record.noteShellSignal(signal) }
         return record
     }
 
     // MARK: - Stopping
+
+    /// The log of attempt `attempt`: the task's log for the first, `NAME.attempt-K.log`
+    /// beside it for the others, so no attempt's output is lost.
+    static func logPath(_ path: String, attempt: Int) -> String {
+        guard attempt > 1 else { return path }
+        let base = path.hasSuffix(".log") ? String(path.dropLast(4)) : path
+        return "\(base).attempt-\(attempt).log"
+    }
+
+    /// Acts once on a halt condition the dispatcher found: it already starts nothing
+    /// more; `now` also stops the running tasks (recorded as interrupted, so they run
+    /// again next time).
+    private func haltIfDue() {
+        guard halted == nil, stopSignal == nil, let policy = dispatcher.halted else { return }
+        let reason = policy.reason(failed: dispatcher.failedCount, succeeded: dispatcher.succeededCount)
+        halted = reason
+        if policy.when == .now {
+            haltLine = "Halting (\(reason)): stopping \(running.count) running task(s); they will run again next time"
+            let now = Clock.monotonic()
+            for pid in Array(running.keys) {
+                running[pid]?.interrupted = true
+                timers.terminate(pid, now: now)
+            }
+        } else {
+            haltLine = "Halting (\(reason)): starting no more tasks" + (running.isEmpty ? "" : "; waiting for \(running.count) running task(s)")
+        }
+    }
 
     /// First signal: start nothing more, TERM every task's group, KILL after the grace
     /// period. A second signal kills at once.

@@ -23,6 +23,8 @@ public enum QueueEvent: Equatable, Sendable {
                 ("cwd", .string(task.cwd)), ("config", .optional(task.config)), ("output", .optional(task.output)),
                 ("t", .int(task.submitted)),
             ] + task.resources.fields + (task.underShell ? [("shell", .bool(true))] : [])
+              + (task.retry.retries > 0 ? [("retries", .int(Int64(task.retry.retries)))] : [])
+              + (task.retry.codes.map { [("retry_on", .string($0.map(String.init).joined(separator: ",")))] } ?? [])
               + (task.environment.map { [("env", .string($0))] } ?? []) + (task.identity.map { identity in
                 [("config_name", .string(identity.name)), ("results", .string(identity.resultsFolder)), ("config_sha256", .string(identity.sha256)),
                  ("content_sha256", .string(identity.contentSHA256)), ("runner", .string(identity.runner))]
@@ -92,6 +94,12 @@ public enum QueueEvent: Equatable, Sendable {
             if let pool = try fields.string("pool") { resources.cpu = pool == "cpu" }
             resources.mpiProcesses = try fields.int("np", QueueLimits.mpiProcesses).map { Int($0) }
             resources.gpuMemoryMiB = try fields.int("gpu_memory_mib", QueueLimits.gpuMemoryMiB).map { Int($0) }
+            resources.time = try fields.int("time_ms", QueueLimits.timeLimitMilliseconds).map { Double($0) / 1000 }
+            var retry = RetryPolicy(retries: Int(try fields.int("retries", QueueLimits.retries) ?? 0))
+            if let codes = try fields.string("retry_on") {
+                guard let parsed = RetryPolicy.parseCodes(codes) else { throw QueueDecodeError("field 'retry_on' is not a list of exit codes from 1 to 255 ('\(QueueText.shown(codes))')") }
+                retry.codes = parsed
+            }
             let argv = try fields.strings("argv") ?? []
             guard light || !argv.isEmpty else { throw QueueDecodeError("field 'argv' is missing or empty") }
             let config = try fields.string("config")
@@ -99,6 +107,7 @@ public enum QueueEvent: Equatable, Sendable {
                                  cwd: try fields.string("cwd") ?? "", config: config, output: try fields.string("output"),
                                  submitted: time, resources: resources)
             task.underShell = try fields.bool("shell") ?? false
+            task.retry = retry
             task.environment = try fields.string("env")
             if let config, let configName = try fields.string("config_name"), let results = try fields.string("results"),
                let configSHA256 = try fields.string("config_sha256"), let contentSHA256 = try fields.string("content_sha256"),
@@ -169,6 +178,8 @@ public struct QueueTask: Equatable, Sendable {
     /// `EnvironmentFile`), shared by the tasks of one submit. nil: the scheduler's own
     /// environment (`submit --no-env`, and journals written before environments were captured).
     public var environment: String?
+    /// `submit --retries N --retry-on CODES`: the daemon runs a failed task again.
+    public var retry = RetryPolicy()
 }
 
 extension TaskResources {
@@ -179,6 +190,7 @@ extension TaskResources {
         if cpu { fields.append(("pool", .string("cpu"))) }
         if let mpiProcesses { fields.append(("np", .int(Int64(mpiProcesses)))) }
         if let gpuMemoryMiB { fields.append(("gpu_memory_mib", .int(Int64(gpuMemoryMiB)))) }
+        if let time { fields.append(("time_ms", .int(Int64((time * 1000).rounded(.up))))) }
         return fields
     }
 }

@@ -25,6 +25,10 @@ public enum QueueLimits {
     public static let gpus: ClosedRange<Int64> = 1...Int64(Int32.max)
     public static let mpiProcesses: ClosedRange<Int64> = 1...Int64(Int32.max)
     public static let gpuMemoryMiB: ClosedRange<Int64> = 0...Int64(Int32.max)
+    /// A task's own time limit (`resources: {time:}`), in ms: 1 ms to 1e9 s.
+    public static let timeLimitMilliseconds: ClosedRange<Int64> = 1...1_000_000_000_000
+    /// `submit --retries`.
+    public static let retries: ClosedRange<Int64> = 0...1000
     /// Task ids: letters, digits, '-' and '_' (they name files of the queue folder).
     public static let idLength = 64
 

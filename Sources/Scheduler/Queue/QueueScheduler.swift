@@ -16,6 +16,8 @@ public final class QueueScheduler {
         public var policy: DemandPolicy
         /// Reads GPU memory for the free-memory gate (GPU mode with readings for every GPU).
         public var memoryProbe: MemoryProbe?
+        /// `daemon --halt`: counts tasks that end while this scheduler runs.
+        public var halt: HaltPolicy? = nil
     }
 
     /// One attempt we watch: started by us (a child), or adopted after a restart (a pidfd).
@@ -50,6 +52,10 @@ public final class QueueScheduler {
     /// When the stop signal came (wall clock, as exit records are).
     private var stoppedAt: Int64?
     private var draining = false
+    /// Final ends while this scheduler runs (for `--halt`), and why it halted.
+    private var failedHere = 0
+    private var succeededHere = 0
+    private var halted: (reason: String, onFailure: Bool)?
     private var eventsSinceCompaction = 0
     /// State changed since the status snapshot was last written, and when that was.
     private var snapshotStale = true
@@ -107,6 +113,10 @@ public final class QueueScheduler {
             for pid in timers.fire(now: Clock.monotonic()) { attempts[pid]?.timedOut = true }
         }
         try writeSnapshot()
+        if let halted, stopSignal == nil {
+            log.line("Halted (\(halted.reason)); queued tasks stay queued for the next start")
+            return halted.onFailure ? 1 : 0
+        }
         if let stopSignal {
             log.line("Stopped by \(signalName(stopSignal)); interrupted tasks run again at the next start")
             return 128 + stopSignal
@@ -155,7 +165,7 @@ public final class QueueScheduler {
                 if pidfd >= 0 && FileLock.isHeld(folder.runLock(id, number)) {
                     attempts[pid] = Attempt(id: id, number: number, slots: retake(device: device, slot: slot, task: entry.task), pidfd: pidfd)
                     // The deadline counts from the attempt's start (journaled), not from now.
-                    if let timeout = settings.timeout {
+                    if let timeout = entry.task.resources.time ?? settings.timeout {
                         timers.started(pid, now: Clock.monotonic(), timeout: max(0, timeout - Double(Clock.wall() - since) / 1e9))
                     }
                     log.line("Adopted the running process of \(entry.task.label) (pid \(pid))")
@@ -396,12 +406,18 @@ public final class QueueScheduler {
                 AttemptRecord.record(identity, runID: "queue-\(task.id)-\(number)", pid: pid, in: folderLock)
             }
             attempts[pid] = Attempt(id: task.id, number: number, slots: slots)
-            timers.started(pid, now: Clock.monotonic(), timeout: settings.timeout)
+            // A config's `resources: {time: ...}` overrides --timeout.
+            timers.started(pid, now: Clock.monotonic(), timeout: task.resources.time ?? settings.timeout)
             log.line("Start the process with \(task.label)")
         } catch {
             for slot in slots { pool.release(slot) }
             if let index = state.position(of: task.id) { memory?.taskEnded(index) }
             try commit([.ended(id: task.id, attempt: number, exitCode: 127, signal: nil, status: .failed, time: Clock.wall())])
+            if let entry = state[task.id], entry.phase == .queued {
+                // `submit --retries` covers a start that failed too (code 127).
+                log.line("The process could not start (\(error)), retrying (attempt \(entry.failures + 1) of \(task.retry.retries + 1)): \(task.command)")
+                return
+            }
             releaseKeys(of: task.id, keepingOwn: false)
             log.line("The process could not start (\(error)): \(task.command) [\(state.endedCount)/\(state.activeCount)]")
         }
@@ -485,9 +501,18 @@ public final class QueueScheduler {
             ended.logPath = folder.log(id, number)
             ended.error = record?.error
             if entry.task.underShell, status == .failed, let signal = exit.signalReportedByShell { ended.noteShellSignal(signal) }
-            if case .cancelled = state[id]?.phase {
+            if state[id]?.phase == .queued, let failures = state[id]?.failures {
+                // Retried (`submit --retries`): no [k/N], the task has not ended.
+                // It keeps its key and results folder: it is queued.
+                log.line(RunReporter.retryLine(ended, next: failures + 1, of: entry.task.retry.retries + 1))
+                unlink(folder.exitRecord(id, number))
+                unlink(folder.runLock(id, number))
+                unlink(folder.taskPID(id, number))
+                return
+            } else if case .cancelled = state[id]?.phase {
                 log.line("The process was cancelled: \(entry.task.command) \(progress)")
             } else {
+                countForHalt(status)
                 log.line(RunReporter.endLine(ended, k: state.endedCount, of: state.activeCount))
             }
             if status == .succeeded, !entry.cancelRequested, let identity = entry.task.identity {
@@ -555,6 +580,30 @@ public final class QueueScheduler {
         // Drain inotify: what changed is read from the journal itself.
         var buffer = [UInt8](repeating: 0, count: 4096)
         while read(inotify, &buffer, buffer.count) > 0 {}
+    }
+
+    /// `daemon --halt`: counts a task's final end; once the rule holds, `soon` starts
+    /// nothing more and lets running tasks finish, `now` also stops them (they are queued
+    /// again, as on SIGTERM). Queued tasks stay queued for the next scheduler.
+    private func countForHalt(_ status: TaskStatus) {
+        if status == .succeeded { succeededHere += 1 }
+        if status == .failed || status == .timedOut { failedHere += 1 }
+        guard halted == nil, stopSignal == nil, let policy = settings.halt,
+              policy.holds(failed: failedHere, succeeded: succeededHere, ended: failedHere + succeededHere) else { return }
+        let reason = policy.reason(failed: failedHere, succeeded: succeededHere)
+        halted = (reason, policy.onFailure)
+        draining = true
+        guard policy.when == .now else {
+            log.line("Halting (\(reason)): starting no more tasks; \(attempts.count) running task(s) will finish")
+            return
+        }
+        log.line("Halting (\(reason)): stopping \(attempts.count) running task(s); they are queued again")
+        stoppedAt = Clock.wall()
+        let now = Clock.monotonic()
+        for pid in Array(attempts.keys) {
+            attempts[pid]?.interrupted = true
+            timers.terminate(pid, now: now)
+        }
     }
 
     private func beginDrain(_ reason: String) {

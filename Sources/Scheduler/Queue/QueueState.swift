@@ -22,6 +22,9 @@ public struct QueueState: Sendable {
         /// Attempts started so far; the next one is `attempts + 1`.
         public var attempts: Int
         public var cancelRequested: Bool
+        /// Failed attempts that were retried (`submit --retries`): an interrupted attempt
+        /// spends no retry.
+        public var failures = 0
     }
 
     /// Tasks in submission order; `position` finds one by id. (Entries are large: keeping
@@ -100,14 +103,18 @@ public struct QueueState: Sendable {
             }
         case .ended(let id, let attempt, let exitCode, let signal, let status, let time):
             guard var entry = self[id], isCurrent(entry, attempt) else { return }
+            if !entry.cancelRequested && entry.task.retry.retries(attempt: entry.failures + 1, status: status, exit: TaskExit(exitCode: exitCode, signal: signal)) {
+                // Retried: queued again, in its place in line (`submit --retries`).
+                entry.failures += 1
+                set(id, &entry, to: .queued)
+                requeued(id)
+                return
+            }
             set(id, &entry, to: entry.cancelRequested ? .cancelled(at: time) : .ended(status, exitCode: exitCode, signal: signal, at: time))
         case .interrupted(let id, let attempt, let time):
             guard var entry = self[id], isCurrent(entry, attempt) else { return }
             set(id, &entry, to: entry.cancelRequested ? .cancelled(at: time) : .queued)
-            if let index = position[id] {
-                queuedFrom = min(queuedFrom, index)
-                poolFrom = poolFrom.map { min($0, index) }
-            }
+            requeued(id)
         case .cancelled(let id, let time):
             guard var entry = self[id] else { return }
             switch entry.phase {
@@ -124,7 +131,15 @@ public struct QueueState: Sendable {
         }
     }
 
+    private mutating func requeued(_ id: String) {
+        if let index = position[id] {
+            queuedFrom = min(queuedFrom, index)
+            poolFrom = poolFrom.map { min($0, index) }
+        }
+    }
+
     /// An end or interruption counts only for the attempt that is running.
+
     private func isCurrent(_ entry: Entry, _ attempt: Int) -> Bool {
         if case .running(let running, _, _, _, _) = entry.phase { return running == attempt }
         return false
@@ -186,6 +201,13 @@ public struct QueueState: Sendable {
         for entry in entries {
             let id = entry.task.id
             events.append(.submitted(entry.task))
+            // Retried failures first, as attempts 1...failures that ended with a code the
+            // task's --retry-on takes, so folding them counts the retries spent again.
+            let code = entry.task.retry.codes?.first ?? 1
+            for attempt in 1...max(entry.failures, 1) where entry.failures > 0 {
+                events.append(.started(id: id, attempt: attempt, device: "", slot: 0, pid: 0, time: 0))
+                events.append(.ended(id: id, attempt: attempt, exitCode: code, signal: nil, status: .failed, time: 0))
+            }
             switch entry.phase {
             case .queued:
                 // Keep the attempt count: the next start is attempt `attempts + 1`.

@@ -22,7 +22,8 @@ public enum Submitter {
     /// out of the plan by its marker.
     /// `captureEnvironment`: the tasks run with this process's environment (written once,
     /// to one env file for the whole submit), not the scheduler's.
-    static func submit(_ plan: RunPlan, to folder: QueueFolder, force: Bool, captureEnvironment: Bool = true) throws(SystemError) -> Outcome {
+    static func submit(_ plan: RunPlan, to folder: QueueFolder, force: Bool, captureEnvironment: Bool = true,
+                       retry: RetryPolicy = RetryPolicy()) throws(SystemError) -> Outcome {
         guard let lock = try FileLock(path: folder.path + "/submit.lock", mode: .exclusive, wait: true) else { return Outcome() }
         defer { _ = lock }
         let cwd = currentDirectory()
@@ -31,7 +32,8 @@ public enum Submitter {
         var outcome = Outcome()
         var seen: Set<String> = []
         for spec in plan.tasks {
-            let task = queueTask(for: spec, cwd: cwd)
+            var task = queueTask(for: spec, cwd: cwd)
+            task.retry = retry
             if !force && (taken[task.key] != nil || seen.contains(task.key)) {
                 outcome.skipped.append((spec.label, "already queued, running or completed with the same content"))
                 continue

@@ -10,6 +10,9 @@ public final class RunReporter {
     private let console: Console
     private let journal: AppendOnlyFile
     private var records: [TaskRecord] = []
+    /// `--retries`: tasks.jsonl and the summaries hold one row per attempt, with its
+    /// number (`attempt`) and whether the task ran again after it (`retried`).
+    public var recordsAttempts = false
 
     public init(runID: String, runFolder: String, taskCount: Int, console: Console) throws(SystemError) {
         self.runID = runID
@@ -23,7 +26,7 @@ public final class RunReporter {
     public func line(_ text: String) { console.line(text) }
 
     /// How many ended tasks have this status so far.
-    public func count(_ status: TaskStatus) -> Int { records.lazy.filter { $0.status == status }.count }
+    public func count(_ status: TaskStatus) -> Int { records.lazy.filter { $0.status == status && !$0.retried }.count }
 
     public func started(_ spec: TaskSpec) {
         console.line("Start the process with \(spec.label)")
@@ -52,6 +55,33 @@ public final class RunReporter {
         }
     }
 
+    /// An attempt that failed and runs again as attempt `next` of `total`: its line has
+    /// no `[k/N]` (the task has not ended), and its record is kept with `retried` set.
+    public func retried(_ record: TaskRecord, next: Int, of total: Int) {
+        var record = record
+        record.retried = true
+        console.line(Self.retryLine(record, next: next, of: total))
+        appendRecord(record)
+        records.append(record)
+    }
+
+    /// `The process failed with exit code 3, retrying (attempt 2 of 3): CMD`.
+    static func retryLine(_ record: TaskRecord, next: Int, of total: Int) -> String {
+        let what: String
+        switch record.status {
+        case .timedOut: what = "The process timed out and was stopped"
+        default:
+            if let shellSignal = record.shellSignal {
+                what = "The process failed with exit code \(record.exit.exitCode ?? -1) (the shell reports signal \(shellSignal), \(signalName(shellSignal)))"
+            } else if let signal = record.exit.signal {
+                what = "The process was killed by signal \(signal) (\(signalName(signal)))"
+            } else {
+                what = "The process failed with exit code \(record.exit.exitCode ?? -1)"
+            }
+        }
+        return "\(what), retrying (attempt \(next) of \(total)): \(record.command)"
+    }
+
     /// Tasks that never ran get a row too, so the summary accounts for every selected task.
     public func notRun(_ record: TaskRecord) {
         appendRecord(record)
@@ -61,7 +91,7 @@ public final class RunReporter {
     /// One line of tasks.jsonl, whole or not at all: a full disk never leaves half a line
     /// for the next one to be glued to.
     private func appendRecord(_ record: TaskRecord) {
-        do { try journal.appendWhole(record.jsonLine(), sync: false) } catch {
+        do { try journal.appendWhole(record.jsonLine(attempts: recordsAttempts), sync: false) } catch {
             writeFailures += 1
             if writeFailures == 1 { console.line("Warning: \(error); task records are missing from tasks.jsonl") }
         }
@@ -95,26 +125,28 @@ public final class RunReporter {
 
     /// Writes summary.json and summary.csv atomically, syncs the journal, and returns the
     /// closing line for the terminal.
-    public func finish(skipped: [TaskRecord], wallSeconds: Double, interruptedBy signal: Int32?) -> String {
+    public func finish(skipped: [TaskRecord], wallSeconds: Double, interruptedBy signal: Int32?, halted: String? = nil) -> String {
         journal.sync()
-        let rows = (skipped + records).sorted { $0.number < $1.number }
+        let rows = (skipped + records).sorted { ($0.number, $0.attempt) < ($1.number, $1.attempt) }
         var counts: [TaskStatus: Int] = [:]
-        for row in rows { counts[row.status, default: 0] += 1 }
+        for row in rows where !row.retried { counts[row.status, default: 0] += 1 }
         var summary = JSONWriter(pretty: true)
         summary.beginObject()
         summary.key("run_id"); summary.string(runID)
         summary.key("wall_s"); summary.double((wallSeconds * 1000).rounded() / 1000)
         summary.key("interrupted_by"); summary.string(signal.map(signalName))
+        if let halted { summary.key("halted"); summary.string(halted) }
         summary.key("counts")
         summary.value(.object(TaskStatus.allCases.map { ($0.rawValue, .int(Int64(counts[$0, default: 0]))) }))
         summary.key("tasks")
         summary.beginArray()
-        for row in rows { row.write(to: &summary) }
+        for row in rows { row.write(to: &summary, attempts: recordsAttempts) }
         summary.endArray()
         summary.endObject()
         summary.bytes.append(UInt8(ascii: "\n"))
-        var csv = Array((TaskRecord.csvColumns.joined(separator: ",") + "\n").utf8)
-        for row in rows { csv += row.csvLine() }
+        let columns = recordsAttempts ? TaskRecord.csvColumnsWithAttempts : TaskRecord.csvColumns
+        var csv = Array((columns.joined(separator: ",") + "\n").utf8)
+        for row in rows { csv += row.csvLine(attempts: recordsAttempts) }
         var problems: [String] = []
         do { try FileIO.writeAtomically(runFolder + "/summary.json", summary.bytes) } catch { problems.append("\(error)") }
         do { try FileIO.writeAtomically(runFolder + "/summary.csv", csv) } catch { problems.append("\(error)") }
@@ -129,7 +161,7 @@ public final class RunReporter {
             "\(counts[.interrupted, default: 0]) interrupted",
             "\(counts[.notStarted, default: 0]) not started",
         ]
-        let head = signal.map { "Interrupted by \(signalName($0)) after" } ?? "Done in"
+        let head = signal.map { "Interrupted by \(signalName($0)) after" } ?? halted.map { "Halted (\($0)) after" } ?? "Done in"
         return "\(head) \(Clock.duration(wallSeconds)): \(parts.joined(separator: ", ")). Summary: \(runFolder)/summary.csv"
     }
 }

@@ -17,6 +17,11 @@ public struct TaskRecord: Sendable {
     /// The N of a `--commands` shell line that exited 128+N: the shell's report of a
     /// command killed by signal N (also the `error` text).
     public private(set) var shellSignal: Int32?
+    /// Which attempt of the task this is (1-based; `--retries` makes more than one).
+    public var attempt = 1
+    /// This attempt failed and the task ran again (`--retries`): the task's outcome is
+    /// its last attempt's, so summary counts leave this row out.
+    public var retried = false
 
     public init(number: Int, config: String?, command: String, status: TaskStatus) {
         self.number = number
@@ -36,9 +41,11 @@ public struct TaskRecord: Sendable {
         "task", "config", "command", "device", "slot", "pid", "start", "end",
         "duration_s", "exit_code", "signal", "status", "log", "error",
     ]
+    /// The columns of a run with `--retries`: one row per attempt, numbered.
+    public static let csvColumnsWithAttempts = csvColumns + ["attempt"]
 
     /// The record as one JSON object (a tasks.jsonl line, a summary.json row).
-    func write(to writer: inout JSONWriter) {
+    func write(to writer: inout JSONWriter, attempts: Bool = false) {
         writer.beginObject()
         writer.key("task"); writer.int(Int64(number))
         writer.key("config"); writer.string(config)
@@ -54,19 +61,23 @@ public struct TaskRecord: Sendable {
         writer.key("status"); writer.string(status.rawValue)
         writer.key("log"); writer.string(logPath)
         writer.key("error"); writer.string(error)
+        if attempts {
+            writer.key("attempt"); writer.int(Int64(attempt))
+            writer.key("retried"); writer.value(.bool(retried))
+        }
         writer.endObject()
     }
 
     /// The tasks.jsonl line, line break included.
-    func jsonLine() -> [UInt8] {
+    func jsonLine(attempts: Bool = false) -> [UInt8] {
         var writer = JSONWriter()
-        write(to: &writer)
+        write(to: &writer, attempts: attempts)
         writer.bytes.append(UInt8(ascii: "\n"))
         return writer.bytes
     }
 
     /// The summary.csv row, line break included, as bytes (a summary holds one per task).
-    func csvLine() -> [UInt8] {
+    func csvLine(attempts: Bool = false) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)
         func comma() { out.append(UInt8(ascii: ",")) }
@@ -87,6 +98,7 @@ public struct TaskRecord: Sendable {
         text(status.rawValue); comma()
         text(logPath); comma()
         text(error)
+        if attempts { comma(); int(Int64(attempt)) }
         out.append(UInt8(ascii: "\n"))
         return out
     }
