@@ -41,6 +41,7 @@ public enum MultirunCommand {
         let plan = try RunPlan.make(options, placement: placement, runFolder: runFolder)
         try ResultsPaths.check(plan.tasks.lazy.compactMap { $0.config?.resultsFolder })
         try checkQueued(plan, queue)
+        if options.dryRun { DryRun.print(plan, placement: placement, options: options, to: out); return 0 }
         try checkWritable(resultsRoot)
 
         if options.check {
@@ -56,11 +57,13 @@ public enum MultirunCommand {
         let runner: TaskRunner
         do {
             reporter = try RunReporter(runID: runID, runFolder: runFolder, taskCount: plan.tasks.count, console: out)
+            try reporter.attach(joblog: options.joblog, statusLine: StatusLine.make(taskCount: plan.tasks.count))
             signals = try SignalChannel()
             runner = try TaskRunner(
                 tasks: plan.tasks, pool: placement.pool,
                 settings: .init(gpuIDs: placement.gpuIDs, timeout: options.timeout, grace: options.grace, runID: runID,
-                                memoryProbe: placement.memoryProbe(for: plan.tasks.map(\.demand)), reaper: reaper),
+                                memoryProbe: placement.memoryProbe(for: plan.tasks.map(\.demand)), reaper: reaper,
+                                onFinish: options.onFinish.map { .init(command: $0, timeout: options.onFinishTimeout, log: runFolder + "/on-finish.log") }),
                 reporter: reporter, signals: signals)
         } catch {
             throw UsageError("cannot start the run: \(error)")
