@@ -311,4 +311,36 @@ struct SeeingTests {
         """), "\(result.stdout.debugDescription)")
         #expect(!result.stdout.contains("\u{1B}") && !result.stdout.contains("\r"))
     }
+
+    // MARK: - The daemon's --on-empty
+
+    @Test func theDaemonRunsOnEmptyWhenItsQueueEmptiesAndAFailureIsOneLine() throws {
+        let project = try Project()
+        try project.write("jobs.txt", "true\nfalse\n")
+        #expect(try multirun(["submit", "--no-env", "--commands", "jobs.txt"], in: project).status == 0)
+        let hook = "echo \"$MULTIRUN_EVENT|$(test -d \"$MULTIRUN_QUEUE\" && echo queue)\" >> empty.txt; exit 4"
+        let result = try Launched(Binaries.multirun, ["daemon", "-gpu", "false", "-d", "1", "--exit-when-idle", "--on-empty", hook], in: project).finish()
+        #expect(result.status == 0, "\(result.stderr)")
+        // Once, after both tasks ended, before the scheduler exited.
+        #expect(try project.read("empty.txt") == "empty|queue\n")
+        let log = try project.read(".multirun/scheduler.log")
+        #expect(log.components(separatedBy: "Warning: --on-empty failed with exit code 4").count == 2, "\(log)")
+        let end = try #require(log.range(of: "Queue is empty; exiting"))
+        let ran = try #require(log.range(of: "Queue is empty; running --on-empty"))
+        #expect(ran.lowerBound < end.lowerBound)
+        // An empty queue at start is not the queue becoming empty: no hook.
+        let idle = try Launched(Binaries.multirun, ["daemon", "-gpu", "false", "-d", "1", "--exit-when-idle", "--on-empty", hook], in: project).finish()
+        #expect(idle.status == 0)
+        #expect(try project.read("empty.txt") == "empty|queue\n")
+    }
+
+    @Test func hooksBelongToTheirModes() throws {
+        let project = try Project()
+        try project.write("jobs.txt", "true\n")
+        let oneShot = try multirun(["--commands", "jobs.txt", "--on-empty", "true"] + Self.cpu, in: project)
+        #expect(oneShot.status == 2 && oneShot.stderr.hasPrefix("multirun: --on-empty is for 'multirun daemon'"), "\(oneShot.stderr)")
+        let daemon = try multirun(["daemon", "-gpu", "false", "--exit-when-idle", "--on-finish", "true"], in: project)
+        #expect(daemon.status == 2 && daemon.stderr.hasPrefix("multirun: --dry-run, --joblog and --on-finish are for one-shot runs"), "\(daemon.stderr)")
+        #expect(!project.exists("results"))
+    }
 }

@@ -33,6 +33,9 @@ public enum MultirunCommand {
         if let pid = QueueCommands.schedulerPID(queue) {
             throw UsageError("a multirun daemon (pid \(pid)) owns the slots of queue \(queue.name); hand it these tasks with 'multirun submit' and the same -c/--commands, or stop it first")
         }
+        if options.onEmpty != nil {
+            throw UsageError("--on-empty is for 'multirun daemon' (its queue becoming empty); a one-shot run ends when its tasks do: run the command after multirun, or use --on-finish for each task")
+        }
         let placement = try Placement.make(options)
         let runID = Clock.runID()
         let resultsRoot = ConfigSelector.normalized(options.resultsDir)

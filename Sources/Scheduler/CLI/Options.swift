@@ -42,6 +42,8 @@ public struct Options: Equatable, Sendable {
     public var onFinish: String?
     /// `--on-finish-timeout SECONDS`: how long one hook may run (default 60).
     public var onFinishTimeout: Double = 60
+    /// daemon `--on-empty 'CMD'`: run under /bin/sh -c each time the queue becomes empty.
+    public var onEmpty: String?
 
     public init() {}
 }
@@ -124,6 +126,9 @@ public enum OptionsParser {
             case "--on-finish":
                 options.onFinish = try cursor.value(for: flag, inline: inline, hint: "a shell command run after each task, e.g. --on-finish 'notify-send \"$MULTIRUN_STATUS\"'")
                 if options.onFinish!.allSatisfy({ $0 == " " || $0 == "\t" }) { throw UsageError("--on-finish: the command is empty; give a shell command, e.g. --on-finish 'echo $MULTIRUN_STATUS >> done.txt'") }
+            case "--on-empty":
+                options.onEmpty = try cursor.value(for: flag, inline: inline, hint: "a shell command the daemon runs when its queue becomes empty, e.g. --on-empty 'mail -s done me < /dev/null'")
+                if options.onEmpty!.allSatisfy({ $0 == " " || $0 == "\t" }) { throw UsageError("--on-empty: the command is empty; give a shell command, e.g. --on-empty 'touch queue-empty'") }
             case "--on-finish-timeout":
                 options.onFinishTimeout = try seconds(flag: flag, try cursor.value(for: flag, inline: inline, hint: "seconds one --on-finish hook may run"), allowZero: false)
             case "--exit-when-idle":

@@ -27,6 +27,9 @@ enum QueueCommands {
     // MARK: - daemon
 
     static func daemon(_ options: Options, _ folder: QueueFolder) throws(UsageError) -> Int32 {
+        if options.dryRun || options.joblog != nil || options.onFinish != nil {
+            throw UsageError("--dry-run, --joblog and --on-finish are for one-shot runs; the daemon logs to .multirun/scheduler.log and takes --on-empty 'CMD'")
+        }
         // Check the slots before touching the queue folder: a bad -d leaves nothing behind.
         let placement = try Placement.make(options)
         try folder.prepare()
@@ -50,7 +53,8 @@ enum QueueCommands {
                 folder: folder, pool: placement.pool,
                 settings: .init(gpuIDs: placement.gpuIDs, timeout: options.timeout, grace: options.grace,
                                 exitWhenIdle: options.exitWhenIdle, supervisor: own, policy: placement.policy,
-                                memoryProbe: placement.universe.map { MemoryProbe($0, timeout: options.probeTimeout) }),
+                                memoryProbe: placement.universe.map { MemoryProbe($0, timeout: options.probeTimeout) },
+                                onEmpty: options.onEmpty, onEmptyTimeout: options.onFinishTimeout),
                 signals: try SignalChannel(), log: log)
             log.line("Scheduler \(getpid()) owns queue \(folder.name) with \(placement.pool.count) slot(s)")
             let code = try scheduler.run()
