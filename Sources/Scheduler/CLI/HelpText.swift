@@ -70,6 +70,8 @@ enum HelpText {
                                 $MULTIRUN_QUEUE). SIGTERM/SIGINT: stop, interrupted tasks run
                                 again next start. SIGHUP or 'multirun drain': finish running
                                 tasks, start nothing new, exit.
+        --on-empty 'CMD'        Run CMD under /bin/sh each time the queue becomes empty
+                                (limit: --on-finish-timeout; output: .multirun/on-empty.log).
       --exit-when-idle          daemon: exit once the queue is empty (for cron); exit 0 at once
                                 if another scheduler already holds the queue.
       submit                    Add tasks and return; configs already queued, running or
