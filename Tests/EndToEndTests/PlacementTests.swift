@@ -217,6 +217,9 @@ struct PlacementTests {
         let task = try #require(intervals(from: lines).first)
         #expect(task.start >= freed, "the task started before its memory was free")
         #expect(project.nvidiaSMICalls < 12, "nvidia-smi was read \(project.nvidiaSMICalls) times")
+        // The wait is said once: which task, how much, what the GPUs had free.
+        let said = result.stdout.split(separator: "\n").filter { $0.hasPrefix("Waiting for GPU memory: ") }
+        #expect(said == ["Waiting for GPU memory: [1/1] configs/e/big.yaml needs 20GiB free on a GPU (free now: gpu0 10960MiB, less what tasks just started may take)"], "\(result.stdout)")
     }
 
     // MARK: - The daemon

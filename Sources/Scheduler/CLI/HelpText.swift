@@ -64,12 +64,21 @@ enum HelpText {
                                 List the tasks and ask before starting (default: true).
                                 --no-check = false; needed when stdin is not a terminal (cron).
       --results DIR             Where results, logs and run summaries go (default: results).
+      -n, --dry-run             Print the plan (each task's command, first-wave device and
+                                slot, skips and why) and start and write nothing.
+      --joblog FILE             GNU parallel's joblog, a line per task end (+FILE appends).
+      --on-finish 'CMD'         Run CMD under /bin/sh after each task, facts in MULTIRUN_STATUS,
+                                _EXIT_CODE, _SIGNAL, _DURATION, _DEVICE, _LOG, _CONFIG, ...
+      --on-finish-timeout SECONDS
+                                How long one hook may run (default: 60).
 
     QUEUE (daemon mode):
       daemon                    The one scheduler of a queue folder (default .multirun, or
                                 $MULTIRUN_QUEUE). SIGTERM/SIGINT: stop, interrupted tasks run
                                 again next start. SIGHUP or 'multirun drain': finish running
                                 tasks, start nothing new, exit.
+        --on-empty 'CMD'        Run CMD under /bin/sh each time the queue becomes empty
+                                (limit: --on-finish-timeout; output: .multirun/on-empty.log).
       --exit-when-idle          daemon: exit once the queue is empty (for cron); exit 0 at once
                                 if another scheduler already holds the queue.
       submit                    Add tasks and return; configs already queued, running or

@@ -41,6 +41,9 @@ public enum MultirunCommand {
         if let pid = QueueCommands.schedulerPID(queue) {
             throw UsageError("a multirun daemon (pid \(pid)) owns the slots of queue \(queue.name); hand it these tasks with 'multirun submit' and the same -c/--commands, or stop it first")
         }
+        if options.onEmpty != nil {
+            throw UsageError("--on-empty is for 'multirun daemon' (its queue becoming empty); a one-shot run ends when its tasks do: run the command after multirun, or use --on-finish for each task")
+        }
         let placement = try Placement.make(options)
         let runID = Clock.runID()
         let resultsRoot = ConfigSelector.normalized(options.resultsDir)
@@ -49,6 +52,7 @@ public enum MultirunCommand {
         let plan = try RunPlan.make(options, placement: placement, runFolder: runFolder)
         try ResultsPaths.check(plan.tasks.lazy.compactMap { $0.config?.resultsFolder })
         try checkQueued(plan, queue)
+        if options.dryRun { DryRun.print(plan, placement: placement, options: options, to: out); return 0 }
         try checkWritable(resultsRoot)
 
         if options.check {
@@ -64,12 +68,14 @@ public enum MultirunCommand {
         let runner: TaskRunner
         do {
             reporter = try RunReporter(runID: runID, runFolder: runFolder, taskCount: plan.tasks.count, console: out)
+            try reporter.attach(joblog: options.joblog, statusLine: StatusLine.make(taskCount: plan.tasks.count))
             signals = try SignalChannel()
             runner = try TaskRunner(
                 tasks: plan.tasks, pool: placement.pool,
                 settings: .init(gpuIDs: placement.gpuIDs, timeout: options.timeout, grace: options.grace, runID: runID,
                                 memoryProbe: placement.memoryProbe(for: plan.tasks.map(\.demand)), reaper: reaper,
-                                retry: options.retry, halt: options.halt),
+                                retry: options.retry, halt: options.halt,
+                                onFinish: options.onFinish.map { .init(command: $0, timeout: options.onFinishTimeout, log: runFolder + "/on-finish.log") }),
                 reporter: reporter, signals: signals)
             reporter.recordsAttempts = options.retry.retries > 0
         } catch {

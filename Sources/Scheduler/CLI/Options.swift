@@ -37,6 +37,16 @@ public struct Options: Equatable, Sendable {
     public var minFreeMemMiB: Int?
     /// The MPI launcher's command line (`mpi: {np: k}` configs); `-np k` is appended.
     public var mpiLauncher = "mpiexec"
+    /// `--dry-run`: print the plan, start and write nothing.
+    public var dryRun = false
+    /// `--joblog FILE`: GNU parallel's joblog, one line per task end.
+    public var joblog: String?
+    /// `--on-finish 'CMD'`: run under /bin/sh -c after each task ends (facts in MULTIRUN_*).
+    public var onFinish: String?
+    /// `--on-finish-timeout SECONDS`: how long one hook may run (default 60).
+    public var onFinishTimeout: Double = 60
+    /// daemon `--on-empty 'CMD'`: run under /bin/sh -c each time the queue becomes empty.
+    public var onEmpty: String?
 
     public init() {}
 }
@@ -136,6 +146,19 @@ public enum OptionsParser {
                 options.minFreeMemMiB = mib
             case "--mpi-launcher":
                 options.mpiLauncher = try cursor.value(for: flag, inline: inline, hint: "the MPI launcher, e.g. --mpi-launcher 'mpirun --oversubscribe'")
+            case "--dry-run", "-n":
+                options.dryRun = true
+            case "--joblog":
+                options.joblog = try cursor.value(for: flag, inline: inline, hint: "the file GNU parallel's joblog lines are appended to, e.g. --joblog jobs.log")
+                if options.joblog!.isEmpty { throw UsageError("--joblog: the file name is empty; give a file, e.g. --joblog jobs.log") }
+            case "--on-finish":
+                options.onFinish = try cursor.value(for: flag, inline: inline, hint: "a shell command run after each task, e.g. --on-finish 'notify-send \"$MULTIRUN_STATUS\"'")
+                if options.onFinish!.allSatisfy({ $0 == " " || $0 == "\t" }) { throw UsageError("--on-finish: the command is empty; give a shell command, e.g. --on-finish 'echo $MULTIRUN_STATUS >> done.txt'") }
+            case "--on-empty":
+                options.onEmpty = try cursor.value(for: flag, inline: inline, hint: "a shell command the daemon runs when its queue becomes empty, e.g. --on-empty 'mail -s done me < /dev/null'")
+                if options.onEmpty!.allSatisfy({ $0 == " " || $0 == "\t" }) { throw UsageError("--on-empty: the command is empty; give a shell command, e.g. --on-empty 'touch queue-empty'") }
+            case "--on-finish-timeout":
+                options.onFinishTimeout = try seconds(flag: flag, try cursor.value(for: flag, inline: inline, hint: "seconds one --on-finish hook may run"), allowZero: false)
             case "--exit-when-idle":
                 options.exitWhenIdle = true
             case "--no-env":

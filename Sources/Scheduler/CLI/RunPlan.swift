@@ -87,7 +87,7 @@ struct RunPlan {
                     // Its run was killed after the task succeeded, before it wrote the marker.
                     var done = TaskRecord(number: 0, config: path, command: displayCommand(template.expand(values)), status: .skipped)
                     done.exit = TaskExit(exitCode: 0)
-                    try? CompletionMarker.write(identity, record: done, runID: "recovered")
+                    if !options.dryRun { try? CompletionMarker.write(identity, record: done, runID: "recovered") }
                     plan.skipped.append(done)
                     plan.notes.append("Skip \(path): it completed in an earlier run that was stopped before it could record that (\(AttemptRecord.path(in: folder))); pass -w to run it again")
                     continue

@@ -19,10 +19,19 @@ public final class TaskRunner {
         public var retry = RetryPolicy()
         public var halt: HaltPolicy?
 
-        public init(gpuIDs: [String]?, timeout: Double?, grace: Double, runID: String, memoryProbe: MemoryProbe? = nil, reaper: String,
-                    retry: RetryPolicy = RetryPolicy(), halt: HaltPolicy? = nil) {
+        /// `--on-finish`: a shell command run after each task ends, off the dispatch path.
+        public var onFinish: OnFinish?
+
+        public struct OnFinish: Sendable {
+            public var command: String
+            public var timeout: Double
+            /// Where the hooks' stdout and stderr are appended.
+            public var log: String
+            public init(gpuIDs: [String]?, timeout: Double?, grace: Double, runID: String, memoryProbe: MemoryProbe? = nil, reaper: String,
+                    retry: RetryPolicy = RetryPolicy(), halt: HaltPolicy? = nil, onFinish: OnFinish? = nil) {
             self.retry = retry
             self.halt = halt
+            self.onFinish = onFinish
             self.gpuIDs = gpuIDs
             self.timeout = timeout
             self.grace = grace
@@ -92,6 +101,14 @@ public final class TaskRunner {
     private var startedSinceWake: [TaskSpec] = []
     /// When the free-memory gate reads nvidia-smi; nil when no task asks for memory.
     private let memoryPolling: MemoryPolling?
+    /// Running `--on-finish` hooks: pid → the task they are about, and whether they ran
+    /// past their limit. Hooks never hold a slot; the run waits for them only at its end.
+    private var hooks: [pid_t: (task: Int, timedOut: Bool)] = [:]
+    private var hookLog: Int32 = -1
+    private var hookExec: ExecStrings?
+    /// The last memory readings, and the task whose wait for memory was said.
+    private var lastReadings: [Int: MemoryGate.Reading] = [:]
+    private var saidMemoryWait: Int?
 
     public init(tasks: [TaskSpec], pool: SlotPool, settings: Settings, reporter: RunReporter,
                 signals: SignalChannel) throws(SystemError) {
@@ -122,14 +139,17 @@ public final class TaskRunner {
         haltIfDue()
         report()
         prepareLogs()
-        while !dispatcher.isDone {
+        while !dispatcher.isDone || !hooks.isEmpty {
             waitForEvents()
             // Reap first: a task that ended before a stop signal of the same wake-up keeps
             // its real outcome instead of being recorded as interrupted.
             let arrived = signals.drain()
             reap()
             for signal in arrived where signal != SIGCHLD { stop(on: signal) }
-            for pid in timers.fire(now: Clock.monotonic()) { running[pid]?.timedOut = true }
+            for pid in timers.fire(now: Clock.monotonic()) {
+                running[pid]?.timedOut = true
+                hooks[pid]?.timedOut = true
+            }
             haltIfDue()
             launchWhatFits()
             // A task that could not start may have met the halt rule too.
@@ -154,6 +174,7 @@ public final class TaskRunner {
             if let config = tasks[task].config { AttemptRecord.abandon(config.resultsFolder) }
         }
         killLeftovers()
+        if hookLog >= 0 { close(hookLog) }
         return stopSignal
     }
 
@@ -171,13 +192,33 @@ public final class TaskRunner {
     private func launchWhatFits() {
         let now = Clock.monotonic()
         let readings = memoryPolling?.readIfDue(wanted: dispatcher.wantsMemoryReading, now: now, signals: signals.fd) { reporter.line($0) }
-        if let readings { dispatcher.recordMemory(readings, now: now) }
+        if let readings {
+            dispatcher.recordMemory(readings, now: now)
+            lastReadings = readings
+        }
         var launched = false
         while let (task, slots) = dispatcher.nextLaunch(now: now) {
             launch(task, on: slots)
             launched = true
         }
         memoryPolling?.placed(launched: launched, waitingOnMemory: dispatcher.waitingOnMemory, afterReading: readings != nil)
+        if dispatcher.waitingOnMemory { sayMemoryWait() }
+    }
+
+    /// Says once per task that the first GPU task in line waits for free memory: which
+    /// task, how much it needs on how many GPUs, and what the GPUs had free at the last reading.
+    private func sayMemoryWait() {
+        guard let task = dispatcher.states.indices.first(where: { dispatcher.states[$0] == .queued && !tasks[$0].demand.isCPU }),
+              saidMemoryWait != task else { return }
+        saidMemoryWait = task
+        let demand = tasks[task].demand
+        let free = lastReadings.keys.sorted().map { gpu -> String in
+            let reading = lastReadings[gpu]!
+            return "gpu\(gpu) \(ByteSize.describe(mebibytes: max(0, reading.totalMiB - reading.usedMiB)))"
+        }
+        let gpus = demand.gpus == 1 ? "a GPU" : "each of \(demand.gpus) GPUs"
+        let seen = free.isEmpty ? "no reading yet" : "free now: " + free.joined(separator: ", ")
+        reporter.line("Waiting for GPU memory: [\(task + 1)/\(tasks.count)] \(tasks[task].label) needs \(ByteSize.describe(mebibytes: demand.memoryMiB)) free on \(gpus) (\(seen), less what tasks just started may take)")
     }
 
     /// Only what the spawn needs comes before it: the rest waits until the child runs.
@@ -256,6 +297,10 @@ public final class TaskRunner {
             reporter.line(line)
             haltLine = nil
         }
+        if settings.onFinish != nil {
+            for reaped in reapedSinceWake { startHook(record(reaped), task: reaped.entry.task) }
+            for (record, _, _) in endedSinceWake where record.status != .notStarted { startHook(record, task: record.number - 1) }
+        }
         for spec in startedSinceWake { reporter.started(spec) }
         reapedSinceWake.removeAll(keepingCapacity: true)
         endedSinceWake.removeAll(keepingCapacity: true)
@@ -309,6 +354,60 @@ public final class TaskRunner {
         return try FileIO.openForWriting(path, O_WRONLY | O_TRUNC, access: .shared)
     }
 
+    // MARK: - Hooks
+
+    /// Starts the `--on-finish` hook for an ended task: `/bin/sh -c CMD` in a session of its
+    /// own, the facts in its environment, output appended to the hooks' log. A hook that
+    /// cannot start is said in one line; the run goes on.
+    private func startHook(_ record: TaskRecord, task: Int) {
+        guard let hook = settings.onFinish else { return }
+        if hookLog < 0 {
+            hookLog = (try? FileIO.openForWriting(hook.log, O_WRONLY | O_APPEND, access: .shared)) ?? -1
+        }
+        if hookExec == nil { hookExec = ExecStrings(inheriting: TaskEnvironment.inherited()) }
+        var strings = hookExec!
+        hookExec = nil
+        defer { hookExec = strings }
+        strings.reset()
+        for word in ["sh", "-c", hook.command] { strings.argument(word) }
+        strings.variable("MULTIRUN_TASK", task + 1, of: tasks.count)
+        strings.variable("MULTIRUN_RUN_ID", settings.runID)
+        strings.variable("MULTIRUN_CONFIG", record.config ?? "")
+        strings.variable("MULTIRUN_COMMAND", record.command)
+        strings.variable("MULTIRUN_STATUS", record.status.rawValue)
+        strings.variable("MULTIRUN_EXIT_CODE", record.exit.exitCode.map(String.init) ?? "")
+        strings.variable("MULTIRUN_SIGNAL", record.exit.signal.map(String.init) ?? "")
+        strings.variable("MULTIRUN_DURATION", record.duration.map { JobLog.millis(Int(($0 * 1000).rounded())) } ?? "0.000")
+        strings.variable("MULTIRUN_DEVICE", record.device ?? "")
+        strings.variable("MULTIRUN_LOG", record.logPath ?? "")
+        strings.variable("MULTIRUN_ATTEMPT", "1")
+        strings.variable("MULTIRUN_OUTPUT", tasks[task].config?.resultsFolder ?? "")
+        let out = hookLog >= 0 ? hookLog : open("/dev/null", O_WRONLY | O_CLOEXEC)
+        defer { if hookLog < 0 { close(out) } }
+        do {
+            let pid = try spawner.spawn(path: "/bin/sh", strings: &strings, stdout: out, stderr: out)
+            hooks[pid] = (task, false)
+            timers.started(pid, now: Clock.monotonic(), timeout: hook.timeout)
+        } catch {
+            reporter.line("Warning: the --on-finish hook for [\(task + 1)/\(tasks.count)] could not start (\(error)); the run goes on")
+        }
+    }
+
+    /// A hook ended: a failure is said in one line, never more.
+    private func hookEnded(_ pid: pid_t, _ hook: (task: Int, timedOut: Bool), status: Int32) {
+        timers.ended(pid)
+        let exit = TaskExit(waitStatus: status)
+        let log = settings.onFinish.map { " (output: \($0.log))" } ?? ""
+        let which = "the --on-finish hook for [\(hook.task + 1)/\(tasks.count)] \(tasks[hook.task].label)"
+        if hook.timedOut {
+            reporter.line("Warning: \(which) ran past --on-finish-timeout and was stopped\(log); the run goes on")
+        } else if let signal = exit.signal, stopSignal == nil {
+            reporter.line("Warning: \(which) was killed by signal \(signal) (\(signalName(signal)))\(log); the run goes on")
+        } else if let code = exit.exitCode, code != 0 {
+            reporter.line("Warning: \(which) failed with exit code \(code)\(log); the run goes on")
+        }
+    }
+
     // MARK: - Ending
 
     private func reap() {
@@ -316,12 +415,16 @@ public final class TaskRunner {
             var status: Int32 = 0
             let pid = waitpid(-1, &status, WNOHANG)
             if pid <= 0 { return }
+            if let hook = hooks.removeValue(forKey: pid) {
+                hookEnded(pid, hook, status: status)
+                continue
+            }
             // Anything else we reap is an orphan re-parented to us (we are a subreaper).
             guard let entry = running.removeValue(forKey: pid) else { continue }
             timers.ended(pid)
             let exit = TaskExit(waitStatus: status)
             // A reaper killed from outside left its task to us: end it before the slot is reused.
-            if exit.signal != nil { TaskReaper.killOrphans { running[$0] != nil } }
+            if exit.signal != nil { TaskReaper.killOrphans { running[$0] != nil || hooks[$0] != nil } }
             finish(entry, pid: pid, exit: exit)
         }
     }
@@ -387,6 +490,7 @@ public final class TaskRunner {
         let now = Clock.monotonic()
         if stopSignal != nil {
             for (pid, _) in running { timers.killNow(pid, now: now) }
+            for pid in hooks.keys { timers.killNow(pid, now: now) }
             return
         }
         stopSignal = signal
@@ -396,6 +500,7 @@ public final class TaskRunner {
             running[pid]?.interrupted = true
             timers.terminate(pid, now: now)
         }
+        for pid in hooks.keys { timers.terminate(pid, now: now) }
     }
 
     /// Descendants that escaped their process group were re-parented to us: kill and reap

@@ -18,6 +18,10 @@ public final class QueueScheduler {
         public var memoryProbe: MemoryProbe?
         /// `daemon --halt`: counts tasks that end while this scheduler runs.
         public var halt: HaltPolicy? = nil
+        /// `--on-empty 'CMD'`: run under /bin/sh -c each time the queue becomes empty, with
+        /// at most `onEmptyTimeout` seconds (`--on-finish-timeout`).
+        public var onEmpty: String? = nil
+        public var onEmptyTimeout: Double = 60
     }
 
     /// One attempt we watch: started by us (a child), or adopted after a restart (a pidfd).
@@ -56,6 +60,10 @@ public final class QueueScheduler {
     private var failedHere = 0
     private var succeededHere = 0
     private var halted: (reason: String, onFailure: Bool)?
+    /// Running `--on-empty` hooks (pid → ran past its limit), and whether the queue held
+    /// work since the last one: the hook runs when the queue *becomes* empty.
+    private var hooks: [pid_t: Bool] = [:]
+    private var hadWork = false
     private var eventsSinceCompaction = 0
     /// State changed since the status snapshot was last written, and when that was.
     private var snapshotStale = true
@@ -96,9 +104,14 @@ public final class QueueScheduler {
         try recover()
         while true {
             if stopSignal == nil && !draining { try launchWhatFits() }
+            if !attempts.isEmpty || state.queuedCount > 0 { hadWork = true }
+            if attempts.isEmpty && state.queuedCount == 0 && hadWork && stopSignal == nil {
+                hadWork = false
+                startEmptyHook()
+            }
             if attempts.isEmpty {
                 if stopSignal != nil || draining { break }
-                if settings.exitWhenIdle && state.queuedCount == 0 { break }
+                if settings.exitWhenIdle && state.queuedCount == 0 && hooks.isEmpty { break }
             }
             waitForEvents(atMost: try writeSnapshotIfDue())
             // What ended is reaped before a stop signal of the same wake-up is acted on, so
@@ -110,7 +123,16 @@ public final class QueueScheduler {
             }
             try readJournal()
             try finishAdoptedThatEnded()
-            for pid in timers.fire(now: Clock.monotonic()) { attempts[pid]?.timedOut = true }
+            for pid in timers.fire(now: Clock.monotonic()) {
+                attempts[pid]?.timedOut = true
+                if hooks[pid] != nil { hooks[pid] = true }
+            }
+        }
+        // A hook still running when the scheduler stops ends with it.
+        for pid in hooks.keys {
+            kill(-pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
         }
         try writeSnapshot()
         if let halted, stopSignal == nil {
@@ -443,6 +465,11 @@ public final class QueueScheduler {
             var status: Int32 = 0
             let pid = waitpid(-1, &status, WNOHANG)
             if pid <= 0 { return }
+            if let late = hooks.removeValue(forKey: pid) {
+                timers.ended(pid)
+                emptyHookEnded(TaskExit(waitStatus: status), ranPastLimit: late)
+                continue
+            }
             guard let attempt = attempts.removeValue(forKey: pid) else { continue }
             timers.ended(pid)
             try settle(attempt)
@@ -612,8 +639,43 @@ public final class QueueScheduler {
         log.line("Draining (\(reason)): \(attempts.count) running task(s) will finish; nothing new starts")
     }
 
+    /// The queue became empty: `--on-empty` runs in a session of its own, output appended
+    /// to `.multirun/on-empty.log`, off the scheduling path.
+    private func startEmptyHook() {
+        guard let command = settings.onEmpty else { return }
+        var strings = ExecStrings(inheriting: baseEnvironment)
+        for word in ["sh", "-c", command] { strings.argument(word) }
+        strings.variable("MULTIRUN_QUEUE", folder.path)
+        strings.variable("MULTIRUN_EVENT", "empty")
+        let path = folder.path + "/on-empty.log"
+        let out = (try? FileIO.openForWriting(path, O_WRONLY | O_APPEND, access: .owner)) ?? -1
+        defer { if out >= 0 { close(out) } }
+        let sink = out >= 0 ? out : open("/dev/null", O_WRONLY | O_CLOEXEC)
+        defer { if out < 0 { close(sink) } }
+        do {
+            let pid = try spawner.spawn(path: "/bin/sh", strings: &strings, stdout: sink, stderr: sink)
+            hooks[pid] = false
+            timers.started(pid, now: Clock.monotonic(), timeout: settings.onEmptyTimeout)
+            log.line("Queue is empty; running --on-empty (pid \(pid))")
+        } catch {
+            log.line("Warning: --on-empty could not start (\(error)); the scheduler goes on")
+        }
+    }
+
+    private func emptyHookEnded(_ exit: TaskExit, ranPastLimit: Bool) {
+        let output = folder.path + "/on-empty.log"
+        if ranPastLimit {
+            log.line("Warning: --on-empty ran past --on-finish-timeout and was stopped (output: \(output)); the scheduler goes on")
+        } else if let signal = exit.signal, stopSignal == nil {
+            log.line("Warning: --on-empty was killed by signal \(signal) (\(signalName(signal))) (output: \(output)); the scheduler goes on")
+        } else if let code = exit.exitCode, code != 0 {
+            log.line("Warning: --on-empty failed with exit code \(code) (output: \(output)); the scheduler goes on")
+        }
+    }
+
     private func stop(on signal: Int32) {
         let now = Clock.monotonic()
+        for pid in hooks.keys { timers.killNow(pid, now: now) }
         if stopSignal != nil {
             for pid in Array(attempts.keys) { timers.killNow(pid, now: now) }
             return

@@ -23,13 +23,32 @@ public final class RunReporter {
         journal = try AppendOnlyFile(path: runFolder + "/tasks.jsonl", access: .shared)
     }
 
-    public func line(_ text: String) { console.line(text) }
+    public func line(_ text: String) { say(text) }
+
+    /// `--joblog` and the terminal's status line, when asked for (`attach`).
+    private var joblog: JobLog?
+    private var status: StatusLine?
+
+    public func attach(joblog path: String?, statusLine: StatusLine?) throws(SystemError) {
+        if let path { joblog = try JobLog(path) }
+        status = statusLine
+    }
+
+    /// One log line: the status line is erased first and drawn again after, so it never
+    /// garbles a line (without a terminal there is none, and this is `console.line`).
+    private func say(_ text: String, redraw: Bool = true) {
+        guard let status else { return console.line(text) }
+        status.clear()
+        console.line(text)
+        if redraw { status.draw() }
+    }
 
     /// How many ended tasks have this status so far.
     public func count(_ status: TaskStatus) -> Int { records.lazy.filter { $0.status == status && !$0.retried }.count }
 
     public func started(_ spec: TaskSpec) {
-        console.line("Start the process with \(spec.label)")
+        status?.taskStarted()
+        say("Start the process with \(spec.label)")
     }
 
     /// Logs and records an ended task; `k` is its place among ended tasks.
@@ -37,20 +56,27 @@ public final class RunReporter {
     public private(set) var writeFailures = 0
 
     public func ended(_ record: TaskRecord, spec: TaskSpec?, k: Int) {
-        console.line(Self.endLine(record, k: k, of: taskCount))
+        status?.taskEnded(record)
+        say(Self.endLine(record, k: k, of: taskCount))
         appendRecord(record)
+        if let joblog, record.pid != nil || record.status == .failed {
+            do { try joblog.append(record) } catch {
+                writeFailures += 1
+                say("Warning: --joblog: \(error)")
+            }
+        }
         records.append(record)
         if record.status == .succeeded, let config = spec?.config {
             guard CompletionMarker.stillDescribes(config, file: config.path) else {
                 AttemptRecord.markNotFinished(config.resultsFolder)
-                console.line("Warning: \(config.path) changed after this run planned it; its results are not recorded as completed, and it runs again next time")
+                say("Warning: \(config.path) changed after this run planned it; its results are not recorded as completed, and it runs again next time")
                 return
             }
             do {
                 try CompletionMarker.write(config, record: record, runID: runID)
             } catch {
                 writeFailures += 1
-                console.line("Warning: could not record \(config.path) as completed (\(error)); it will run again next time")
+                say("Warning: could not record \(config.path) as completed (\(error)); it will run again next time")
             }
         }
     }
@@ -93,7 +119,7 @@ public final class RunReporter {
     private func appendRecord(_ record: TaskRecord) {
         do { try journal.appendWhole(record.jsonLine(attempts: recordsAttempts), sync: false) } catch {
             writeFailures += 1
-            if writeFailures == 1 { console.line("Warning: \(error); task records are missing from tasks.jsonl") }
+            if writeFailures == 1 { say("Warning: \(error); task records are missing from tasks.jsonl") }
         }
     }
 
@@ -126,6 +152,8 @@ public final class RunReporter {
     /// Writes summary.json and summary.csv atomically, syncs the journal, and returns the
     /// closing line for the terminal.
     public func finish(skipped: [TaskRecord], wallSeconds: Double, interruptedBy signal: Int32?, halted: String? = nil) -> String {
+        status?.clear()
+        status = nil
         journal.sync()
         let rows = (skipped + records).sorted { ($0.number, $0.attempt) < ($1.number, $1.attempt) }
         var counts: [TaskStatus: Int] = [:]
