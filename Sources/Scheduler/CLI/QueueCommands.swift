@@ -5,10 +5,11 @@ import Glibc
 enum QueueCommands {
     // An array, not a Set: a Set<String> costs the runtime a scan of every protocol
     // conformance in the binary the first time, on every run's way to its first task.
-    static let names = ["daemon", "submit", "status", "cancel", "wait", "drain", "log"]
+    static let names = ["daemon", "submit", "status", "cancel", "wait", "drain", "log", "restart"]
 
     static func run(_ name: String, _ arguments: [String]) throws(UsageError) -> Int32 {
         if name == "log" { return try LogCommand.run(arguments) }
+        if name == "restart" { return try RestartCommand.run(arguments) }
         let options = try OptionsParser.parse(arguments, requireTasks: name == "submit", allowPositionals: name == "cancel" || name == "wait")
         if options.showHelp {
             Console.standardOutput.block(HelpText.multirun)
