@@ -196,9 +196,11 @@ enum QueueCommands {
         if summary.failureCount > 0 {
             out.line("Failed (last \(summary.failures.count) of \(summary.failureCount)):")
             for task in summary.failures {
-                let how = task.exitCode.map { "exit \($0)" } ?? "signal \(task.signal ?? 0)"
+                let how = task.exitCode.map { "exit \($0)" } ?? task.signal.map { "killed by signal \($0), \(signalName($0))" } ?? "no exit recorded"
                 let log = folder.log(task.id, max(task.attempts, 1))
-                out.line("  \(task.id)  \(task.status.rawValue) (\(how))  \(task.label)  log: \(log)")
+                // A task that failed before it could start (resources this scheduler lacks) has no log.
+                let where_ = FileIO.exists(log) ? "log: \(log)" : "no log (it never started; see \(folder.schedulerLog))"
+                out.line("  \(task.id)  \(task.status.rawValue) (\(how))  \(task.label)  \(where_)")
                 for line in lastLines(log, count: 2) { out.line("      | \(line)") }
             }
         }
