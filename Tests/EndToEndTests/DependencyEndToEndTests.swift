@@ -84,4 +84,19 @@ struct DependencyEndToEndTests {
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try project.read("results/r/out.txt") == "ok\n")
     }
+
+    /// submit queues by priority within one submit (ids ascend in start order), and refuses
+    /// after:, which the daemon does not read yet, before queueing anything.
+    @Test func submitOrdersByPriorityAndRefusesAfter() throws {
+        let project = try Project()
+        try config(project, "a", exit: 0)
+        try config(project, "b", exit: 0, extra: "priority: 2\n")
+        let queued = try multirun(["submit", "-c", "p/", "--no-env"], in: project)
+        #expect(queued.status == 0, "\(queued.stderr)")
+        #expect(queued.stdout.contains("Queued 1 configs/p/b.yaml\nQueued 2 configs/p/a.yaml"), "\(queued.stdout)")
+        try config(project, "c", exit: 0, extra: "after: [a]\n")
+        let refused = try multirun(["submit", "-c", "p/c", "--no-env"], in: project)
+        #expect(refused.status == 2 && refused.stderr.contains("after: is not supported by multirun submit yet"), "\(refused.stderr)")
+        #expect(!refused.stdout.contains("Queued"))
+    }
 }

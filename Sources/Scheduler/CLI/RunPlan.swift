@@ -141,6 +141,10 @@ struct RunPlan {
             }
         }
         if !problems.isEmpty { throw UsageError(problems: problems) }
+        if placement == nil, let first = ordering.firstIndex(where: { !$0.after.isEmpty }) {
+            // The daemon does not read dependencies yet: queued, the task would start without waiting.
+            throw UsageError("\(ordering[first].place): after: is not supported by multirun submit yet (the queue would start \(plan.tasks[first].label) without waiting); run these configs one-shot (multirun -c ...), or remove after:")
+        }
         try order(&plan, ordering, root: selection.root, results: options.resultsDir)
         // Skipped rows are numbered after the tasks that run, so task numbers match MULTIRUN_TASK.
         for index in plan.skipped.indices { plan.skipped[index].number = plan.tasks.count + index + 1 }
