@@ -156,7 +156,7 @@ struct HostileInputTests {
         try project.write("configs/a\nb.yaml", "command: [echo]\nbogus: 1\n")
         let result = try Launched(Binaries.multirun, ["-c", "a", "-gpu", "false", "-check", "false"], in: project).finish(within: 60)
         #expect(result.status == 2)
-        #expect(result.stderr == "multirun: configs/a\\nb.yaml:2:1: key 'bogus': unknown key; a config has command, params, model_params, description, resources (or pass --runner for a runner of your own)\n")
+        #expect(result.stderr == "multirun: configs/a\\nb.yaml:2:1: key 'bogus': unknown key; a config has command, params, model_params, description, resources, priority, after (or pass --runner for a runner of your own)\n")
     }
 
     /// A commands line /bin/sh cannot read, or one longer than any argument can be, is

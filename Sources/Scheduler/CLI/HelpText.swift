@@ -92,6 +92,10 @@ enum HelpText {
                                 lines), queued and failed tasks.
       cancel ID... | --all      Drop queued tasks; TERM, then KILL after --grace, running ones.
       wait [ID...]              Block until those (or all) tasks ended; exit 0 if all succeeded.
+      log ID [-n N] [-f]        The last N (10) lines of a task's log; -f follows it until the
+                                task ends. log CONFIG: its newest one-shot run's log.
+      restart ID... | --failed  Queue ended failed, timed-out or cancelled tasks again (a new
+                                attempt); a succeeded one only with -w.
       --queue DIR               The queue folder.
 
       -h, --help                Show this help.

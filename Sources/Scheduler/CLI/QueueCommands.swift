@@ -5,9 +5,11 @@ import Glibc
 enum QueueCommands {
     // An array, not a Set: a Set<String> costs the runtime a scan of every protocol
     // conformance in the binary the first time, on every run's way to its first task.
-    static let names = ["daemon", "submit", "status", "cancel", "wait", "drain"]
+    static let names = ["daemon", "submit", "status", "cancel", "wait", "drain", "log", "restart"]
 
     static func run(_ name: String, _ arguments: [String]) throws(UsageError) -> Int32 {
+        if name == "log" { return try LogCommand.run(arguments) }
+        if name == "restart" { return try RestartCommand.run(arguments) }
         let options = try OptionsParser.parse(arguments, requireTasks: name == "submit", allowPositionals: name == "cancel" || name == "wait", command: name)
         if options.showHelp {
             Console.standardOutput.block(CommandTable.helpPage(CommandTable.subcommand(name)!))
@@ -206,9 +208,11 @@ enum QueueCommands {
         if summary.failureCount > 0 {
             out.line("Failed (last \(summary.failures.count) of \(summary.failureCount)):")
             for task in summary.failures {
-                let how = task.exitCode.map { "exit \($0)" } ?? "signal \(task.signal ?? 0)"
+                let how = task.exitCode.map { "exit \($0)" } ?? task.signal.map { "killed by signal \($0), \(signalName($0))" } ?? "no exit recorded"
                 let log = folder.log(task.id, max(task.attempts, 1))
-                out.line("  \(task.id)  \(task.status.rawValue) (\(how))  \(task.label)  log: \(log)")
+                // A task that failed before it could start (resources this scheduler lacks) has no log.
+                let where_ = FileIO.exists(log) ? "log: \(log)" : "no log (it never started; see \(folder.schedulerLog))"
+                out.line("  \(task.id)  \(task.status.rawValue) (\(how))  \(task.label)  \(where_)")
                 for line in lastLines(log, count: 2) { out.line("      | \(line)") }
             }
         }

@@ -50,6 +50,8 @@ struct RunPlan {
         // Bases that -c selected as tasks too, and that failed the checks, are told so.
         var extenders: [(config: String, bases: [String])] = []
         var refused: [(path: String, problem: Int)] = []
+        // Per planned task: its priority, its `after:` names and where they were written.
+        var ordering: [(priority: Int, after: [String], place: String)] = []
         for (path, folder) in zip(selection.paths, folders) {
             let bytes: [UInt8]
             do { bytes = try FileIO.read(path) } catch {
@@ -128,6 +130,7 @@ struct RunPlan {
                 let log = runFolder + (path.utf8.first == UInt8(ascii: "/") ? "/logs" : "/logs/") + path + ".log"
                 plan.tasks.append(TaskSpec(label: path, program: program, command: .runner(template, values), config: identity, logPath: log,
                                            demand: demand, launcher: mpi, resources: checked.resources))
+                ordering.append((checked.priority, checked.after, checked.document.place(of: "after").location))
             } catch {
                 problems.append(error.message)
             }
@@ -138,9 +141,77 @@ struct RunPlan {
             }
         }
         if !problems.isEmpty { throw UsageError(problems: problems) }
+        if placement == nil, let first = ordering.firstIndex(where: { !$0.after.isEmpty }) {
+            // The daemon does not read dependencies yet: queued, the task would start without waiting.
+            throw UsageError("\(ordering[first].place): after: is not supported by multirun submit yet (the queue would start \(plan.tasks[first].label) without waiting); run these configs one-shot (multirun -c ...), or remove after:")
+        }
+        try order(&plan, ordering, root: selection.root, results: options.resultsDir)
         // Skipped rows are numbered after the tasks that run, so task numbers match MULTIRUN_TASK.
         for index in plan.skipped.indices { plan.skipped[index].number = plan.tasks.count + index + 1 }
         return plan
+    }
+
+    /// Puts the tasks in priority order (higher first, ties in path order) and resolves
+    /// each `after:` name to a task of this run, or to a config that already completed.
+    /// A name that matches nothing, configs in two folders, or a config that is neither
+    /// selected nor complete, and a cycle, are refused before anything starts.
+    private static func order(_ plan: inout RunPlan, _ ordering: [(priority: Int, after: [String], place: String)],
+                              root: String, results: String) throws(UsageError) {
+        guard ordering.contains(where: { $0.priority != 0 || !$0.after.isEmpty }) else { return }
+        var after = Array(repeating: [Int](), count: plan.tasks.count)
+        var problems: [String] = []
+        if ordering.contains(where: { !$0.after.isEmpty }) {
+            let all = (try? ConfigSelector.select(root: root, pattern: "").paths) ?? []
+            var taskOf: [String: Int] = [:]
+            for (index, task) in plan.tasks.enumerated() { taskOf[task.label] = index }
+            let completed = Set(plan.skipped.filter { $0.status == .skipped }.compactMap(\.config))
+            for (index, entry) in ordering.enumerated() {
+                for name in entry.after {
+                    let matches = all.filter { afterName(name, matches: $0, root: root) }
+                    guard let match = matches.first else {
+                        problems.append("\(entry.place): after: '\(name)' names no config under \(root)/; give a config's path or file name without extension")
+                        continue
+                    }
+                    if matches.count > 1 {
+                        problems.append("\(entry.place): after: '\(name)' matches \(matches.count) configs (\(matches.joined(separator: ", "))); write the one you mean as its path")
+                        continue
+                    }
+                    if let task = taskOf[match] {
+                        if !after[index].contains(task) { after[index].append(task) }
+                    } else if !completed.contains(match)
+                                && !FileIO.exists(CompletionMarker.path(in: ConfigSelector.resultsFolder(for: match, root: root, results: results))) {
+                        problems.append("\(entry.place): after: '\(name)' is \(match), which -c did not select and which has not completed; add it to -c, or run it first")
+                    }
+                }
+            }
+            if problems.isEmpty, let cycle = DependencyGraph.cycle(after) {
+                let names = cycle.map { plan.tasks[$0].label }
+                problems.append("after: forms a cycle: \(names.joined(separator: " runs after ")); remove one of these after: entries")
+            }
+        }
+        if !problems.isEmpty { throw UsageError(problems: problems) }
+        let order = DependencyGraph.byPriority(ordering.map(\.priority))
+        var position = Array(repeating: 0, count: order.count)
+        for (new, old) in order.enumerated() { position[old] = new }
+        plan.tasks = order.map { old in
+            var task = plan.tasks[old]
+            task.after = after[old].map { position[$0] }
+            return task
+        }
+    }
+
+    /// Whether an `after:` name means the config at `path`: its path as selected, its name
+    /// below the configs folder, either without the extension, or its file's stem.
+    static func afterName(_ name: String, matches path: String, root: String) -> Bool {
+        func stem(_ text: Substring) -> Substring {
+            guard let dot = text.lastIndex(of: "."), !text[dot...].contains("/") else { return text }
+            return text[..<dot]
+        }
+        let relative = Substring(ConfigSelector.relativeName(path, root: root))
+        let file = relative.lastIndex(of: "/").map { relative[relative.index(after: $0)...] } ?? relative
+        let given = Substring(name.hasPrefix("./") ? String(name.dropFirst(2)) : name)
+        return given == Substring(path) || given == stem(Substring(path)) || given == relative || given == stem(relative)
+            || (!given.contains("/") && given == stem(file))
     }
 
     /// For a selected config that failed the schema and that another selected config

@@ -33,6 +33,33 @@ public enum ConfigSchema {
         /// SHA-256 of the parsed config less `schedulingKeys` (see `contentHash`); with
         /// bases, of every file's content (`contentHash(chain:)`).
         public let contentSHA256: String
+        /// `priority:` (higher starts first; 0 when absent) and `after:` as written.
+        public var priority = 0
+        public var after: [String] = []
+    }
+
+    /// A config's `priority:` (an integer) and `after:` (a config path or stem, or a list of
+    /// them), checked; runone accepts both and ignores them.
+    public static func scheduling(_ value: ConfigValue, path: String) throws(SchemaError) -> (priority: Int, after: [String]) {
+        var priority = 0
+        if let given = value["priority"] {
+            guard let number = given.int else {
+                throw SchemaError(source: path, key: "priority", message: "must be an integer (higher starts first), found \(given.typeName)")
+            }
+            priority = number
+        }
+        var after: [String] = []
+        if let given = value["after"] {
+            let items: [ConfigValue]
+            if case .list(let list) = given { items = list } else { items = [given] }
+            for item in items {
+                guard let name = item.string, !name.isEmpty else {
+                    throw SchemaError(source: path, key: "after", message: "must be a config path or name, or a list of them (after: [exp-1-1]), found \(item.typeName)")
+                }
+                after.append(name)
+            }
+        }
+        return (priority, after)
     }
 
     /// Reads `bytes` (the file at `path`) with the bases it extends (`ConfigLoader`; bases
@@ -56,8 +83,12 @@ public enum ConfigSchema {
                 }
             }
             let resources = try document.value["resources"].map { value throws(SchemaError) in try TaskResources.parse(value, path: path) }
-            return Checked(document: document, resources: resources ?? TaskResources(), runone: config, bases: loaded.bases,
-                           sha256: loaded.sha256, contentSHA256: loaded.contentSHA256)
+            let scheduling = try Self.scheduling(document.value, path: path)
+            var checked = Checked(document: document, resources: resources ?? TaskResources(), runone: config, bases: loaded.bases,
+                                  sha256: loaded.sha256, contentSHA256: loaded.contentSHA256)
+            checked.priority = scheduling.priority
+            checked.after = scheduling.after
+            return checked
         } catch {
             throw ConfigProblem(error, in: document)
         }

@@ -38,6 +38,13 @@ public struct Dispatcher: Sendable {
     private var queues: [[Int]] = [[], []]
     /// Per queue: tasks before this index have all started.
     private var heads = [0, 0]
+    /// Per task: the tasks it runs after (`after:`), and the tasks that run after it.
+    private let prerequisites: [[Int]]
+    private var dependants: [[Int]]
+    /// Per task: how many of its prerequisites have not succeeded yet.
+    private var unmet: [Int]
+    /// Tasks ended as `dependencyFailed` (with their k) that the caller has not taken yet.
+    private var blockedEnds: [(task: Int, k: Int, cause: Int)] = []
 
     /// Every task needs one slot: a GPU slot when the pool has GPUs, else a CPU slot.
     public init(taskCount: Int, pool: SlotPool) {
@@ -45,8 +52,15 @@ public struct Dispatcher: Sendable {
         self.init(demands: Array(repeating: hasGPU ? .gpu() : .cpu(), count: taskCount), pool: pool)
     }
 
-    public init(demands: [Demand], pool: SlotPool, memory: MemoryGate? = nil) {
+    /// `after[i]`: the tasks task i starts only after (all must succeed; the graph must
+    /// have no cycle, see `DependencyGraph.cycle`). Empty: no dependencies.
+    public init(demands: [Demand], pool: SlotPool, memory: MemoryGate? = nil, after: [[Int]] = []) {
         precondition(pool.count > 0, "a dispatcher needs at least one slot")
+        self.prerequisites = after.isEmpty ? [] : after
+        var dependants = Array(repeating: [Int](), count: after.isEmpty ? 0 : demands.count)
+        for (task, before) in after.enumerated() { for prerequisite in before { dependants[prerequisite].append(task) } }
+        self.dependants = dependants
+        self.unmet = after.map(\.count)
         self.taskCount = demands.count
         self.demands = demands
         self.pool = pool
@@ -67,7 +81,7 @@ public struct Dispatcher: Sendable {
         // The queue whose first task came first in the task order goes first.
         let cpuFirst = heads[1] < queues[1].count && (heads[0] == queues[0].count || queues[1][heads[1]] < queues[0][heads[0]])
         for queue in cpuFirst ? [1, 0] : [0, 1] {
-            switch Self.place(queues[queue][heads[queue]...], states: states, demands: demands, pool: &pool, memory: &memory, now: now) {
+            switch Self.place(queues[queue][heads[queue]...], states: states, demands: demands, unmet: unmet, pool: &pool, memory: &memory, now: now) {
             case .launch(let task, let slots):
                 states[task] = .running(slots)
                 attempts[task] += 1
@@ -81,9 +95,9 @@ public struct Dispatcher: Sendable {
     }
 
     /// Borrows `states` only for the decision, so recording the launch does not copy it.
-    private static func place(_ queue: ArraySlice<Int>, states: [TaskState], demands: [Demand], pool: inout SlotPool,
+    private static func place(_ queue: ArraySlice<Int>, states: [TaskState], demands: [Demand], unmet: [Int], pool: inout SlotPool,
                               memory: inout MemoryGate?, now: UInt64) -> Placer.Decision {
-        Placer.next(Waiting(rest: queue, states: states, demands: demands), pool: &pool, memory: &memory, now: now)
+        Placer.next(Waiting(rest: queue, states: states, demands: demands, unmet: unmet), pool: &pool, memory: &memory, now: now)
     }
 
     /// A queue's tasks still waiting, in order, as `Placer` reads them. A type of our own:
@@ -93,10 +107,11 @@ public struct Dispatcher: Sendable {
         var rest: ArraySlice<Int>
         let states: [TaskState]
         let demands: [Demand]
+        let unmet: [Int]
 
         mutating func next() -> (key: Int, demand: Demand)? {
             while let task = rest.popFirst() {
-                if states[task] == .queued { return (task, demands[task]) }
+                if states[task] == .queued && (unmet.isEmpty || unmet[task] == 0) { return (task, demands[task]) }
             }
             return nil
         }
@@ -134,14 +149,45 @@ public struct Dispatcher: Sendable {
         }
         states[task] = .ended(status)
         endedCount += 1
+        let k = endedCount
+        settleDependants(of: task, succeeded: status == .succeeded)
         if status == .succeeded { succeededCount += 1 }
         if status == .failed || status == .timedOut { failedCount += 1 }
         if halted == nil, let halt, status != .notStarted, halt.holds(failed: failedCount, succeeded: succeededCount, ended: failedCount + succeededCount) {
             halted = halt
             isStopping = true
         }
-        return .final(k: endedCount)
+        return .final(k: k)
     }
+
+    /// A prerequisite ended: its dependants are one step nearer to ready, or (when it did
+    /// not succeed) end as `dependencyFailed`, and theirs after them, without starting.
+    private mutating func settleDependants(of task: Int, succeeded: Bool) {
+        guard !dependants.isEmpty else { return }
+        if succeeded {
+            for dependant in dependants[task] { unmet[dependant] -= 1 }
+            return
+        }
+        var failed = [(task, task)]
+        while let (ended, cause) = failed.popLast() {
+            for dependant in dependants[ended] where states[dependant] == .queued {
+                states[dependant] = .ended(.dependencyFailed)
+                endedCount += 1
+                blockedEnds.append((dependant, endedCount, cause))
+                failed.append((dependant, cause))
+            }
+        }
+    }
+
+    /// Tasks ended as `dependencyFailed` since the last call, in the order they took their
+    /// k, each with the task whose failure caused it. The caller reports them.
+    public mutating func takeDependencyFailures() -> [(task: Int, k: Int, cause: Int)] {
+        defer { blockedEnds.removeAll() }
+        return blockedEnds
+    }
+
+    /// The tasks `task` runs after (empty without dependencies).
+    public func prerequisites(of task: Int) -> [Int] { prerequisites.isEmpty ? [] : prerequisites[task] }
 
     /// A new nvidia-smi reading of each GPU's memory.
     public mutating func recordMemory(_ readings: [Int: MemoryGate.Reading], now: UInt64) {
@@ -152,7 +198,7 @@ public struct Dispatcher: Sendable {
     /// task that asks for memory is first in line and some GPU has a free slot.
     public var wantsMemoryReading: Bool {
         guard !isStopping, memory != nil else { return false }
-        let head = queues[0][heads[0]...].first { states[$0] == .queued }
+        let head = queues[0][heads[0]...].first { states[$0] == .queued && (unmet.isEmpty || unmet[$0] == 0) }
         return MemoryGate.wantsReading(firstInLine: head.map { demands[$0] }, pool: pool)
     }
 
@@ -173,7 +219,8 @@ public struct Dispatcher: Sendable {
             var index = heads[queue]
             let limit = found.count + count
             while index < queues[queue].count && found.count < limit {
-                if states[queues[queue][index]] == .queued { found.append(queues[queue][index]) }
+                let task = queues[queue][index]
+                if states[task] == .queued && (unmet.isEmpty || unmet[task] == 0) { found.append(task) }
                 index += 1
             }
         }
@@ -182,5 +229,42 @@ public struct Dispatcher: Sendable {
 
     public func count(of status: TaskStatus) -> Int {
         states.lazy.filter { $0 == .ended(status) }.count
+    }
+}
+
+/// The `after:` graph of a run's tasks: what must be refused before anything starts.
+public enum DependencyGraph {
+    /// One cycle of `after` (task i runs after the tasks `after[i]`), as the tasks in
+    /// order with the first repeated at the end (`[a, b, a]`); nil when there is none.
+    public static func cycle(_ after: [[Int]]) -> [Int]? {
+        // 0: not seen, 1: on the current path, 2: done. Iterative, so a long chain is no recursion.
+        var mark = Array(repeating: 0, count: after.count)
+        for root in after.indices where mark[root] == 0 {
+            var path: [(task: Int, next: Int)] = [(root, 0)]
+            mark[root] = 1
+            while let (task, next) = path.last {
+                if next == after[task].count {
+                    mark[task] = 2
+                    path.removeLast()
+                    continue
+                }
+                path[path.count - 1].next += 1
+                let prerequisite = after[task][next]
+                if mark[prerequisite] == 1 {
+                    let start = path.firstIndex { $0.task == prerequisite }!
+                    return path[start...].map(\.task) + [prerequisite]
+                }
+                if mark[prerequisite] == 0 {
+                    mark[prerequisite] = 1
+                    path.append((prerequisite, 0))
+                }
+            }
+        }
+        return nil
+    }
+
+    /// Task indices ordered by priority, highest first; equal priorities keep their order.
+    public static func byPriority(_ priorities: [Int]) -> [Int] {
+        priorities.indices.sorted { priorities[$0] != priorities[$1] ? priorities[$0] > priorities[$1] : $0 < $1 }
     }
 }

@@ -26,6 +26,8 @@ public struct TaskSpec: Sendable {
     /// A `--commands` line run as `/bin/sh -c LINE` (not one simple command the shell
     /// execs): an exit code of 128+N may be the shell reporting a command killed by signal N.
     public let underShell: Bool
+    /// The tasks of its run (indices) it starts only after, when they succeeded (`after:`).
+    public var after: [Int] = []
 
     public init(label: String, program: String, command: Command, config: ConfigIdentity?, logPath: String, source: String? = nil,
                 demand: Demand, launcher: (program: String, words: [String])? = nil, resources: TaskResources = TaskResources(),

@@ -7,6 +7,8 @@ public enum TaskStatus: String, Sendable, CaseIterable {
     case skipped
     /// Still queued when a run was interrupted.
     case notStarted = "not_started"
+    /// Never started: a task it runs `after:` did not succeed.
+    case dependencyFailed = "dependency_failed"
 }
 
 /// What the kernel told us about a reaped task, plus why we may have signalled it.

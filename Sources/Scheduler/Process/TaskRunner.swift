@@ -118,7 +118,8 @@ public final class TaskRunner {
         self.signals = signals
         self.spawner = try Spawner()
         self.dispatcher = Dispatcher(demands: tasks.map(\.demand), pool: pool,
-                                     memory: settings.memoryProbe == nil ? nil : MemoryGate())
+                                     memory: settings.memoryProbe == nil ? nil : MemoryGate(),
+                                     after: tasks.contains { !$0.after.isEmpty } ? tasks.map(\.after) : [])
         dispatcher.retry = settings.retry
         dispatcher.halt = settings.halt
         self.memoryPolling = settings.memoryProbe.map(MemoryPolling.init)
@@ -286,13 +287,21 @@ public final class TaskRunner {
     /// Logs and records what ended and started since the loop woke, in that order (reaped
     /// tasks took their k before any launch that failed).
     private func report() {
+        // Tasks that ended without starting (a task they run after failed) are told in k order.
+        var blocked = dispatcher.takeDependencyFailures()[...]
         for reaped in reapedSinceWake {
             switch reaped.outcome {
-            case .final(let k): reporter.ended(record(reaped), spec: tasks[reaped.entry.task], k: k)
+            case .final(let k):
+                while let first = blocked.first, first.k < k { reportDependencyFailure(blocked.removeFirst()) }
+                reporter.ended(record(reaped), spec: tasks[reaped.entry.task], k: k)
             case .retry(let next): reporter.retried(record(reaped), next: next, of: settings.retry.retries + 1)
             }
         }
-        for (record, spec, k) in endedSinceWake { reporter.ended(record, spec: spec, k: k) }
+        for (record, spec, k) in endedSinceWake {
+            while let first = blocked.first, first.k < k { reportDependencyFailure(blocked.removeFirst()) }
+            reporter.ended(record, spec: spec, k: k)
+        }
+        for failure in blocked { reportDependencyFailure(failure) }
         if let line = haltLine {
             reporter.line(line)
             haltLine = nil
@@ -300,11 +309,18 @@ public final class TaskRunner {
         if settings.onFinish != nil {
             for reaped in reapedSinceWake { startHook(record(reaped), task: reaped.entry.task) }
             for (record, _, _) in endedSinceWake where record.status != .notStarted { startHook(record, task: record.number - 1) }
-        }
         for spec in startedSinceWake { reporter.started(spec) }
         reapedSinceWake.removeAll(keepingCapacity: true)
         endedSinceWake.removeAll(keepingCapacity: true)
         startedSinceWake.removeAll(keepingCapacity: true)
+    }
+
+    /// A task that never starts because a task it runs `after:` did not succeed.
+    private func reportDependencyFailure(_ failure: (task: Int, k: Int, cause: Int)) {
+        let spec = tasks[failure.task]
+        var record = TaskRecord(number: failure.task + 1, config: spec.config?.path, command: spec.label, status: .dependencyFailed)
+        record.error = "\(tasks[failure.cause].label), which it runs after, did not succeed"
+        reporter.ended(record, spec: spec, k: failure.k)
     }
 
     /// Opens the logs of the next tasks (one per slot) and claims their results folders

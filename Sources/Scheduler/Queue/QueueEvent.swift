@@ -11,6 +11,10 @@ public enum QueueEvent: Equatable, Sendable {
     /// The attempt did not finish (scheduler stopped, or its supervisor vanished): queue it again.
     case interrupted(id: String, attempt: Int, time: Int64)
     case cancelled(id: String, time: Int64)
+    /// `multirun restart`: an ended or cancelled task is queued again (its next attempt
+    /// is `attempts + 1`; earlier attempts' logs stay).
+    /// `env`: the environment file it starts with from now on, when its submit's is gone.
+    case restarted(id: String, env: String?, time: Int64)
     /// `multirun drain`: start nothing new, let running tasks finish, then exit.
     case drain(time: Int64)
 
@@ -42,6 +46,8 @@ public enum QueueEvent: Equatable, Sendable {
             return .object([("e", .string("cancelled")), ("id", .string(id)), ("t", .int(time))])
         case .drain(let time):
             return .object([("e", .string("drain")), ("t", .int(time))])
+        case .restarted(let id, let env, let time):
+            return .object([("e", .string("restarted")), ("id", .string(id))] + (env.map { [("env", .string($0))] } ?? []) + [("t", .int(time))])
         }
     }
 
@@ -146,6 +152,8 @@ public enum QueueEvent: Equatable, Sendable {
             return .cancelled(id: try id(), time: time)
         case "drain":
             return .drain(time: time)
+        case "restarted":
+            return .restarted(id: try id(), env: light ? nil : try fields.string("env"), time: time)
         default:
             throw QueueDecodeError("unknown event '\(QueueText.shown(kind))'")
         }

@@ -124,6 +124,15 @@ public struct QueueState: Sendable {
                 store(id, entry)
             case .ended, .cancelled: return
             }
+        case .restarted(let id, let env, _):
+            guard var entry = self[id], !entry.phase.isOpen else { return }
+            entry.cancelRequested = false
+            if let env { entry.task.environment = env }
+            set(id, &entry, to: .queued)
+            if let index = position[id] {
+                queuedFrom = min(queuedFrom, index)
+                poolFrom = poolFrom.map { min($0, index) }
+            }
         case .drain:
             // A drain is for the scheduler running when it was asked, not for later ones:
             // the scheduler acts on it as it reads it (QueueScheduler.apply(external:)).

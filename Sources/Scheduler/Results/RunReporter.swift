@@ -144,6 +144,8 @@ public final class RunReporter {
                 return "The process was killed by signal \(signal) (\(signalName(signal)))\(log): \(record.command) \(progress)"
             }
             return "The process failed with exit code \(record.exit.exitCode ?? -1)\(log): \(record.command) \(progress)"
+        case .dependencyFailed:
+            return "The process did not run (\(record.error ?? "a task it runs after did not succeed")): \(record.command) \(progress)"
         case .skipped, .notStarted:
             return "The process did not run: \(record.command) \(progress)"
         }
@@ -165,7 +167,8 @@ public final class RunReporter {
         summary.key("interrupted_by"); summary.string(signal.map(signalName))
         if let halted { summary.key("halted"); summary.string(halted) }
         summary.key("counts")
-        summary.value(.object(TaskStatus.allCases.map { ($0.rawValue, .int(Int64(counts[$0, default: 0]))) }))
+        // dependency_failed is listed only in runs that had one, so other runs' summaries stay as they were.
+        summary.value(.object(TaskStatus.allCases.filter { $0 != .dependencyFailed || counts[$0] != nil }.map { ($0.rawValue, .int(Int64(counts[$0, default: 0]))) }))
         summary.key("tasks")
         summary.beginArray()
         for row in rows { row.write(to: &summary, attempts: recordsAttempts) }
@@ -188,7 +191,7 @@ public final class RunReporter {
             "\(counts[.skipped, default: 0]) skipped",
             "\(counts[.interrupted, default: 0]) interrupted",
             "\(counts[.notStarted, default: 0]) not started",
-        ]
+        ] + (counts[.dependencyFailed].map { ["\($0) dependency failed"] } ?? [])
         let head = signal.map { "Interrupted by \(signalName($0)) after" } ?? halted.map { "Halted (\($0)) after" } ?? "Done in"
         return "\(head) \(Clock.duration(wallSeconds)): \(parts.joined(separator: ", ")). Summary: \(runFolder)/summary.csv"
     }

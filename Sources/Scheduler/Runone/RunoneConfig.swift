@@ -26,7 +26,7 @@ public enum RunoneConfig: Equatable, Sendable {
     /// runone's own keys, then multirun's (`resources`), which runone accepts and ignores:
     /// one schema for both (`ConfigSchema`). Keys starting with `x-` or `.` are accepted and
     /// ignored too (`ConfigSchema.isIgnoredKey`).
-    static let topLevelKeys = ["command", "params", "model_params", "description", "resources"]
+    static let topLevelKeys = ["command", "params", "model_params", "description", "resources", "priority", "after"]
 
     public static func from(_ value: ConfigValue, source: String) throws(SchemaError) -> RunoneConfig {
         guard case .map(let entries) = value else {
@@ -39,6 +39,7 @@ public enum RunoneConfig: Equatable, Sendable {
                               message: "unknown key; \(hint)a config has \(topLevelKeys.joined(separator: ", ")) (or pass --runner for a runner of your own)")
         }
         if let resources = value["resources"] { _ = try TaskResources.parse(resources, path: source) }
+        _ = try ConfigSchema.scheduling(value, path: source)
         if let description = value["description"] {
             switch description {
             case .string, .null: break
