@@ -83,6 +83,36 @@ struct RunnerTemplateTests {
         #expect(RunnerTemplate.fill("--gpu={gpu}-{slot}-{gpu}") { $0 == "gpu" ? "0" : nil } == "--gpu=0-{slot}-0")
     }
 
+    /// `{overwrite?WITH:WITHOUT}`: how a runner of one's own spells -w (issue 16).
+    @Test func overwriteChoiceSpellsMinusWTheRunnersWay() throws {
+        var forced = values
+        forced.overwrite = true
+        let seed = try RunnerTemplate("python run.py -d 0 --overwrite {overwrite?True:False}")
+        #expect(seed.expand(values) == ["python", "run.py", "-d", "0", "--overwrite", "False", "-c", "configs/a b.yaml"])
+        #expect(seed.expand(forced) == ["python", "run.py", "-d", "0", "--overwrite", "True", "-c", "configs/a b.yaml"])
+        // Inside a word; a word that is only the choice and comes out empty disappears.
+        let inside = try RunnerTemplate("run --overwrite={overwrite?yes:no} {overwrite?--force:} {config}")
+        #expect(inside.expand(values) == ["run", "--overwrite=no", "configs/a b.yaml"])
+        #expect(inside.expand(forced) == ["run", "--overwrite=yes", "--force", "configs/a b.yaml"])
+        // A quoted choice with a blank stays one word, as written.
+        #expect(try RunnerTemplate("run '{overwrite?-w 1:}x'").expand(forced) == ["run", "-w 1x", "-c", "configs/a b.yaml"])
+        // The identity keeps it as written: -w or not is the same task.
+        #expect(seed.identityText(config: "c.yaml", output: "o") == "python run.py -d 0 --overwrite '{overwrite?True:False}' -c c.yaml")
+    }
+
+    @Test(arguments: [
+        ("run --overwrite {overwrite?True}", "--runner: '{overwrite?True}': {overwrite?True} needs exactly one ':' between the text with -w and the text without; write {overwrite} for --overwrite, or {overwrite?WITH:WITHOUT}, e.g. --overwrite {overwrite?True:False}"),
+        ("run {overwrite?a:b:c}", "--runner: '{overwrite?a:b:c}': {overwrite?a:b:c} needs exactly one ':' between the text with -w and the text without; write {overwrite} for --overwrite, or {overwrite?WITH:WITHOUT}, e.g. --overwrite {overwrite?True:False}"),
+        ("run {overwrite:--overwrite}", "--runner: '{overwrite:--overwrite}' has {overwrite:…; write {overwrite} for --overwrite, or {overwrite?WITH:WITHOUT}, e.g. --overwrite {overwrite?True:False}"),
+        ("run {overwrite|x}", "--runner: '{overwrite|x}' has {overwrite|…; write {overwrite} for --overwrite, or {overwrite?WITH:WITHOUT}, e.g. --overwrite {overwrite?True:False}"),
+        ("run {overwrite?True:False", "--runner: '{overwrite?True:False' has {overwrite? with no closing }; write {overwrite} for --overwrite, or {overwrite?WITH:WITHOUT}, e.g. --overwrite {overwrite?True:False}"),
+        ("run x{overwrite", "--runner: 'x{overwrite' has {overwrite with no closing }; write {overwrite} for --overwrite, or {overwrite?WITH:WITHOUT}, e.g. --overwrite {overwrite?True:False}"),
+        ("run {overwrite?{gpu}:x}", "--runner: '{overwrite?{gpu}:x}': {overwrite?WITH:WITHOUT} cannot hold braces; write {overwrite} for --overwrite, or {overwrite?WITH:WITHOUT}, e.g. --overwrite {overwrite?True:False}"),
+    ])
+    func refusesMalformedOverwriteChoices(_ text: String, _ message: String) {
+        #expect(throws: UsageError(message)) { try RunnerTemplate(text) }
+    }
+
     @Test func rejectsUnknownPlaceholders() {
         #expect(throws: UsageError("--runner: unknown placeholder {cfg}; the known ones are {config} {output} {gpu} {slot} {overwrite}")) {
             try RunnerTemplate("run {cfg}")

@@ -47,6 +47,8 @@ enum HelpText {
     RUNNING:
       --runner 'CMD ARGS'       What each config runs (default: runone -c {config} {overwrite}).
                                 Placeholders: {config} {output} {gpu} {slot} {overwrite}.
+                                {overwrite?WITH:WITHOUT}: WITH under -w, else WITHOUT
+                                (python run.py -d 0 --overwrite {overwrite?True:False}).
                                 Without {config}, '-c {config}' is appended.
       -w, --overwrite           Run configs that completed before (and pass --overwrite on).
       --timeout SECONDS         Stop a task that runs longer: TERM its process group, then KILL.

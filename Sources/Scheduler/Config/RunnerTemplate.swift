@@ -1,6 +1,8 @@
 /// The command each config task runs, with placeholders filled per task:
 /// `{config}` config path, `{output}` its results folder, `{gpu}` GPU index (empty on the
-/// CPU), `{slot}` slot number, `{overwrite}` `--overwrite` with -w and nothing otherwise.
+/// CPU), `{slot}` slot number, `{overwrite}` `--overwrite` with -w and nothing otherwise,
+/// `{overwrite?WITH:WITHOUT}` the text WITH under -w and WITHOUT otherwise (for a runner
+/// that spells it another way: `--overwrite {overwrite?True:False}`).
 ///
 /// A template without `{config}` gets `-c {config}` appended, so `--runner 'python run.py'`
 /// runs `python run.py -c configs/...`.
@@ -20,6 +22,7 @@ public struct RunnerTemplate: Equatable, Sendable {
                 let known = Self.placeholders.map { "{\($0)}" }.joined(separator: " ")
                 throw UsageError("--runner: unknown placeholder {\(name)}; the known ones are \(known)")
             }
+            try Self.checkOverwriteForms(in: word)
         }
         if !words.contains(where: { $0.contains("{config}") }) { words += ["-c", "{config}"] }
         self.words = words
@@ -52,16 +55,20 @@ public struct RunnerTemplate: Equatable, Sendable {
                 if values.overwrite { argv.append("--overwrite") }
                 continue
             }
-            argv.append(Self.fill(word) { name in
+            let filled = Self.fill(word) { name in
                 switch name {
                 case "config": return values.config
                 case "output": return values.output
                 case "gpu": return values.gpu
                 case "slot": return keepingSlot ? "{slot}" : String(values.slot)
                 case "overwrite": return values.overwrite ? "--overwrite" : ""
-                default: return nil
+                default: return Self.overwriteChoice(name, overwrite: values.overwrite)
                 }
-            })
+            }
+            // So does a word that is only {overwrite?WITH:WITHOUT} and comes out empty.
+            if filled.isEmpty, word.hasPrefix("{overwrite?"), word.utf8.last == UInt8(ascii: "}"),
+               word.utf8.dropLast().firstIndex(of: UInt8(ascii: "}")) == nil { continue }
+            argv.append(filled)
         }
         return argv
     }
@@ -101,6 +108,47 @@ public struct RunnerTemplate: Equatable, Sendable {
         }
         filled += rest
         return filled
+    }
+
+    /// The text `{overwrite?WITH:WITHOUT}` stands for (`name` is what lies between the
+    /// braces); nil for any other name.
+    static func overwriteChoice(_ name: Substring, overwrite: Bool) -> String? {
+        guard name.hasPrefix("overwrite?") else { return nil }
+        let body = name.dropFirst("overwrite?".count)
+        guard let colon = body.firstIndex(of: ":") else { return nil }
+        return String(overwrite ? body[..<colon] : body[body.index(after: colon)...])
+    }
+
+    /// Refuses a `{overwrite` that is neither `{overwrite}` nor a well-formed
+    /// `{overwrite?WITH:WITHOUT}` (one `:`, no braces inside, closed in the same word).
+    static func checkOverwriteForms(in word: String) throws(UsageError) {
+        let form = "write {overwrite} for --overwrite, or {overwrite?WITH:WITHOUT}, e.g. --overwrite {overwrite?True:False}"
+        var rest = Substring(word)
+        while let open = rest.firstIndex(of: "{") {
+            let name = rest[rest.index(after: open)...]
+            rest = name
+            guard name.hasPrefix("overwrite") else { continue }
+            let after = name.dropFirst("overwrite".count)
+            guard let next = after.first else {
+                throw UsageError("--runner: '\(word)' has {overwrite with no closing }; \(form)")
+            }
+            if next == "}" || next.isLetter || next.isNumber || next == "_" { continue }
+            guard next == "?" else {
+                throw UsageError("--runner: '\(word)' has {overwrite\(next)…; \(form)")
+            }
+            let body = after.dropFirst()
+            guard let close = body.firstIndex(of: "}") else {
+                throw UsageError("--runner: '\(word)' has {overwrite? with no closing }; \(form)")
+            }
+            let choice = body[..<close]
+            if choice.contains("{") {
+                throw UsageError("--runner: '\(word)': {overwrite?WITH:WITHOUT} cannot hold braces; \(form)")
+            }
+            if choice.count(where: { $0 == ":" }) != 1 {
+                throw UsageError("--runner: '\(word)': {overwrite?\(choice)} needs exactly one ':' between the text with -w and the text without; \(form)")
+            }
+            rest = body[body.index(after: close)...]
+        }
     }
 
     /// `{name}` runs of identifier characters; other braces (JSON, shell) are left alone.
