@@ -27,7 +27,14 @@ public final class TaskRunner {
             public var timeout: Double
             /// Where the hooks' stdout and stderr are appended.
             public var log: String
-            public init(gpuIDs: [String]?, timeout: Double?, grace: Double, runID: String, memoryProbe: MemoryProbe? = nil, reaper: String,
+            public init(command: String, timeout: Double, log: String) {
+                self.command = command
+                self.timeout = timeout
+                self.log = log
+            }
+        }
+
+        public init(gpuIDs: [String]?, timeout: Double?, grace: Double, runID: String, memoryProbe: MemoryProbe? = nil, reaper: String,
                     retry: RetryPolicy = RetryPolicy(), halt: HaltPolicy? = nil, onFinish: OnFinish? = nil) {
             self.retry = retry
             self.halt = halt
@@ -309,6 +316,7 @@ public final class TaskRunner {
         if settings.onFinish != nil {
             for reaped in reapedSinceWake { startHook(record(reaped), task: reaped.entry.task) }
             for (record, _, _) in endedSinceWake where record.status != .notStarted { startHook(record, task: record.number - 1) }
+        }
         for spec in startedSinceWake { reporter.started(spec) }
         reapedSinceWake.removeAll(keepingCapacity: true)
         endedSinceWake.removeAll(keepingCapacity: true)
