@@ -247,10 +247,10 @@ struct QueueRetryHaltEndToEndTests {
         let project = try project(["./flaky.sh a 0 0"])
         let submit = try multirun(["submit", "--commands", "cmds.txt", "--halt", "soon,fail=1"], in: project)
         #expect(submit.status == 2)
-        #expect(submit.stderr == "multirun: submit: --halt stops a scheduler, not a submit; give it to the daemon, e.g. multirun daemon --halt soon,fail=1 -d ...\n")
+        #expect(submit.stderr == "multirun: --halt does not apply to 'multirun submit'; it belongs to one-shot runs, 'daemon' (see 'multirun help submit')\n")
         let daemon = try multirun(["daemon", "-gpu", "false", "--exit-when-idle", "--retries", "1"], in: project)
         #expect(daemon.status == 2)
-        #expect(daemon.stderr == "multirun: daemon: --retries and --retry-on belong to each task; give them to 'multirun submit', e.g. multirun submit -c REGEX --retries 2\n")
+        #expect(daemon.stderr == "multirun: --retries does not apply to 'multirun daemon'; it belongs to one-shot runs, 'submit' (see 'multirun help daemon')\n")
         let journal = (try? project.read(".multirun/journal.jsonl")) ?? ""
         #expect(!journal.contains("submitted"))
         #expect(!project.exists("runs-a"))

@@ -45,9 +45,11 @@ struct CommandTableTests {
         // What each subcommand owns, written out, so a change to the table is a choice.
         let expected: [String: [String]] = [
             "run": ["-c", "--configs", "--commands", "-d", "-gpu", "--no-gpu", "--cvd", "--cpu-slots", "--min-free-mem", "--mpi-launcher",
-                    "--probe-timeout", "-check", "--no-check", "-w", "--runner", "--timeout", "--grace", "--results", "--queue", "-h"],
-            "daemon": ["-d", "-gpu", "--no-gpu", "--cvd", "--cpu-slots", "--min-free-mem", "--probe-timeout", "--timeout", "--grace", "--queue", "--exit-when-idle", "-h"],
-            "submit": ["-c", "--configs", "--commands", "--mpi-launcher", "-w", "--runner", "--results", "--queue", "--no-env", "-h"],
+                    "--probe-timeout", "-check", "--no-check", "-w", "--runner", "--timeout", "--grace", "--results", "--queue", "-h",
+                    "--retries", "--retry-on", "--halt", "-n", "--joblog", "--on-finish", "--on-finish-timeout"],
+            "daemon": ["-d", "-gpu", "--no-gpu", "--cvd", "--cpu-slots", "--min-free-mem", "--probe-timeout", "--timeout", "--grace", "--queue", "--exit-when-idle", "-h",
+                       "--halt", "--on-empty", "--on-finish-timeout"],
+            "submit": ["-c", "--configs", "--commands", "--mpi-launcher", "-w", "--runner", "--results", "--queue", "--no-env", "-h", "--retries", "--retry-on"],
             "status": ["--queue", "--json", "-h"],
             "cancel": ["--grace", "--queue", "--all", "-h"],
             "wait": ["--queue", "-h"],
