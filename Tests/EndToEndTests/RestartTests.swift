@@ -38,4 +38,24 @@ struct RestartTests {
         #expect(try project.read("runs.txt") == "run\nrun\n")
         #expect(try multirun(["restart", "--failed"], in: project).stdout == "Nothing to restart: no task failed, timed out or was cancelled\n")
     }
+
+    /// The default runner keeps its own record of success (runone's metadata.json): a
+    /// succeeded config task restarted with -w must reach it as `runone --overwrite`, or
+    /// runone would skip it and the restart would do nothing.
+    @Test func restartWRunsASucceededConfigTaskAgainThroughRunone() throws {
+        let project = try Project()
+        try project.write("configs/a/t.yaml", "command: [sh, -c, \"echo ran >> runs.txt\"]\n")
+        #expect(try multirun(["submit", "-c", "a/t"], in: project).status == 0)
+        #expect(try daemon(project) == 0)
+        #expect(try project.read("runs.txt") == "ran\n")
+        let again = try multirun(["restart", "1", "-w"], in: project)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try daemon(project) == 0)
+        let log2 = (try? project.read(".multirun/logs/1-2.log")) ?? ""
+        #expect(try project.read("runs.txt") == "ran\nran\n", "\(log2)")
+        // Only the restarted attempt had -w: the journal says so, the submit did not.
+        let journal = try project.read(".multirun/journal.jsonl")
+        #expect(journal.contains("\"e\":\"restarted\"") && journal.contains("\"overwrite\":true"))
+        #expect(!(try project.read(".multirun/logs/1-1.log")).contains("already holds"))
+    }
 }

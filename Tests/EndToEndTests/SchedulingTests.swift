@@ -288,4 +288,22 @@ struct RunnerAndPromptTests {
         #expect(yes.stdout.contains("exit=0"))
         #expect(try project.read("ran.txt") == "configs/e/t-1.yaml\n")
     }
+
+    /// `-c` in Python's syntax as users write it, through the default runner: an inline
+    /// flag, a non-capturing group, \d and a lazy quantifier select exactly what
+    /// `re.search` would, and only those run.
+    @Test func pythonSyntaxPatternSelectsWhatRunsThroughRunone() throws {
+        let project = try Project()
+        for name in ["Exp-1-2", "exp-1-3", "exp-10-2", "exp-2-2"] {
+            try project.write("configs/e/\(name).yaml", "command: [sh, -c, \"echo \(name) >> ran.txt\"]\n")
+        }
+        let run = try multirun(["-c", "(?i)/EXP-(?:1)-\\d+?\\.yaml", "-gpu", "false", "-d", "2", "-check", "false"], in: project)
+        #expect(run.status == 0, "\(run.stderr)")
+        let ran = try project.read("ran.txt").split(separator: "\n").sorted()
+        #expect(ran == ["Exp-1-2", "exp-1-3"], "\(ran)")
+        #expect(run.stdout.contains("The process finished: runone -c configs/e/Exp-1-2.yaml ["), "\(run.stdout)")
+        let lookaround = try multirun(["-c", "exp-1(?!0)", "-gpu", "false", "-d", "2", "-check", "false"], in: project)
+        #expect(lookaround.status == 2 && lookaround.stderr.contains("lookaround") && !project.exists("results/e/exp-2-2"))
+    }
 }
+

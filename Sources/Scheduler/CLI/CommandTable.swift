@@ -31,6 +31,9 @@ public enum CommandTable {
         public let options: [String]
         public let arguments: String?
         public let examples: [(String, String)]
+        /// Options only this subcommand has, whose spelling means something else elsewhere
+        /// (`log -n LINES` against a run's `-n`, the dry run).
+        public var ownOptions: [Option] = []
     }
 
     // MARK: - options
@@ -150,11 +153,13 @@ public enum CommandTable {
         Subcommand(
             name: "log",
             abstract: "Print the last lines of a queued task's log (-f follows it until the task ends), or of a config's last one-shot run.",
-            usage: ["multirun log ID [-n LINES] [-f] [--queue DIR]", "multirun log CONFIG"],
+            usage: ["multirun log ID [-n LINES] [-f] [--queue DIR]", "multirun log CONFIG [-n LINES] [-f] [--results DIR]"],
             discussion: "An argument of digits only is a task id; anything else is a config path.",
-            options: ["--queue"],
+            options: ["--queue", "--results"],
             arguments: "ID|CONFIG",
-            examples: [("multirun log 42 -n 50 -f", "follow task 42"), ("multirun log configs/exp-1/exp-1-2.yaml", "")]),
+            examples: [("multirun log 42 -n 50 -f", "follow task 42"), ("multirun log configs/exp-1/exp-1-2.yaml", "")],
+            ownOptions: [Option(["-n", "--lines"], "LINES", "How many lines from the end to print (default: 10; 0 prints none)."),
+                         Option(["-f", "--follow"], nil, "Keep printing what the task writes until it ends.")]),
         Subcommand(
             name: "restart",
             abstract: "Queue ended failed, timed-out, cancelled or interrupted tasks again (succeeded ones only with -w).",
@@ -194,7 +199,8 @@ public enum CommandTable {
     /// The options `command` owns, in table order (plus -h).
     static func options(of command: Subcommand) -> [Option] {
         let names = command.options + common
-        return options.filter { option in option.names.contains { names.contains($0) } }
+        let own = Set(command.ownOptions.flatMap(\.names))
+        return command.ownOptions + options.filter { option in option.names.contains { names.contains($0) && !own.contains($0) } }
     }
 
     /// Every spelling `command` accepts.
@@ -211,6 +217,7 @@ public enum CommandTable {
         if flag == "--version" || flag == "-V" {
             return name == "run" ? nil : "\(flag) does not apply to 'multirun \(name)'; the version is multirun's own: multirun --version"
         }
+        if command.ownOptions.contains(where: { $0.names.contains(flag) }) { return nil }
         let label = name == "run" ? "a one-shot run (multirun -c ...)" : "'multirun \(name)'"
         if let option = option(flag) {
             if options(of: command).contains(where: { $0.names == option.names }) { return nil }

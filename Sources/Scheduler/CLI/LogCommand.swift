@@ -49,7 +49,7 @@ enum LogCommand {
 
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
         if arguments.contains("-h") || arguments.contains("--help") {
-            Console.standardOutput.line(usage)
+            Console.standardOutput.block(CommandTable.helpPage(CommandTable.subcommand("log")!))
             return 0
         }
         let request = try parse(arguments)

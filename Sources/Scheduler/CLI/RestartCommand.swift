@@ -64,7 +64,7 @@ enum RestartCommand {
 
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
         if arguments.contains("-h") || arguments.contains("--help") {
-            Console.standardOutput.line(usage)
+            Console.standardOutput.block(CommandTable.helpPage(CommandTable.subcommand("restart")!))
             return 0
         }
         let request = try parse(arguments)
@@ -96,7 +96,9 @@ enum RestartCommand {
                 }
                 env = fresh
             }
-            events.append(.restarted(id: id, env: env, time: now))
+            // -w: it runs with the runner's {overwrite} filled (runone --overwrite), since
+            // a runner that keeps its own record of success would skip it otherwise.
+            events.append(.restarted(id: id, env: env, overwrite: request.overwrite, time: now))
         }
         guard !events.isEmpty else {
             Console.standardOutput.line("Nothing to restart: no task failed, timed out or was cancelled")

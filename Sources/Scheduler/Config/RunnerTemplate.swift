@@ -45,32 +45,61 @@ public struct RunnerTemplate: Equatable, Sendable {
     }
 
     /// The argv for one task, as written (argv[0] not yet resolved to a path).
-    /// `keepingSlot` leaves `{slot}` for a queue's scheduler to fill at launch.
-    public func expand(_ values: Values, keepingSlot: Bool = false) -> [String] {
+    /// `keepingSlot` leaves `{slot}` for a queue's scheduler to fill at launch;
+    /// `keepingOverwrite` leaves `{overwrite}` and `{overwrite?WITH:WITHOUT}` too, so that
+    /// `multirun restart -w` can launch a queued task with -w after all.
+    public func expand(_ values: Values, keepingSlot: Bool = false, keepingOverwrite: Bool = false) -> [String] {
         var argv: [String] = []
         argv.reserveCapacity(words.count)
         for word in words {
-            // A word that is only {overwrite} disappears when -w was not given.
-            if word == "{overwrite}" {
-                if values.overwrite { argv.append("--overwrite") }
+            if keepingOverwrite && word == "{overwrite}" {
+                argv.append(word)
                 continue
             }
-            let filled = Self.fill(word) { name in
+            Self.append(word, to: &argv, overwrite: values.overwrite) { name in
                 switch name {
                 case "config": return values.config
                 case "output": return values.output
                 case "gpu": return values.gpu
                 case "slot": return keepingSlot ? "{slot}" : String(values.slot)
-                case "overwrite": return values.overwrite ? "--overwrite" : ""
-                default: return Self.overwriteChoice(name, overwrite: values.overwrite)
+                case "overwrite": return keepingOverwrite ? "{overwrite}" : nil
+                default: return keepingOverwrite && name.hasPrefix("overwrite?") ? "{\(name)}" : nil
                 }
             }
-            // So does a word that is only {overwrite?WITH:WITHOUT} and comes out empty.
-            if filled.isEmpty, word.hasPrefix("{overwrite?"), word.utf8.last == UInt8(ascii: "}"),
-               word.utf8.dropLast().firstIndex(of: UInt8(ascii: "}")) == nil { continue }
-            argv.append(filled)
         }
         return argv
+    }
+
+    /// A queued task's argv at launch: `{gpu}`, `{slot}` and the overwrite forms that
+    /// submit kept are filled. (Submit filled `{config}` and `{output}`, so a value that
+    /// holds "{gpu}" itself is filled here too: the words no longer say which part came
+    /// from the template.)
+    public static func launchArgv(_ stored: [String], gpu: String, slot: Int, overwrite: Bool) -> [String] {
+        var argv: [String] = []
+        argv.reserveCapacity(stored.count)
+        for word in stored {
+            append(word, to: &argv, overwrite: overwrite) { name in
+                name == "gpu" ? gpu : name == "slot" ? String(slot) : nil
+            }
+        }
+        return argv
+    }
+
+    /// Appends `word` filled: `value` first, then `{overwrite}` (`--overwrite` with -w, else
+    /// nothing) and `{overwrite?WITH:WITHOUT}`. A word that is only one of those and comes
+    /// out empty disappears.
+    private static func append(_ word: String, to argv: inout [String], overwrite: Bool, _ value: (Substring) -> String?) {
+        if word == "{overwrite}" {
+            if overwrite { argv.append("--overwrite") }
+            return
+        }
+        let filled = fill(word) { name in
+            if let text = value(name) { return text }
+            return name == "overwrite" ? (overwrite ? "--overwrite" : "") : overwriteChoice(name, overwrite: overwrite)
+        }
+        if filled.isEmpty, word.hasPrefix("{overwrite?"), word.utf8.last == UInt8(ascii: "}"),
+           word.utf8.dropLast().firstIndex(of: UInt8(ascii: "}")) == nil { return }
+        argv.append(filled)
     }
 
     /// The runner part of a task's identity (`ConfigIdentity`): the template as written,

@@ -14,7 +14,8 @@ public enum QueueEvent: Equatable, Sendable {
     /// `multirun restart`: an ended or cancelled task is queued again (its next attempt
     /// is `attempts + 1`; earlier attempts' logs stay).
     /// `env`: the environment file it starts with from now on, when its submit's is gone.
-    case restarted(id: String, env: String?, time: Int64)
+    /// `overwrite`: `restart -w`; it runs as if submitted with -w from now on.
+    case restarted(id: String, env: String?, overwrite: Bool = false, time: Int64)
     /// `multirun drain`: start nothing new, let running tasks finish, then exit.
     case drain(time: Int64)
 
@@ -29,6 +30,7 @@ public enum QueueEvent: Equatable, Sendable {
             ] + task.resources.fields + (task.underShell ? [("shell", .bool(true))] : [])
               + (task.retry.retries > 0 ? [("retries", .int(Int64(task.retry.retries)))] : [])
               + (task.retry.codes.map { [("retry_on", .string($0.map(String.init).joined(separator: ",")))] } ?? [])
+              + (task.overwrite ? [("overwrite", .bool(true))] : [])
               + (task.environment.map { [("env", .string($0))] } ?? []) + (task.identity.map { identity in
                 [("config_name", .string(identity.name)), ("results", .string(identity.resultsFolder)), ("config_sha256", .string(identity.sha256)),
                  ("content_sha256", .string(identity.contentSHA256)), ("runner", .string(identity.runner))]
@@ -46,8 +48,9 @@ public enum QueueEvent: Equatable, Sendable {
             return .object([("e", .string("cancelled")), ("id", .string(id)), ("t", .int(time))])
         case .drain(let time):
             return .object([("e", .string("drain")), ("t", .int(time))])
-        case .restarted(let id, let env, let time):
-            return .object([("e", .string("restarted")), ("id", .string(id))] + (env.map { [("env", .string($0))] } ?? []) + [("t", .int(time))])
+        case .restarted(let id, let env, let overwrite, let time):
+            return .object([("e", .string("restarted")), ("id", .string(id))] + (env.map { [("env", .string($0))] } ?? [])
+                           + (overwrite ? [("overwrite", .bool(true))] : []) + [("t", .int(time))])
         }
     }
 
@@ -113,6 +116,7 @@ public enum QueueEvent: Equatable, Sendable {
                                  cwd: try fields.string("cwd") ?? "", config: config, output: try fields.string("output"),
                                  submitted: time, resources: resources)
             task.underShell = try fields.bool("shell") ?? false
+            task.overwrite = try fields.bool("overwrite") ?? false
             task.retry = retry
             task.environment = try fields.string("env")
             if let config, let configName = try fields.string("config_name"), let results = try fields.string("results"),
@@ -153,7 +157,7 @@ public enum QueueEvent: Equatable, Sendable {
         case "drain":
             return .drain(time: time)
         case "restarted":
-            return .restarted(id: try id(), env: light ? nil : try fields.string("env"), time: time)
+            return .restarted(id: try id(), env: light ? nil : try fields.string("env"), overwrite: try fields.bool("overwrite") ?? false, time: time)
         default:
             throw QueueDecodeError("unknown event '\(QueueText.shown(kind))'")
         }
@@ -188,6 +192,9 @@ public struct QueueTask: Equatable, Sendable {
     public var environment: String?
     /// `submit --retries N --retry-on CODES`: the daemon runs a failed task again.
     public var retry = RetryPolicy()
+    /// Submitted with -w, or restarted with `restart -w`: its argv's `{overwrite}` forms
+    /// are filled as -w fills them.
+    public var overwrite = false
 }
 
 extension TaskResources {

@@ -390,12 +390,7 @@ public final class QueueScheduler {
         let slot = slots[0]
         try commit([.started(id: task.id, attempt: number, device: TaskEnvironment.deviceName(slots), slot: slot.number, pid: 0, time: Clock.wall())])
         let gpu = TaskEnvironment.gpu(for: slots, ids: settings.gpuIDs)
-        // Submit stored the argv with {config} and {output} filled and {gpu}, {slot} kept, so
-        // a value that holds "{gpu}" itself is filled here too: the words no longer say which
-        // part came from the template.
-        let argv = task.argv.map { word in
-            RunnerTemplate.fill(word) { name in name == "gpu" ? gpu : name == "slot" ? String(slot.number) : nil }
-        }
+        let argv = RunnerTemplate.launchArgv(task.argv, gpu: gpu, slot: slot.number, overwrite: task.overwrite)
         do {
             var strings = ExecStrings(inheriting: try environment(of: task))
             for word in [settings.supervisor, Supervisor.command, folder.exitRecord(task.id, number),

@@ -124,10 +124,11 @@ public struct QueueState: Sendable {
                 store(id, entry)
             case .ended, .cancelled: return
             }
-        case .restarted(let id, let env, _):
+        case .restarted(let id, let env, let overwrite, _):
             guard var entry = self[id], !entry.phase.isOpen else { return }
             entry.cancelRequested = false
             if let env { entry.task.environment = env }
+            if overwrite { entry.task.overwrite = true }
             set(id, &entry, to: .queued)
             if let index = position[id] {
                 queuedFrom = min(queuedFrom, index)

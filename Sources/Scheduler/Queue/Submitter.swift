@@ -83,14 +83,18 @@ public enum Submitter {
     /// Its id is given once it is known to be added (`TaskIDs`).
     static func queueTask(for spec: TaskSpec, cwd: String) -> QueueTask {
         var argv: [String]
+        var command: String
+        var overwrite = false
         switch spec.command {
         case .words(let words):
             argv = words
+            command = spec.display(argv)
         case .runner(let template, var values):
             values.gpu = "{gpu}"
-            argv = template.expand(values, keepingSlot: true)
+            argv = template.expand(values, keepingSlot: true, keepingOverwrite: true)
+            command = spec.display(template.expand(values, keepingSlot: true))
+            overwrite = values.overwrite
         }
-        var command = spec.display(argv)
         argv[0] = spec.program.hasPrefix("/") ? spec.program : cwd + "/" + spec.program
         // An MPI task: the launcher (found at submit, on the submitter's PATH) runs the runner.
         if let launcher = spec.launcher {
@@ -108,6 +112,7 @@ public enum Submitter {
                              config: spec.config?.path, output: spec.config?.resultsFolder, submitted: Clock.wall(),
                              resources: spec.resources)
         task.underShell = spec.underShell
+        task.overwrite = overwrite
         task.identity = spec.config.map { config in
             ConfigIdentity(path: config.path, name: config.name, sha256: config.sha256, resultsFolder: absolute(config.resultsFolder, cwd),
                            contentSHA256: config.contentSHA256, runner: config.runner)
