@@ -334,13 +334,32 @@ struct SeeingTests {
         #expect(try project.read("empty.txt") == "empty|queue\n")
     }
 
+    /// The daemon's --on-finish: once per task, after its last attempt (a retried attempt
+    /// runs none), with the facts of that attempt; a failing hook is one line in the
+    /// scheduler's log and the queue goes on.
+    @Test func theDaemonRunsOnFinishAfterEachTasksLastAttempt() throws {
+        let project = try Project()
+        try project.write("jobs.txt", "true\n/bin/sh -c 'exit 3'\n")
+        #expect(try multirun(["submit", "--no-env", "--commands", "jobs.txt", "--retries", "1"], in: project).status == 0)
+        let hook = "echo \"$MULTIRUN_TASK|$MULTIRUN_STATUS|$MULTIRUN_EXIT_CODE|$MULTIRUN_ATTEMPT|$MULTIRUN_DEVICE|$(test -f \"$MULTIRUN_LOG\" && echo log)\" >> finished.txt; test $MULTIRUN_STATUS = succeeded"
+        let result = try Launched(Binaries.multirun, ["daemon", "-gpu", "false", "-d", "1", "--exit-when-idle", "--on-finish", hook], in: project).finish()
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = try project.read("finished.txt").split(separator: "\n").sorted()
+        #expect(lines == ["1|succeeded|0|1|cpu|log", "2|failed|3|2|cpu|log"], "\(lines)")
+        let log = try project.read(".multirun/scheduler.log")
+        #expect(log.components(separatedBy: "Warning: the --on-finish hook for task 2 ").count == 2, "\(log)")
+        #expect(log.contains("failed with exit code 1 (output: ") && log.contains("on-finish.log); the scheduler goes on"))
+    }
+
     @Test func hooksBelongToTheirModes() throws {
         let project = try Project()
         try project.write("jobs.txt", "true\n")
         let oneShot = try multirun(["--commands", "jobs.txt", "--on-empty", "true"] + Self.cpu, in: project)
         #expect(oneShot.status == 2 && oneShot.stderr.hasPrefix("multirun: --on-empty does not apply to a one-shot run (multirun -c ...); it belongs to 'daemon'"), "\(oneShot.stderr)")
-        let daemon = try multirun(["daemon", "-gpu", "false", "--exit-when-idle", "--on-finish", "true"], in: project)
-        #expect(daemon.status == 2 && daemon.stderr.hasPrefix("multirun: --on-finish does not apply to 'multirun daemon'; it belongs to one-shot runs"), "\(daemon.stderr)")
+        let daemon = try multirun(["daemon", "-gpu", "false", "--exit-when-idle", "--joblog", "j.txt"], in: project)
+        #expect(daemon.status == 2 && daemon.stderr.hasPrefix("multirun: --joblog does not apply to 'multirun daemon'; it belongs to one-shot runs"), "\(daemon.stderr)")
+        let submit = try multirun(["submit", "--commands", "jobs.txt", "--on-finish", "true"], in: project)
+        #expect(submit.status == 2 && submit.stderr.hasPrefix("multirun: --on-finish does not apply to 'multirun submit'"), "\(submit.stderr)")
         #expect(!project.exists("results"))
     }
 }

@@ -50,7 +50,7 @@ struct CommandTableTests {
                     "--probe-timeout", "-check", "--no-check", "-w", "--runner", "--timeout", "--grace", "--results", "--queue", "-h",
                     "--retries", "--retry-on", "--halt", "-n", "--joblog", "--on-finish", "--on-finish-timeout"],
             "daemon": ["-d", "-gpu", "--no-gpu", "--cvd", "--cpu-slots", "--min-free-mem", "--probe-timeout", "--timeout", "--grace", "--queue", "--exit-when-idle", "-h",
-                       "--halt", "--on-empty", "--on-finish-timeout"],
+                       "--halt", "--on-finish", "--on-empty", "--on-finish-timeout"],
             "submit": ["-c", "--configs", "--commands", "--mpi-launcher", "-w", "--runner", "--results", "--queue", "--no-env", "-h", "--retries", "--retry-on"],
             "status": ["--queue", "--json", "-h"],
             "cancel": ["--grace", "--queue", "--all", "-h"],

@@ -96,7 +96,7 @@ public enum CommandTable {
             usage: ["multirun daemon [-d N_0 N_1 ...] [-gpu true|false] [--exit-when-idle] [--queue DIR] [options]"],
             discussion: "SIGTERM/SIGINT: stop; interrupted tasks run again at the next start. SIGHUP or 'multirun drain': finish running tasks, start nothing new, exit.",
             options: ["-d", "-gpu", "--no-gpu", "--cvd", "--cpu-slots", "--min-free-mem", "--probe-timeout", "--timeout", "--grace", "--exit-when-idle", "--queue",
-                      "--halt", "--on-empty", "--on-finish-timeout"],
+                      "--halt", "--on-finish", "--on-empty", "--on-finish-timeout"],
             arguments: nil,
             examples: [("multirun daemon -d 1 1 &", "one task on each of GPUs 0 and 1"),
                        ("multirun daemon --exit-when-idle -d 1 1", "from cron: drain the queue, then exit")]),

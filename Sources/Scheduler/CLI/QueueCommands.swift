@@ -32,8 +32,8 @@ enum QueueCommands {
         if options.retry.retries > 0 || options.retry.codes != nil {
             throw UsageError("daemon: --retries and --retry-on belong to each task; give them to 'multirun submit', e.g. multirun submit -c REGEX --retries 2")
         }
-        if options.dryRun || options.joblog != nil || options.onFinish != nil {
-            throw UsageError("--dry-run, --joblog and --on-finish are for one-shot runs; the daemon logs to .multirun/scheduler.log and takes --on-empty 'CMD'")
+        if options.dryRun || options.joblog != nil {
+            throw UsageError("--dry-run and --joblog are for one-shot runs; the daemon logs to .multirun/scheduler.log (multirun status --json for scripts)")
         }
         // Check the slots before touching the queue folder: a bad -d leaves nothing behind.
         let placement = try Placement.make(options)
@@ -60,7 +60,7 @@ enum QueueCommands {
                                 exitWhenIdle: options.exitWhenIdle, supervisor: own, policy: placement.policy,
                                 memoryProbe: placement.universe.map { MemoryProbe($0, timeout: options.probeTimeout) },
                                 halt: options.halt,
-                                onEmpty: options.onEmpty, onEmptyTimeout: options.onFinishTimeout),
+                                onEmpty: options.onEmpty, onFinish: options.onFinish, hookTimeout: options.onFinishTimeout),
                 signals: try SignalChannel(), log: log)
             log.line("Scheduler \(getpid()) owns queue \(folder.name) with \(placement.pool.count) slot(s)")
             let code = try scheduler.run()

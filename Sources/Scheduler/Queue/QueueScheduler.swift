@@ -19,9 +19,12 @@ public final class QueueScheduler {
         /// `daemon --halt`: counts tasks that end while this scheduler runs.
         public var halt: HaltPolicy? = nil
         /// `--on-empty 'CMD'`: run under /bin/sh -c each time the queue becomes empty, with
-        /// at most `onEmptyTimeout` seconds (`--on-finish-timeout`).
+        /// at most `hookTimeout` seconds (`--on-finish-timeout`).
         public var onEmpty: String? = nil
-        public var onEmptyTimeout: Double = 60
+        /// `--on-finish 'CMD'`: run under /bin/sh -c after each task's last attempt, with the
+        /// task's facts in MULTIRUN_* variables, as a one-shot run's hook.
+        public var onFinish: String? = nil
+        public var hookTimeout: Double = 60
     }
 
     /// One attempt we watch: started by us (a child), or adopted after a restart (a pidfd).
@@ -60,10 +63,17 @@ public final class QueueScheduler {
     private var failedHere = 0
     private var succeededHere = 0
     private var halted: (reason: String, onFailure: Bool)?
-    /// Running `--on-empty` hooks (pid → ran past its limit), and whether the queue held
-    /// work since the last one: the hook runs when the queue *becomes* empty.
-    private var hooks: [pid_t: Bool] = [:]
+    /// Running hooks (pid → which, and whether it ran past its limit), and whether the
+    /// queue held work since the last `--on-empty`: that hook runs when the queue *becomes* empty.
+    private var hooks: [pid_t: (hook: Hook, ranPastLimit: Bool)] = [:]
+    private enum Hook {
+        case empty
+        /// `--on-finish` for the task with this id and label.
+        case finish(id: String, label: String)
+    }
     private var hadWork = false
+    /// Tasks whose last attempt ended since the last launches, for `--on-finish`.
+    private var finishedSinceLaunch: [(TaskRecord, QueueTask, Int, Double?)] = []
     private var eventsSinceCompaction = 0
     /// State changed since the status snapshot was last written, and when that was.
     private var snapshotStale = true
@@ -104,6 +114,9 @@ public final class QueueScheduler {
         try recover()
         while true {
             if stopSignal == nil && !draining { try launchWhatFits() }
+            // Hooks start after the launches their tasks' ends made room for.
+            for (ended, task, attempt, duration) in finishedSinceLaunch { startFinishHook(ended, task: task, attempt: attempt, duration: duration) }
+            finishedSinceLaunch.removeAll()
             if !attempts.isEmpty || state.queuedCount > 0 { hadWork = true }
             if attempts.isEmpty && state.queuedCount == 0 && hadWork && stopSignal == nil {
                 hadWork = false
@@ -125,7 +138,7 @@ public final class QueueScheduler {
             try finishAdoptedThatEnded()
             for pid in timers.fire(now: Clock.monotonic()) {
                 attempts[pid]?.timedOut = true
-                if hooks[pid] != nil { hooks[pid] = true }
+                hooks[pid]?.ranPastLimit = true
             }
         }
         // A hook still running when the scheduler stops ends with it.
@@ -460,9 +473,9 @@ public final class QueueScheduler {
             var status: Int32 = 0
             let pid = waitpid(-1, &status, WNOHANG)
             if pid <= 0 { return }
-            if let late = hooks.removeValue(forKey: pid) {
+            if let ended = hooks.removeValue(forKey: pid) {
                 timers.ended(pid)
-                emptyHookEnded(TaskExit(waitStatus: status), ranPastLimit: late)
+                hookEnded(ended.hook, TaskExit(waitStatus: status), ranPastLimit: ended.ranPastLimit)
                 continue
             }
             guard let attempt = attempts.removeValue(forKey: pid) else { continue }
@@ -536,6 +549,10 @@ public final class QueueScheduler {
             } else {
                 countForHalt(status)
                 log.line(RunReporter.endLine(ended, k: state.endedCount, of: state.activeCount))
+                if settings.onFinish != nil {
+                    ended.device = attempt.map { TaskEnvironment.deviceName($0.slots) }
+                    finishedSinceLaunch.append((ended, entry.task, number, record.map { Double($0.end - $0.start) / 1e9 }))
+                }
             }
             if status == .succeeded, !entry.cancelRequested, let identity = entry.task.identity {
                 // The same marker a one-shot run writes: either mode skips what the other did.
@@ -649,22 +666,59 @@ public final class QueueScheduler {
         defer { if out < 0 { close(sink) } }
         do {
             let pid = try spawner.spawn(path: "/bin/sh", strings: &strings, stdout: sink, stderr: sink)
-            hooks[pid] = false
-            timers.started(pid, now: Clock.monotonic(), timeout: settings.onEmptyTimeout)
+            hooks[pid] = (.empty, false)
+            timers.started(pid, now: Clock.monotonic(), timeout: settings.hookTimeout)
             log.line("Queue is empty; running --on-empty (pid \(pid))")
         } catch {
             log.line("Warning: --on-empty could not start (\(error)); the scheduler goes on")
         }
     }
 
-    private func emptyHookEnded(_ exit: TaskExit, ranPastLimit: Bool) {
-        let output = folder.path + "/on-empty.log"
+    /// A task's last attempt ended: `--on-finish` runs in a session of its own with the
+    /// task's facts, output appended to `.multirun/on-finish.log`, off the scheduling path.
+    private func startFinishHook(_ ended: TaskRecord, task: QueueTask, attempt: Int, duration: Double?) {
+        guard let command = settings.onFinish else { return }
+        var strings = ExecStrings(inheriting: baseEnvironment)
+        for word in ["sh", "-c", command] { strings.argument(word) }
+        strings.variable("MULTIRUN_QUEUE", folder.path)
+        strings.variable("MULTIRUN_TASK", task.id)
+        strings.variable("MULTIRUN_CONFIG", task.config ?? "")
+        strings.variable("MULTIRUN_COMMAND", task.command)
+        strings.variable("MULTIRUN_STATUS", ended.status.rawValue)
+        strings.variable("MULTIRUN_EXIT_CODE", ended.exit.exitCode.map(String.init) ?? "")
+        strings.variable("MULTIRUN_SIGNAL", ended.exit.signal.map(String.init) ?? "")
+        strings.variable("MULTIRUN_DURATION", duration.map { JobLog.millis(Int(($0 * 1000).rounded())) } ?? "0.000")
+        strings.variable("MULTIRUN_DEVICE", ended.device ?? "")
+        strings.variable("MULTIRUN_LOG", ended.logPath ?? "")
+        strings.variable("MULTIRUN_ATTEMPT", attempt)
+        strings.variable("MULTIRUN_OUTPUT", task.output ?? "")
+        let path = folder.path + "/on-finish.log"
+        let out = (try? FileIO.openForWriting(path, O_WRONLY | O_APPEND, access: .owner)) ?? -1
+        defer { if out >= 0 { close(out) } }
+        let sink = out >= 0 ? out : open("/dev/null", O_WRONLY | O_CLOEXEC)
+        defer { if out < 0 { close(sink) } }
+        do {
+            let pid = try spawner.spawn(path: "/bin/sh", strings: &strings, stdout: sink, stderr: sink)
+            hooks[pid] = (.finish(id: task.id, label: task.label), false)
+            timers.started(pid, now: Clock.monotonic(), timeout: settings.hookTimeout)
+        } catch {
+            log.line("Warning: the --on-finish hook for task \(task.id) could not start (\(error)); the scheduler goes on")
+        }
+    }
+
+    /// A hook ended: a failure is said in one line, never more.
+    private func hookEnded(_ hook: Hook, _ exit: TaskExit, ranPastLimit: Bool) {
+        let which: String, output: String
+        switch hook {
+        case .empty: (which, output) = ("--on-empty", folder.path + "/on-empty.log")
+        case .finish(let id, let label): (which, output) = ("the --on-finish hook for task \(id) \(label)", folder.path + "/on-finish.log")
+        }
         if ranPastLimit {
-            log.line("Warning: --on-empty ran past --on-finish-timeout and was stopped (output: \(output)); the scheduler goes on")
+            log.line("Warning: \(which) ran past --on-finish-timeout and was stopped (output: \(output)); the scheduler goes on")
         } else if let signal = exit.signal, stopSignal == nil {
-            log.line("Warning: --on-empty was killed by signal \(signal) (\(signalName(signal))) (output: \(output)); the scheduler goes on")
+            log.line("Warning: \(which) was killed by signal \(signal) (\(signalName(signal))) (output: \(output)); the scheduler goes on")
         } else if let code = exit.exitCode, code != 0 {
-            log.line("Warning: --on-empty failed with exit code \(code) (output: \(output)); the scheduler goes on")
+            log.line("Warning: \(which) failed with exit code \(code) (output: \(output)); the scheduler goes on")
         }
     }
 
