@@ -85,18 +85,104 @@ struct DependencyEndToEndTests {
         #expect(try project.read("results/r/out.txt") == "ok\n")
     }
 
-    /// submit queues by priority within one submit (ids ascend in start order), and refuses
-    /// after:, which the daemon does not read yet, before queueing anything.
-    @Test func submitOrdersByPriorityAndRefusesAfter() throws {
+    func daemon(_ project: Project) throws -> (status: Int32, stdout: String, stderr: String) {
+        try Launched(Binaries.multirun, ["daemon", "-gpu", "false", "-d", "1", "--exit-when-idle"], in: project).finish()
+    }
+
+    /// What each task of the queue ended as, by id (`status --json`).
+    func queueStates(_ project: Project) throws -> [String: String] {
+        let status = try JSONSerialization.jsonObject(with: Data(try multirun(["status", "--json"], in: project).stdout.utf8)) as? [String: Any]
+        let tasks = status?["tasks"] as? [[String: Any]] ?? []
+        return Dictionary(uniqueKeysWithValues: tasks.map { ("\($0["id"] ?? "")", $0["state"] as? String ?? "") })
+    }
+
+    /// The daemon picks higher priorities first across submits (ties in submission order),
+    /// whether the priority came from a config or from `submit --priority`.
+    @Test func daemonStartsHigherPriorityFirstAcrossSubmits() throws {
         let project = try Project()
-        try config(project, "a", exit: 0)
-        try config(project, "b", exit: 0, extra: "priority: 2\n")
+        try project.write("configs/p/a.yaml", "command: [/bin/sh, -c, 'echo a >> order.txt']\n")
+        try project.write("configs/p/b.yaml", "command: [/bin/sh, -c, 'echo b >> order.txt']\npriority: 2\n")
         let queued = try multirun(["submit", "-c", "p/", "--no-env"], in: project)
         #expect(queued.status == 0, "\(queued.stderr)")
         #expect(queued.stdout.contains("Queued 1 configs/p/b.yaml\nQueued 2 configs/p/a.yaml"), "\(queued.stdout)")
-        try config(project, "c", exit: 0, extra: "after: [a]\n")
-        let refused = try multirun(["submit", "-c", "p/c", "--no-env"], in: project)
-        #expect(refused.status == 2 && refused.stderr.contains("after: is not supported by multirun submit yet"), "\(refused.stderr)")
-        #expect(!refused.stdout.contains("Queued"))
+        try project.write("later.txt", "echo later >> order.txt\n")
+        try project.write("urgent.txt", "echo urgent >> order.txt\n")
+        #expect(try multirun(["submit", "--commands", "later.txt", "--no-env"], in: project).status == 0)
+        #expect(try multirun(["submit", "--commands", "urgent.txt", "--no-env", "--priority", "9"], in: project).status == 0)
+        let bad = try multirun(["submit", "--commands", "urgent.txt", "--priority", "high"], in: project)
+        #expect(bad.status == 2 && bad.stderr.contains("--priority: 'high' is not a whole number"), "\(bad.stderr)")
+        #expect(try daemon(project).status == 0)
+        #expect(try project.read("order.txt") == "urgent\nb\na\nlater\n")
+    }
+
+    /// Dependencies in the queue: a dependant starts only once what it runs after
+    /// succeeded (config `after:` within a submit, across submits, and `submit --after`);
+    /// when one did not, it ends as dependency_failed without starting, and so do its own
+    /// dependants, each with its [k/N] line; status counts them.
+    @Test func daemonRunsDependantsAfterSuccessAndEndsThemAfterAFailure() throws {
+        let project = try Project()
+        try project.write("configs/p/a.yaml", "command: [/bin/sh, -c, 'echo a >> order.txt']\npriority: -1\n")
+        try project.write("configs/p/b.yaml", "command: [/bin/sh, -c, 'echo b >> order.txt']\nafter: [a]\npriority: 5\n")
+        try project.write("configs/p/bad.yaml", "command: [/bin/sh, -c, 'echo bad >> order.txt; exit 3']\n")
+        let first = try multirun(["submit", "-c", "p/(a|b|bad)\\.", "--no-env"], in: project)
+        #expect(first.status == 0, "\(first.stderr)")
+        // Ids: b (priority 5) 1, bad 2, a (priority -1) 3.
+        #expect(first.stdout.hasPrefix("Queued 1 configs/p/b.yaml\nQueued 2 configs/p/bad.yaml\nQueued 3 configs/p/a.yaml"), "\(first.stdout)")
+        // A later submit's config runs after one queued earlier (found in the queue).
+        try project.write("configs/p/c.yaml", "command: [/bin/sh, -c, 'echo c >> order.txt']\nafter: [bad]\n")
+        #expect(try multirun(["submit", "-c", "p/c", "--no-env"], in: project).status == 0)
+        try project.write("jobs.txt", "echo after-b >> order.txt\n")
+        #expect(try multirun(["submit", "--commands", "jobs.txt", "--no-env", "--after", "1"], in: project).status == 0)
+        try project.write("more.txt", "echo after-c >> order.txt\n")
+        #expect(try multirun(["submit", "--commands", "more.txt", "--no-env", "--after", "4"], in: project).status == 0)
+
+        let run = try daemon(project)
+        #expect(run.status == 0, "\(run.stderr)")
+        // b waits for a although its priority is higher; the --after task for b.
+        #expect(try project.read("order.txt") == "bad\na\nb\nafter-b\n", "\((try? project.read("order.txt")) ?? "")")
+        #expect(try queueStates(project) == ["1": "succeeded", "2": "failed", "3": "succeeded", "4": "dependency_failed",
+                                             "5": "succeeded", "6": "dependency_failed"])
+        let log = try project.read(".multirun/scheduler.log")
+        #expect(log.contains("The process did not run (task 2 configs/p/bad.yaml, which it runs after, did not succeed): runone -c configs/p/c.yaml ["), "\(log)")
+        #expect(log.contains("The process did not run (task 4 configs/p/c.yaml, which it runs after, did not succeed): echo after-c >> order.txt [3/6]"), "\(log)")
+        #expect(!project.exists("results/p/c"))
+        let status = try multirun(["status"], in: project)
+        #expect(status.stdout.contains(", 2 dependency failed\n"), "\(status.stdout)")
+        #expect(status.stdout.contains("dependency_failed (a task it runs after did not succeed)  configs/p/c.yaml"), "\(status.stdout)")
+
+        // Restarted and fixed, the prerequisite succeeds and its dependants run.
+        try project.write("configs/p/bad.yaml", "command: [/bin/sh, -c, 'echo fixed >> order.txt']\n")
+        #expect(try multirun(["restart", "--failed"], in: project).status == 0)
+        #expect(try daemon(project).status == 0)
+        #expect(try queueStates(project).values.allSatisfy { $0 == "succeeded" }, "\((try? queueStates(project)) ?? [:])")
+        #expect(try project.read("order.txt").hasSuffix("fixed\nc\nafter-c\n"), "\((try? project.read("order.txt")) ?? "")")
+    }
+
+    /// What a submit's dependencies name must exist: refused in one line, nothing queued.
+    @Test func submitRefusesDependenciesItCannotMeet() throws {
+        let project = try Project()
+        try project.write("jobs.txt", "true\n")
+        try project.write("fails.txt", "false\n")
+        #expect(try multirun(["submit", "--commands", "fails.txt", "--no-env"], in: project).status == 0)
+        #expect(try daemon(project).status == 0)
+        let journal = try project.read(".multirun/journal.jsonl")
+        let unknown = try multirun(["submit", "--commands", "jobs.txt", "--after", "99"], in: project)
+        #expect(unknown.status == 2 && unknown.stderr == "multirun: --after 99: queue .multirun has no task 99; see multirun status for the ids; nothing was queued\n", "\(unknown.stderr)")
+        let failed = try multirun(["submit", "--commands", "jobs.txt", "--after", "1"], in: project)
+        #expect(failed.status == 2 && failed.stderr.contains("--after 1: task 1 (false) already ended as failed, so these tasks could never start; restart it first (multirun restart 1)"), "\(failed.stderr)")
+        let notID = try multirun(["submit", "--commands", "jobs.txt", "--after", "x1"], in: project)
+        #expect(notID.status == 2 && notID.stderr.contains("--after: 'x1' is not a task id"), "\(notID.stderr)")
+        let oneShot = try multirun(["--commands", "jobs.txt", "--after", "1", "-gpu", "false", "-check", "false"], in: project)
+        #expect(oneShot.status == 2 && oneShot.stderr.contains("--after does not apply to a one-shot run"), "\(oneShot.stderr)")
+        // A config after one that is neither selected, complete, nor queued.
+        try project.write("configs/p/a.yaml", "command: [/bin/sh, -c, 'exit 0']\n")
+        try project.write("configs/p/b.yaml", "command: [/bin/sh, -c, 'exit 0']\nafter: [a]\n")
+        let orphan = try multirun(["submit", "-c", "p/b"], in: project)
+        #expect(orphan.status == 2 && orphan.stderr.contains("config configs/p/b.yaml runs after configs/p/a.yaml, which -c did not select, which has not completed, and which is not queued or running in queue .multirun; add it to -c, or submit it first"), "\(orphan.stderr)")
+        // A cycle within one submit is named.
+        try project.write("configs/p/a.yaml", "command: [/bin/sh, -c, 'exit 0']\nafter: [b]\n")
+        let cycle = try multirun(["submit", "-c", "p/"], in: project)
+        #expect(cycle.status == 2 && cycle.stderr.contains("after: forms a cycle"), "\(cycle.stderr)")
+        #expect(try project.read(".multirun/journal.jsonl") == journal)
     }
 }

@@ -51,7 +51,7 @@ struct CommandTableTests {
                     "--retries", "--retry-on", "--halt", "-n", "--joblog", "--on-finish", "--on-finish-timeout"],
             "daemon": ["-d", "-gpu", "--no-gpu", "--cvd", "--cpu-slots", "--min-free-mem", "--probe-timeout", "--timeout", "--grace", "--queue", "--exit-when-idle", "-h",
                        "--halt", "--on-finish", "--on-empty", "--on-finish-timeout"],
-            "submit": ["-c", "--configs", "--commands", "--mpi-launcher", "-w", "--runner", "--results", "--queue", "--no-env", "-h", "--retries", "--retry-on"],
+            "submit": ["-c", "--configs", "--commands", "--mpi-launcher", "-w", "--runner", "--results", "--queue", "--no-env", "-h", "--retries", "--retry-on", "--priority", "--after"],
             "status": ["--queue", "--json", "-h"],
             "cancel": ["--grace", "--queue", "--all", "-h"],
             "wait": ["--queue", "-h"],

@@ -200,4 +200,57 @@ struct QueueStateTests {
             try QueueFolder(path: path).prepare()
         }
     }
+
+    // MARK: - Priorities and dependencies in the queue
+
+    func task(_ id: String, priority: Int = 0, after: [String] = []) -> QueueTask {
+        var made = task(id)
+        made.priority = priority
+        made.after = after
+        return made
+    }
+
+    /// Higher priority first, ties in submission order; a task waits until everything it
+    /// runs after succeeded, and is blocked for good once one ended otherwise.
+    @Test func orderedQueuedHonoursPriorityAndReadiness() {
+        var state = fold([.submitted(task("1")), .submitted(task("2", priority: 3)), .submitted(task("3", priority: 3)),
+                          .submitted(task("4", priority: 9, after: ["1"])), .submitted(task("5", after: ["2", "9"]))])
+        #expect(state.hasOrdering)
+        #expect(state.orderedQueued(from: 0, cpuPool: nil) == [1, 2, 0])
+        #expect(state.readiness(state["4"]!.task) == .waiting)
+        #expect(state.blockedByDependencies().map(\.id) == ["5"] && state.blockedByDependencies().first?.by == "9")
+        state.apply(.started(id: "1", attempt: 1, device: "cpu", slot: 0, pid: 5, time: 2))
+        state.apply(.ended(id: "1", attempt: 1, exitCode: 0, signal: nil, status: .succeeded, time: 3))
+        #expect(state.orderedQueued(from: 0, cpuPool: nil) == [3, 1, 2])
+        state.apply(.dependencyFailed(id: "5", after: "9", time: 4))
+        #expect(state["5"]?.phase == .ended(.dependencyFailed, exitCode: nil, signal: nil, at: 4))
+        #expect(state.counts["dependency_failed"] == 1 && state.endedCount == 2)
+        // Only a queued task can end so: a running one is left alone.
+        state.apply(.started(id: "2", attempt: 1, device: "cpu", slot: 0, pid: 6, time: 5))
+        state.apply(.dependencyFailed(id: "2", after: "1", time: 6))
+        if case .running = state["2"]!.phase {} else { Issue.record("a running task was ended by a dependency event") }
+        state.apply(.ended(id: "2", attempt: 1, exitCode: 1, signal: nil, status: .failed, time: 7))
+        #expect(state.readiness(task("6", after: ["2"])) == .blocked(by: "2"))
+        // A compaction keeps priorities, dependencies and dependency_failed, with no attempt.
+        let refolded = fold(state.compacted)
+        #expect(refolded["4"]?.task.priority == 9 && refolded["4"]?.task.after == ["1"])
+        #expect(refolded["5"]?.phase == .ended(.dependencyFailed, exitCode: nil, signal: nil, at: 4) && refolded["5"]?.attempts == 0)
+        #expect(refolded.counts == state.counts)
+    }
+
+    /// Journal lines with priority and after read back; ids that are not ids are refused.
+    @Test func priorityAndAfterJournalLines() throws {
+        var written = task("7", priority: -4, after: ["1", "2"])
+        written.overwrite = true
+        let line = QueueEvent.submitted(written).json.bytes(newline: false)
+        guard case .submitted(let read) = try QueueEvent.decode(line: line[...]) else { Issue.record("not a submit"); return }
+        #expect(read.priority == -4 && read.after == ["1", "2"] && read.overwrite)
+        let event = QueueEvent.dependencyFailed(id: "7", after: "2", time: 9)
+        #expect(try QueueEvent.decode(line: event.json.bytes(newline: false)[...]) == event)
+        let bad = #"{"e":"submitted","id":"8","key":"k","argv":["/bin/true"],"after":["../x"],"t":1}"#
+        #expect(throws: QueueDecodeError.self) { try QueueEvent.decode(line: Array(bad.utf8)[...]) }
+        let huge = #"{"e":"submitted","id":"8","key":"k","argv":["/bin/true"],"priority":99999999999999999999,"t":1}"#
+        #expect(throws: QueueDecodeError.self) { try QueueEvent.decode(line: Array(huge.utf8)[...]) }
+    }
 }
+

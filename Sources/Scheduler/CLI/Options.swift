@@ -14,6 +14,9 @@ public struct Options: Equatable, Sendable {
     /// `--retries N --retry-on CODES` and `--halt WHEN,CONDITION`.
     public var retry = RetryPolicy()
     public var halt: HaltPolicy?
+    /// `submit --priority N` and `submit --after ID...`.
+    public var priority: Int?
+    public var after: [String] = []
     public var grace: Double = 10
     /// `--probe-timeout`: how long nvidia-smi may take at start (seconds); while tasks run,
     /// a memory reading waits at most 2 s of it.
@@ -106,6 +109,20 @@ public enum OptionsParser {
                     throw UsageError("\(flag): '\(text)' is not a number of retries from 0 to \(maxRetries); e.g. --retries 2 runs a failed task at most twice more")
                 }
                 options.retry.retries = n
+            case "--priority":
+                let text = try cursor.value(for: flag, inline: inline, hint: "a whole number, higher starts first, e.g. --priority 10")
+                guard let n = Int(text) else {
+                    throw UsageError("\(flag): '\(text)' is not a whole number; higher starts first, e.g. --priority 10 (or -5 to go after the rest)")
+                }
+                options.priority = n
+            case "--after":
+                let words = inline.map { [$0] } ?? cursor.valuesUntilNextOption()
+                let ids = words.flatMap { $0.split(separator: ",").map(String.init) }
+                guard !ids.isEmpty else { throw UsageError("\(flag) needs task ids (see multirun status), e.g. --after 12 13") }
+                for id in ids where !(QueueLimits.isValidID(id) && id.allSatisfy(\.isNumber)) {
+                    throw UsageError("\(flag): '\(id)' is not a task id; give the ids multirun submit printed (see multirun status), e.g. --after 12 13")
+                }
+                options.after += ids
             case "--retry-on":
                 let text = try cursor.value(for: flag, inline: inline, hint: "exit codes that are retried, e.g. --retry-on 137,143")
                 guard let codes = RetryPolicy.parseCodes(text) else {

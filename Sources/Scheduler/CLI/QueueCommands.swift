@@ -105,12 +105,13 @@ enum QueueCommands {
         try folder.prepare()
         let outcome: Submitter.Outcome
         do { outcome = try Submitter.submit(plan, to: folder, force: options.overwrite, captureEnvironment: !options.noEnvironment,
-                                                           retry: options.retry) } catch {
+                                                           retry: options.retry, priority: options.priority, after: options.after) } catch {
             throw failure(error, "cannot submit to \(folder.name): \(error); nothing was queued")
         }
         for warning in outcome.warnings { Console.standardError.line("multirun: " + warning) }
-        if !outcome.collisions.isEmpty {
-            throw UsageError(problems: outcome.collisions.count == 1 ? [outcome.collisions[0] + "; nothing was queued"] : outcome.collisions,
+        let refusals = outcome.collisions + outcome.unmetDependencies
+        if !refusals.isEmpty {
+            throw UsageError(problems: refusals.count == 1 ? [refusals[0] + "; nothing was queued"] : refusals,
                              outcome: "nothing was queued")
         }
         let out = Console.standardOutput
@@ -161,9 +162,12 @@ enum QueueCommands {
         let scheduler = schedulerPID(folder)
         let now = Clock.wall()
         let out = Console.standardOutput
-        let kinds = ["queued", "running", "succeeded", "failed", "timed_out", "cancelled"]
+        var kinds = ["queued", "running", "succeeded", "failed", "timed_out", "cancelled"]
+        // Listed only in queues that had one, so other queues' status reads as before.
+        let dependencyFailed = TaskStatus.dependencyFailed.rawValue
         if options.json {
             let state = try fold(folder, light: true)
+            if state.counts[dependencyFailed, default: 0] > 0 { kinds.append(dependencyFailed) }
             var tasks: [JSON] = []
             for entry in state.entries {
                 let id = entry.task.id
@@ -190,6 +194,7 @@ enum QueueCommands {
             return 0
         }
         let summary = try summary(folder)
+        if summary.counts[dependencyFailed, default: 0] > 0 { kinds.append(dependencyFailed) }
         out.line("Queue \(folder.name): " + (scheduler.map { "scheduler running (pid \($0))" } ?? "no scheduler running"))
         out.line("  " + kinds.map { "\(summary.counts[$0, default: 0]) \($0.replacing("_", with: " "))" }.joined(separator: ", "))
         if !summary.running.isEmpty {
@@ -208,7 +213,7 @@ enum QueueCommands {
         if summary.failureCount > 0 {
             out.line("Failed (last \(summary.failures.count) of \(summary.failureCount)):")
             for task in summary.failures {
-                let how = task.exitCode.map { "exit \($0)" } ?? task.signal.map { "killed by signal \($0), \(signalName($0))" } ?? "no exit recorded"
+                let how = task.status == .dependencyFailed ? "a task it runs after did not succeed" : task.exitCode.map { "exit \($0)" } ?? task.signal.map { "killed by signal \($0), \(signalName($0))" } ?? "no exit recorded"
                 let log = folder.log(task.id, max(task.attempts, 1))
                 // A task that failed before it could start (resources this scheduler lacks) has no log.
                 let where_ = FileIO.exists(log) ? "log: \(log)" : "no log (it never started; see \(folder.schedulerLog))"

@@ -141,11 +141,7 @@ struct RunPlan {
             }
         }
         if !problems.isEmpty { throw UsageError(problems: problems) }
-        if placement == nil, let first = ordering.firstIndex(where: { !$0.after.isEmpty }) {
-            // The daemon does not read dependencies yet: queued, the task would start without waiting.
-            throw UsageError("\(ordering[first].place): after: is not supported by multirun submit yet (the queue would start \(plan.tasks[first].label) without waiting); run these configs one-shot (multirun -c ...), or remove after:")
-        }
-        try order(&plan, ordering, root: selection.root, results: options.resultsDir)
+        try order(&plan, ordering, root: selection.root, results: options.resultsDir, submitting: placement == nil)
         // Skipped rows are numbered after the tasks that run, so task numbers match MULTIRUN_TASK.
         for index in plan.skipped.indices { plan.skipped[index].number = plan.tasks.count + index + 1 }
         return plan
@@ -154,11 +150,13 @@ struct RunPlan {
     /// Puts the tasks in priority order (higher first, ties in path order) and resolves
     /// each `after:` name to a task of this run, or to a config that already completed.
     /// A name that matches nothing, configs in two folders, or a config that is neither
-    /// selected nor complete, and a cycle, are refused before anything starts.
+    /// selected nor complete, and a cycle, are refused before anything starts; a submit
+    /// (`submitting`) leaves the last kind to `Submitter`, which may find it queued.
     private static func order(_ plan: inout RunPlan, _ ordering: [(priority: Int, after: [String], place: String)],
-                              root: String, results: String) throws(UsageError) {
+                              root: String, results: String, submitting: Bool) throws(UsageError) {
         guard ordering.contains(where: { $0.priority != 0 || !$0.after.isEmpty }) else { return }
         var after = Array(repeating: [Int](), count: plan.tasks.count)
+        var elsewhere = Array(repeating: [(config: String, resultsFolder: String)](), count: plan.tasks.count)
         var problems: [String] = []
         if ordering.contains(where: { !$0.after.isEmpty }) {
             let all = (try? ConfigSelector.select(root: root, pattern: "").paths) ?? []
@@ -180,6 +178,10 @@ struct RunPlan {
                         if !after[index].contains(task) { after[index].append(task) }
                     } else if !completed.contains(match)
                                 && !FileIO.exists(CompletionMarker.path(in: ConfigSelector.resultsFolder(for: match, root: root, results: results))) {
+                        if submitting {
+                            elsewhere[index].append((match, ConfigSelector.resultsFolder(for: match, root: root, results: results)))
+                            continue
+                        }
                         problems.append("\(entry.place): after: '\(name)' is \(match), which -c did not select and which has not completed; add it to -c, or run it first")
                     }
                 }
@@ -196,6 +198,8 @@ struct RunPlan {
         plan.tasks = order.map { old in
             var task = plan.tasks[old]
             task.after = after[old].map { position[$0] }
+            task.afterElsewhere = elsewhere[old]
+            task.priority = ordering[old].priority
             return task
         }
     }

@@ -28,6 +28,11 @@ public struct TaskSpec: Sendable {
     public let underShell: Bool
     /// The tasks of its run (indices) it starts only after, when they succeeded (`after:`).
     public var after: [Int] = []
+    /// `after:` names of configs outside the run that have not completed, with their
+    /// results folders: a submit looks for them among its queue's tasks.
+    public var afterElsewhere: [(config: String, resultsFolder: String)] = []
+    /// Higher starts first (`priority:`); the plan is already in this order.
+    public var priority = 0
 
     public init(label: String, program: String, command: Command, config: ConfigIdentity?, logPath: String, source: String? = nil,
                 demand: Demand, launcher: (program: String, words: [String])? = nil, resources: TaskResources = TaskResources(),

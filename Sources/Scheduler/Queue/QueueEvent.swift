@@ -18,6 +18,9 @@ public enum QueueEvent: Equatable, Sendable {
     case restarted(id: String, env: String?, overwrite: Bool = false, time: Int64)
     /// `multirun drain`: start nothing new, let running tasks finish, then exit.
     case drain(time: Int64)
+    /// A queued task will never start: `after`, a task it runs after, ended without
+    /// succeeding (or is not in the queue).
+    case dependencyFailed(id: String, after: String, time: Int64)
 
     public var json: JSON {
         switch self {
@@ -31,6 +34,8 @@ public enum QueueEvent: Equatable, Sendable {
               + (task.retry.retries > 0 ? [("retries", .int(Int64(task.retry.retries)))] : [])
               + (task.retry.codes.map { [("retry_on", .string($0.map(String.init).joined(separator: ",")))] } ?? [])
               + (task.overwrite ? [("overwrite", .bool(true))] : [])
+              + (task.priority != 0 ? [("priority", .int(Int64(task.priority)))] : [])
+              + (task.after.isEmpty ? [] : [("after", .array(task.after.map { .string($0) }))])
               + (task.environment.map { [("env", .string($0))] } ?? []) + (task.identity.map { identity in
                 [("config_name", .string(identity.name)), ("results", .string(identity.resultsFolder)), ("config_sha256", .string(identity.sha256)),
                  ("content_sha256", .string(identity.contentSHA256)), ("runner", .string(identity.runner))]
@@ -48,6 +53,8 @@ public enum QueueEvent: Equatable, Sendable {
             return .object([("e", .string("cancelled")), ("id", .string(id)), ("t", .int(time))])
         case .drain(let time):
             return .object([("e", .string("drain")), ("t", .int(time))])
+        case .dependencyFailed(let id, let after, let time):
+            return .object([("e", .string("dependency_failed")), ("id", .string(id)), ("after", .string(after)), ("t", .int(time))])
         case .restarted(let id, let env, let overwrite, let time):
             return .object([("e", .string("restarted")), ("id", .string(id))] + (env.map { [("env", .string($0))] } ?? [])
                            + (overwrite ? [("overwrite", .bool(true))] : []) + [("t", .int(time))])
@@ -117,6 +124,11 @@ public enum QueueEvent: Equatable, Sendable {
                                  submitted: time, resources: resources)
             task.underShell = try fields.bool("shell") ?? false
             task.overwrite = try fields.bool("overwrite") ?? false
+            task.priority = Int(try fields.int("priority", QueueLimits.priority) ?? 0)
+            task.after = try fields.strings("after") ?? []
+            if let bad = task.after.first(where: { !QueueLimits.isValidID($0) }) {
+                throw QueueDecodeError("field 'after' holds something that is not a task id ('\(QueueText.shown(bad))')")
+            }
             task.retry = retry
             task.environment = try fields.string("env")
             if let config, let configName = try fields.string("config_name"), let results = try fields.string("results"),
@@ -156,6 +168,11 @@ public enum QueueEvent: Equatable, Sendable {
             return .cancelled(id: try id(), time: time)
         case "drain":
             return .drain(time: time)
+        case "dependency_failed":
+            let id = try id()
+            let after = try fields.string("after") ?? ""
+            guard after.isEmpty || QueueLimits.isValidID(after) else { throw QueueDecodeError("field 'after' is not a task id ('\(QueueText.shown(after))')") }
+            return .dependencyFailed(id: id, after: after, time: time)
         case "restarted":
             return .restarted(id: try id(), env: light ? nil : try fields.string("env"), overwrite: try fields.bool("overwrite") ?? false, time: time)
         default:
@@ -195,6 +212,10 @@ public struct QueueTask: Equatable, Sendable {
     /// Submitted with -w, or restarted with `restart -w`: its argv's `{overwrite}` forms
     /// are filled as -w fills them.
     public var overwrite = false
+    /// Higher starts first (`priority:`, `submit --priority`); ties in submission order.
+    public var priority = 0
+    /// Tasks (ids) it starts only after, once they all succeeded (`after:`, `submit --after`).
+    public var after: [String] = []
 }
 
 extension TaskResources {

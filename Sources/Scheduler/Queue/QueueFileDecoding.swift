@@ -29,6 +29,8 @@ public enum QueueLimits {
     public static let timeLimitMilliseconds: ClosedRange<Int64> = 1...1_000_000_000_000
     /// `submit --retries`.
     public static let retries: ClosedRange<Int64> = 0...1000
+    /// A task's priority: any 64-bit integer, as a config's `priority:` may be.
+    public static let priority: ClosedRange<Int64> = Int64.min...Int64.max
     /// Task ids: letters, digits, '-' and '_' (they name files of the queue folder).
     public static let idLength = 64
 

@@ -325,13 +325,19 @@ public final class QueueScheduler {
         if let readings { memory?.record(readings, now: now) }
         var launched = false
         var waiting = false
+        if state.hasOrdering { try failBlockedDependants() }
         // In CPU mode every task is in the CPU pool: one queue.
         for cpuPool in settings.policy.gpuMode ? [false, true] : [nil] {
             while true {
-                try failImpossibleHead(cpuPool: cpuPool)
-                let start = state.queuedStart(cpuPool: cpuPool)
-                let decision = Self.place(state: state, from: start, cpuPool: cpuPool,
+                let decision: Placer.Decision
+                if state.hasOrdering {
+                    decision = try placeOrdered(cpuPool: cpuPool, now: now)
+                } else {
+                    try failImpossibleHead(cpuPool: cpuPool)
+                    let start = state.queuedStart(cpuPool: cpuPool)
+                    decision = Self.place(state: state, from: start, cpuPool: cpuPool,
                                           policy: settings.policy, pool: &pool, memory: &memory, now: now)
+                }
                 guard case .launch(let index, let slots) = decision else {
                     if case .wait(let onMemory) = decision, cpuPool != true { waiting = onMemory }
                     break
@@ -361,18 +367,54 @@ public final class QueueScheduler {
     private func failImpossibleHead(cpuPool: Bool?) throws(SystemError) {
         while true {
             let start = state.queuedStart(cpuPool: cpuPool)
-            guard start < state.entries.count else { return }
-            let task = state.entries[start].task
-            do {
-                _ = try settings.policy.demand(task.resources, config: task.label)
-                return
-            } catch {
-                let number = (state[task.id]?.attempts ?? 0) + 1
-                if try gaveUp(task, attempt: number) { continue }
-                try commit([.started(id: task.id, attempt: number, device: "", slot: 0, pid: 0, time: Clock.wall()),
-                            .ended(id: task.id, attempt: number, exitCode: 2, signal: nil, status: .failed, time: Clock.wall())])
-                releaseKeys(of: task.id, keepingOwn: false)
-                log.line("The process could not start (\(error.message)): \(task.command) [\(state.endedCount)/\(state.activeCount)]")
+            guard start < state.entries.count, try failIfImpossible(state.entries[start].task) else { return }
+        }
+    }
+
+    /// Fails `task` when this scheduler can never give what it asks; false when it can.
+    private func failIfImpossible(_ task: QueueTask) throws(SystemError) -> Bool {
+        do {
+            _ = try settings.policy.demand(task.resources, config: task.label)
+            return false
+        } catch {
+            let number = (state[task.id]?.attempts ?? 0) + 1
+            if try gaveUp(task, attempt: number) { return true }
+            try commit([.started(id: task.id, attempt: number, device: "", slot: 0, pid: 0, time: Clock.wall()),
+                        .ended(id: task.id, attempt: number, exitCode: 2, signal: nil, status: .failed, time: Clock.wall())])
+            releaseKeys(of: task.id, keepingOwn: false)
+            log.line("The process could not start (\(error.message)): \(task.command) [\(state.endedCount)/\(state.activeCount)]")
+            return true
+        }
+    }
+
+    /// `Placer`'s rule over a queue with priorities or dependencies: the tasks that may
+    /// start, higher priority first, ties in submission order.
+    private func placeOrdered(cpuPool: Bool?, now: UInt64) throws(SystemError) -> Placer.Decision {
+        while true {
+            let order = state.orderedQueued(from: state.queuedStart(cpuPool: cpuPool), cpuPool: cpuPool)
+            if let head = order.first, try failIfImpossible(state.entries[head].task) { continue }
+            let entries = state.entries
+            let policy = settings.policy
+            let waiting = order.lazy.map { (key: $0, demand: (try? policy.demand(entries[$0].task.resources, config: "")) ?? .gpu(Int.max)) }
+            return Placer.next(waiting, pool: &pool, memory: &memory, now: now)
+        }
+    }
+
+    /// Queued tasks whose `after:` can never be met end as dependency_failed without
+    /// starting, and theirs after them.
+    private func failBlockedDependants() throws(SystemError) {
+        while true {
+            let blocked = state.blockedByDependencies()
+            if blocked.isEmpty { return }
+            for (id, by) in blocked {
+                try commit([.dependencyFailed(id: id, after: by, time: Clock.wall())])
+                guard let task = state[id]?.task else { continue }
+                releaseKeys(of: id, keepingOwn: false)
+                var record = TaskRecord(number: 0, config: task.config, command: task.command, status: .dependencyFailed)
+                record.error = state[by].map { "task \(by) \($0.task.label), which it runs after, did not succeed" }
+                    ?? "task \(by), which it runs after, is not in the queue"
+                log.line(RunReporter.endLine(record, k: state.endedCount, of: state.activeCount))
+                if settings.onFinish != nil { finishedSinceLaunch.append((record, task, 0, nil)) }
             }
         }
     }

@@ -39,6 +39,9 @@ public struct QueueState: Sendable {
     /// The same per pool (0: GPU-pool tasks, 1: tasks whose resources ask for the CPU pool).
     private var poolFrom = [0, 0]
     private var interned: Set<String> = []
+    /// Some task has a priority or dependencies: the scheduler then picks by
+    /// `orderedQueued` rather than in plain submission order.
+    public private(set) var hasOrdering = false
 
     private mutating func intern(_ text: String) -> String {
         if let existing = interned.firstIndex(of: text) { return interned[existing] }
@@ -91,6 +94,7 @@ public struct QueueState: Sendable {
             if !task.argv.isEmpty { task.argv[0] = intern(task.argv[0]) }
             if task.command == task.label { task.command = task.label }
             position[task.id] = entries.count
+            if task.priority != 0 || !task.after.isEmpty { hasOrdering = true }
             entries.append(Entry(task: task, phase: .queued, attempts: 0, cancelRequested: false))
             counts["queued", default: 0] += 1
         case .started(let id, let attempt, let device, let slot, let pid, let time):
@@ -138,6 +142,60 @@ public struct QueueState: Sendable {
             // A drain is for the scheduler running when it was asked, not for later ones:
             // the scheduler acts on it as it reads it (QueueScheduler.apply(external:)).
             break
+        case .dependencyFailed(let id, _, let time):
+            guard var entry = self[id], entry.phase == .queued else { return }
+            set(id, &entry, to: .ended(.dependencyFailed, exitCode: nil, signal: nil, at: time))
+        }
+    }
+
+    /// Whether a queued task may start as far as its `after:` goes.
+    public enum Readiness: Equatable, Sendable {
+        case ready
+        case waiting
+        /// It never will: this task it runs after ended without succeeding, or is unknown.
+        case blocked(by: String)
+    }
+
+    public func readiness(_ task: QueueTask) -> Readiness {
+        var waiting = false
+        for id in task.after {
+            guard let entry = self[id] else { return .blocked(by: id) }
+            switch entry.phase {
+            case .ended(.succeeded, _, _, _): continue
+            case .queued, .running: waiting = true
+            case .ended, .cancelled: return .blocked(by: id)
+            }
+        }
+        return waiting ? .waiting : .ready
+    }
+
+    /// Queued tasks at or after `start` (of one pool; nil: both) that may start now, by
+    /// priority (higher first), ties in submission order. Used once `hasOrdering`; it
+    /// scans the queue, which only queues with priorities or dependencies pay for.
+    public func orderedQueued(from start: Int, cpuPool: Bool?) -> [Int] {
+        var ready: [Int] = []
+        var index = start
+        while index < entries.count {
+            let entry = entries[index]
+            if entry.phase == .queued && (cpuPool == nil || entry.task.resources.wantsCPUPool == cpuPool)
+                && (entry.task.after.isEmpty || readiness(entry.task) == .ready) {
+                ready.append(index)
+            }
+            index += 1
+        }
+        // A stable sort: equal priorities keep submission order.
+        return ready.enumerated().sorted { a, b in
+            let (pa, pb) = (entries[a.element].task.priority, entries[b.element].task.priority)
+            return pa != pb ? pa > pb : a.offset < b.offset
+        }.map(\.element)
+    }
+
+    /// Queued tasks that will never start because of their `after:`, each with the task
+    /// that blocks it.
+    public func blockedByDependencies() -> [(id: String, by: String)] {
+        entries.compactMap { entry in
+            guard entry.phase == .queued, !entry.task.after.isEmpty, case .blocked(let by) = readiness(entry.task) else { return nil }
+            return (entry.task.id, by)
         }
     }
 
@@ -228,6 +286,8 @@ public struct QueueState: Sendable {
             case .running(let attempt, let device, let slot, let pid, let since):
                 events.append(.started(id: id, attempt: attempt, device: device, slot: slot, pid: pid, time: since))
                 if entry.cancelRequested { events.append(.cancelled(id: id, time: since)) }
+            case .ended(.dependencyFailed, _, _, let at) where entry.attempts == 0:
+                events.append(.dependencyFailed(id: id, after: "", time: at))
             case .ended(let status, let exitCode, let signal, let at):
                 events.append(.started(id: id, attempt: max(entry.attempts, 1), device: "", slot: 0, pid: 0, time: at))
                 events.append(.ended(id: id, attempt: max(entry.attempts, 1), exitCode: exitCode, signal: signal, status: status, time: at))

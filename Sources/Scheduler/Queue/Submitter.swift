@@ -11,6 +11,9 @@ public enum Submitter {
         /// Configs whose results folder a queued or running task of another config (or
         /// another version of it) writes: when there are any, nothing was queued.
         public var collisions: [String] = []
+        /// Dependencies that name nothing this queue has (`after:`, `--after`): when there
+        /// are any, nothing was queued.
+        public var unmetDependencies: [String] = []
         /// Why the key index could not record the tasks queued (they are queued all the same).
         public var keysNotRecorded: String?
         /// Damage found and repaired on the way (a `next-id` file rebuilt from the journal).
@@ -22,8 +25,10 @@ public enum Submitter {
     /// out of the plan by its marker.
     /// `captureEnvironment`: the tasks run with this process's environment (written once,
     /// to one env file for the whole submit), not the scheduler's.
+    /// `priority`: every task's (`--priority`), else each config's. `after`: task ids every
+    /// task starts only after (`--after`), beside its config's `after:`.
     static func submit(_ plan: RunPlan, to folder: QueueFolder, force: Bool, captureEnvironment: Bool = true,
-                       retry: RetryPolicy = RetryPolicy()) throws(SystemError) -> Outcome {
+                       retry: RetryPolicy = RetryPolicy(), priority: Int? = nil, after: [String] = []) throws(SystemError) -> Outcome {
         guard let lock = try FileLock(path: folder.path + "/submit.lock", mode: .exclusive, wait: true) else { return Outcome() }
         defer { _ = lock }
         let cwd = currentDirectory()
@@ -31,11 +36,17 @@ public enum Submitter {
         let taken = index.load()
         var outcome = Outcome()
         var seen: Set<String> = []
-        for spec in plan.tasks {
+        // Per planned task: where it went (added: its index in `added`; queued before: its
+        // id), so `after:` between planned tasks becomes ids.
+        var addedIndex: [Int: Int] = [:]
+        var queuedID: [Int: String] = [:]
+        for (planIndex, spec) in plan.tasks.enumerated() {
             var task = queueTask(for: spec, cwd: cwd)
             task.retry = retry
+            task.priority = priority ?? spec.priority
             if !force && (taken[task.key] != nil || seen.contains(task.key)) {
                 outcome.skipped.append((spec.label, "already queued, running or completed with the same content"))
+                queuedID[planIndex] = taken[task.key]
                 continue
             }
             // It may have completed since the plan looked (the scheduler writes the marker
@@ -48,18 +59,35 @@ public enum Submitter {
             if let identity = task.identity, let owner = taken[KeyIndex.folderKey(identity.resultsFolder)], taken[task.key] != owner {
                 outcome.collisions.append("config \(spec.label): task \(owner) of queue \(folder.name), queued or running, writes the same results folder \(identity.resultsFolder)/; wait for it to end, or cancel it (multirun cancel \(owner))")
             }
+            // A config it runs after that this submit does not hold: queued or running here.
+            for other in spec.afterElsewhere {
+                if let owner = taken[KeyIndex.folderKey(absolute(other.resultsFolder, cwd))] {
+                    task.after.append(owner)
+                } else {
+                    outcome.unmetDependencies.append("config \(spec.label) runs after \(other.config), which -c did not select, which has not completed, and which is not queued or running in queue \(folder.name); add it to -c, or submit it first")
+                }
+            }
+            addedIndex[planIndex] = outcome.added.count
             outcome.added.append(task)
         }
-        // All or nothing: a submit that would put two writers on one folder queues nothing.
-        if !outcome.collisions.isEmpty { return outcome }
+        try checkTaskIDs(after, in: folder, into: &outcome)
+        // All or nothing: a submit that would put two writers on one folder, or that names a
+        // dependency the queue lacks, queues nothing.
+        if !outcome.collisions.isEmpty || !outcome.unmetDependencies.isEmpty { return outcome }
         for record in plan.skipped {
             outcome.skipped.append((record.config ?? record.command,
                                     record.error ?? "completed: its results folder holds a completion marker for it (pass -w to run it again)"))
         }
         var warnings: [String] = []
         let first = try TaskIDs.reserve(outcome.added.count, in: folder) { warnings.append($0) }
-        outcome.warnings = warnings
+        outcome.warnings += warnings
         for i in outcome.added.indices { outcome.added[i].id = String(first + i) }
+        for (planIndex, spec) in plan.tasks.enumerated() {
+            guard let i = addedIndex[planIndex] else { continue }
+            // A task it runs after that completed earlier was left out of the plan: nothing to wait for.
+            let inPlan = spec.after.compactMap { addedIndex[$0].map { outcome.added[$0].id } ?? queuedID[$0] }
+            for id in inPlan + after where !outcome.added[i].after.contains(id) { outcome.added[i].after.append(id) }
+        }
         // One file for the whole submit, durable before the journal names it.
         if captureEnvironment, !outcome.added.isEmpty {
             let name = EnvironmentFile.name(firstTask: String(first))
@@ -77,6 +105,29 @@ public enum Submitter {
         }
         if let span { StatusSummary.advanceSnapshot(folder, submitted: outcome.added, from: span.before, to: span.after) }
         return outcome
+    }
+
+    /// `submit --after ID...`: each id must be a task of the queue that has not ended
+    /// without succeeding (tasks after it could never start).
+    private static func checkTaskIDs(_ ids: [String], in folder: QueueFolder, into outcome: inout Outcome) throws(SystemError) {
+        guard !ids.isEmpty else { return }
+        var state = QueueState()
+        if FileIO.exists(folder.journal) {
+            do { try Journal(folder: folder).readAll(light: true) { state.apply($0) } } catch {
+                throw SystemError("cannot read the queue journal to check --after: \(error)", errno: EIO)
+            }
+        }
+        for id in ids {
+            guard let entry = state[id] else {
+                outcome.unmetDependencies.append("--after \(id): queue \(folder.name) has no task \(id); see multirun status for the ids")
+                continue
+            }
+            switch entry.phase {
+            case .ended(.succeeded, _, _, _), .queued, .running: continue
+            default:
+                outcome.unmetDependencies.append("--after \(id): task \(id) (\(entry.task.label)) already ended as \(QueueState.name(of: entry.phase)), so these tasks could never start; restart it first (multirun restart \(id)), or drop --after \(id)")
+            }
+        }
     }
 
     /// A queue task for a planned task: absolute paths, placeholders for launch-time values.
