@@ -222,6 +222,22 @@ struct PlacementTests {
         #expect(said == ["Waiting for GPU memory: [1/1] configs/e/big.yaml needs 20GiB free on a GPU (free now: gpu0 10960MiB, less what tasks just started may take)"], "\(result.stdout)")
     }
 
+    /// The daemon says the same once, in scheduler.log, naming the task by its id.
+    @Test func theDaemonSaysOnceThatATaskWaitsForMemory() throws {
+        let project = try project(configs: ["big": "resources:\n  gpu_memory: 20GiB\n"], gpus: 1)
+        try project.fakeNvidiaSMI(gpus: 1, totalMiB: 40960, usedMiB: 30000)
+        let events = try FIFO(project.path("events"))
+        try submit(project)
+        let daemon = try Launched(Binaries.multirun, ["daemon", "-d", "1", "--exit-when-idle"], in: project, environment: ["EVENTS": events.path])
+        #expect(eventually(timeout: 30) { project.nvidiaSMICalls >= 3 })
+        try project.fakeNvidiaSMI(gpus: 1, totalMiB: 40960, usedMiB: 1000)
+        _ = try events.lines(until: 2) { _ in true }
+        let result = daemon.finish()
+        #expect(result.status == 0, "\(result.stderr)")
+        let said = try project.read(".multirun/scheduler.log").split(separator: "\n").filter { $0.contains("Waiting for GPU memory: ") }
+        #expect(said.count == 1 && said[0].hasSuffix("Waiting for GPU memory: task 1 configs/e/big.yaml needs 20GiB free on a GPU (free now: gpu0 10960MiB, less what tasks just started may take)"), "\(said)")
+    }
+
     // MARK: - The daemon
 
     func submit(_ project: Project, _ extra: [String] = []) throws {

@@ -113,6 +113,51 @@ struct SeeingTests {
         #expect(a[3].hasSuffix("\t0\t0\t0\t9\tsh -c 'kill -9 $$'"), "\(a[3])")
     }
 
+    /// The daemon's joblog: one line per attempt as it ends, Seq the task id, exit codes and
+    /// signals as parallel writes them; a later daemon appends (cron starts many).
+    @Test func theDaemonWritesAJoblogLinePerAttemptAndAppends() throws {
+        let project = try Project()
+        try project.write("jobs.txt", Self.jobLines.joined(separator: "\n") + "\n")
+        #expect(try multirun(["submit", "--commands", "jobs.txt", "--no-env", "--retries", "1", "--retry-on", "3"], in: project).status == 0)
+        let daemon = ["daemon", "-gpu", "false", "-d", "1", "--exit-when-idle", "--joblog", "q.log"]
+        #expect(try multirun(daemon, in: project).status == 0)
+        var lines = try project.read("q.log").split(separator: "\n").map(String.init)
+        #expect(lines.first == "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand")
+        let fields = lines.dropFirst().map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        #expect(fields.map { $0[0] } == ["1", "2", "2", "3", "4"], "\(lines)")
+        #expect(fields.map { "\($0[6])/\($0[7])" } == ["0/0", "3/0", "3/0", "0/9", "0/0"], "\(lines)")
+        #expect(fields.allSatisfy { $0.count == 9 && $0[1] == ":" && $0[3].count == 10 })
+        #expect(fields[4][5] == "4" && fields[4][8] == "echo \"a b\"", "\(fields[4])")
+        try project.write("more.txt", "true\n")
+        #expect(try multirun(["submit", "--commands", "more.txt", "--no-env"], in: project).status == 0)
+        #expect(try multirun(daemon, in: project).status == 0)
+        lines = try project.read("q.log").split(separator: "\n").map(String.init)
+        #expect(lines.count == 7 && lines.filter { $0.hasPrefix("Seq\t") }.count == 1 && lines.last!.hasPrefix("5\t"), "\(lines)")
+    }
+
+    /// `submit --dry-run` says what would be queued, in queue order, and what not and why,
+    /// and writes nothing, not even the queue folder.
+    @Test func submitDryRunWritesNothing() throws {
+        let project = try Project()
+        try project.write("configs/d/a.yaml", "command: [/bin/sh, -c, 'exit 0']\n")
+        try project.write("configs/d/b.yaml", "command: [/bin/sh, -c, 'exit 0']\npriority: 3\n")
+        let dry = try multirun(["submit", "-c", "d/", "-n"], in: project)
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(dry.stdout == """
+        Dry run: nothing is queued and nothing is written.
+        Would queue configs/d/b.yaml (priority 3): runone -c configs/d/b.yaml
+        Would queue configs/d/a.yaml: runone -c configs/d/a.yaml
+        Dry run: 2 to queue, 0 not queued. Run without --dry-run to submit them.
+
+        """, "\(dry.stdout)")
+        #expect(!project.exists(".multirun") && !project.exists("results"))
+        #expect(try multirun(["submit", "-c", "d/a"], in: project).status == 0)
+        let again = try multirun(["submit", "-c", "d/", "--dry-run", "--priority", "1"], in: project)
+        #expect(again.stdout.contains("Would queue configs/d/b.yaml (priority 1): runone -c configs/d/b.yaml\n"), "\(again.stdout)")
+        #expect(again.stdout.contains("Would not queue configs/d/a.yaml: already task 1 of queue .multirun"), "\(again.stdout)")
+        #expect(again.stdout.hasSuffix("Dry run: 1 to queue, 1 not queued. Run without --dry-run to submit them.\n"))
+    }
+
     @Test func aPlusJoblogAppendsAndAPlainOneStartsAfresh() throws {
         let project = try Project()
         try project.write("jobs.txt", "true\nfalse\n")
@@ -356,8 +401,8 @@ struct SeeingTests {
         try project.write("jobs.txt", "true\n")
         let oneShot = try multirun(["--commands", "jobs.txt", "--on-empty", "true"] + Self.cpu, in: project)
         #expect(oneShot.status == 2 && oneShot.stderr.hasPrefix("multirun: --on-empty does not apply to a one-shot run (multirun -c ...); it belongs to 'daemon'"), "\(oneShot.stderr)")
-        let daemon = try multirun(["daemon", "-gpu", "false", "--exit-when-idle", "--joblog", "j.txt"], in: project)
-        #expect(daemon.status == 2 && daemon.stderr.hasPrefix("multirun: --joblog does not apply to 'multirun daemon'; it belongs to one-shot runs"), "\(daemon.stderr)")
+        let daemon = try multirun(["daemon", "-gpu", "false", "--exit-when-idle", "--dry-run"], in: project)
+        #expect(daemon.status == 2 && daemon.stderr.hasPrefix("multirun: --dry-run does not apply to 'multirun daemon'; it belongs to one-shot runs, 'submit'"), "\(daemon.stderr)")
         let submit = try multirun(["submit", "--commands", "jobs.txt", "--on-finish", "true"], in: project)
         #expect(submit.status == 2 && submit.stderr.hasPrefix("multirun: --on-finish does not apply to 'multirun submit'"), "\(submit.stderr)")
         #expect(!project.exists("results"))

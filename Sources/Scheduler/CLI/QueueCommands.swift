@@ -32,9 +32,7 @@ enum QueueCommands {
         if options.retry.retries > 0 || options.retry.codes != nil {
             throw UsageError("daemon: --retries and --retry-on belong to each task; give them to 'multirun submit', e.g. multirun submit -c REGEX --retries 2")
         }
-        if options.dryRun || options.joblog != nil {
-            throw UsageError("--dry-run and --joblog are for one-shot runs; the daemon logs to .multirun/scheduler.log (multirun status --json for scripts)")
-        }
+
         // Check the slots before touching the queue folder: a bad -d leaves nothing behind.
         let placement = try Placement.make(options)
         try folder.prepare()
@@ -60,7 +58,9 @@ enum QueueCommands {
                                 exitWhenIdle: options.exitWhenIdle, supervisor: own, policy: placement.policy,
                                 memoryProbe: placement.universe.map { MemoryProbe($0, timeout: options.probeTimeout) },
                                 halt: options.halt,
-                                onEmpty: options.onEmpty, onFinish: options.onFinish, hookTimeout: options.onFinishTimeout),
+                                onEmpty: options.onEmpty, onFinish: options.onFinish, hookTimeout: options.onFinishTimeout,
+                                // A daemon appends: cron starts one every few minutes.
+                                joblog: options.joblog.map { $0.hasPrefix("+") ? $0 : "+" + $0 }),
                 signals: try SignalChannel(), log: log)
             log.line("Scheduler \(getpid()) owns queue \(folder.name) with \(placement.pool.count) slot(s)")
             let code = try scheduler.run()
@@ -102,6 +102,7 @@ enum QueueCommands {
         try ResultsPaths.check([ConfigSelector.normalized(options.resultsDir)])
         let plan = try RunPlan.make(options, placement: nil, runFolder: folder.path)
         try ResultsPaths.check(plan.tasks.lazy.compactMap { $0.config?.resultsFolder })
+        if options.dryRun { return dryRunSubmit(plan, options, folder) }
         try folder.prepare()
         let outcome: Submitter.Outcome
         do { outcome = try Submitter.submit(plan, to: folder, force: options.overwrite, captureEnvironment: !options.noEnvironment,
@@ -124,6 +125,35 @@ enum QueueCommands {
             Console.standardError.line("multirun: the tasks above are queued, but keys.idx could not record them (\(why)); start a scheduler (it rebuilds the index) before submitting them again")
             return 1
         }
+        return 0
+    }
+
+    /// `submit --dry-run`: what a submit would queue, in queue order, and what not and why
+    /// (completed, or already queued as the key index says); writes nothing, not even the
+    /// queue folder. `after:` and `--after` are checked by the real submit.
+    static func dryRunSubmit(_ plan: RunPlan, _ options: Options, _ folder: QueueFolder) -> Int32 {
+        let out = Console.standardOutput
+        out.line("Dry run: nothing is queued and nothing is written.")
+        let taken = options.overwrite ? [:] : KeyIndex(folder: folder).load()
+        let cwd = Submitter.currentDirectory()
+        var queued = 0
+        var notQueued = 0
+        for spec in plan.tasks {
+            let task = Submitter.queueTask(for: spec, cwd: cwd)
+            if let owner = taken[task.key] {
+                out.line("Would not queue \(spec.label): already task \(owner) of queue \(folder.name) (queued, running or completed with the same content)")
+                notQueued += 1
+                continue
+            }
+            let priority = options.priority ?? spec.priority
+            out.line("Would queue \(spec.label)\(priority != 0 ? " (priority \(priority))" : ""): \(task.command)")
+            queued += 1
+        }
+        for record in plan.skipped {
+            out.line("Would not queue \(record.config ?? record.command): \(record.error ?? "completed: its results folder holds a completion marker for it (pass -w to run it again)")")
+            notQueued += 1
+        }
+        out.line("Dry run: \(queued) to queue, \(notQueued) not queued. Run without --dry-run to submit them.")
         return 0
     }
 

@@ -25,6 +25,9 @@ public final class QueueScheduler {
         /// task's facts in MULTIRUN_* variables, as a one-shot run's hook.
         public var onFinish: String? = nil
         public var hookTimeout: Double = 60
+        /// `daemon --joblog FILE`: GNU parallel's joblog, one line per attempt as it ends
+        /// (Seq is the task id); as `JobLog` takes it (`+FILE` appends).
+        public var joblog: String? = nil
     }
 
     /// One attempt we watch: started by us (a child), or adopted after a restart (a pidfd).
@@ -53,6 +56,9 @@ public final class QueueScheduler {
     private var memory: MemoryGate?
     private let memoryPolling: MemoryPolling?
     private var waitingOnMemory = false
+    private let joblog: JobLog?
+    /// The task the last "Waiting for GPU memory" line was about (said once per task).
+    private var saidMemoryWait: String?
     private var attempts: [pid_t: Attempt] = [:]
     private var timers: ProcessGroupTimers
     private var stopSignal: Int32?
@@ -81,6 +87,7 @@ public final class QueueScheduler {
     private let startedAt = Clock.wall()
 
     public init(folder: QueueFolder, pool: SlotPool, settings: Settings, signals: SignalChannel, log: SchedulerLog) throws(SystemError) {
+        joblog = try settings.joblog.map { path throws(SystemError) in try JobLog(path) }
         self.folder = folder
         self.pool = pool
         self.settings = settings
@@ -348,6 +355,24 @@ public final class QueueScheduler {
         }
         waitingOnMemory = waiting
         memoryPolling?.placed(launched: launched, waitingOnMemory: waiting, afterReading: readings != nil)
+        if waiting { sayMemoryWait(now: now) }
+    }
+
+    /// Says once per task, in scheduler.log, that the first GPU task in line waits for free
+    /// memory: which task, how much it needs on how many GPUs, and what they had free.
+    private func sayMemoryWait(now: UInt64) {
+        let start = state.queuedStart(cpuPool: false)
+        let index = state.hasOrdering ? state.orderedQueued(from: start, cpuPool: false).first : (start < state.entries.count ? start : nil)
+        guard let index else { return }
+        let task = state.entries[index].task
+        guard saidMemoryWait != task.id, let demand = try? settings.policy.demand(task.resources, config: task.label) else { return }
+        // Said once the GPUs have been read, so the line can say what they had free.
+        let readings = pool.devices.compactMap(\.gpuPosition).map { gpu in (gpu, memory?.free(gpu, now: now)) }
+        guard !readings.contains(where: { $0.1 == nil }) else { return }
+        saidMemoryWait = task.id
+        let free = readings.map { "gpu\($0.0) " + ByteSize.describe(mebibytes: max(0, $0.1!)) }
+        let gpus = demand.gpus == 1 ? "a GPU" : "each of \(demand.gpus) GPUs"
+        log.line("Waiting for GPU memory: task \(task.id) \(task.label) needs \(ByteSize.describe(mebibytes: demand.memoryMiB)) free on \(gpus) (free now: \(free.joined(separator: ", ")), less what tasks just started may take)")
     }
 
     /// Borrows the state only for the decision, so the launch that follows does not copy it.
@@ -577,6 +602,13 @@ public final class QueueScheduler {
             ended.exit = exit
             ended.logPath = folder.log(id, number)
             ended.error = record?.error
+            if let joblog {
+                var line = ended
+                line.number = Int(id) ?? 0
+                line.startWall = record?.start
+                line.duration = record.map { Double($0.end - $0.start) / 1e9 }
+                do { try joblog.append(line) } catch { log.line("Warning: --joblog: \(error)") }
+            }
             if entry.task.underShell, status == .failed, let signal = exit.signalReportedByShell { ended.noteShellSignal(signal) }
             if state[id]?.phase == .queued, let failures = state[id]?.failures {
                 // Retried (`submit --retries`): no [k/N], the task has not ended.
