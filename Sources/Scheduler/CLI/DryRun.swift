@@ -7,7 +7,9 @@ enum DryRun {
         let n = plan.tasks.count
         // The first wave, as the dispatcher would place it now (the free-memory gate is not
         // read: a gated task is shown where it would go once its memory is free).
-        var dispatcher = plan.tasks.isEmpty ? nil : Dispatcher(demands: plan.tasks.map(\.demand), pool: placement.pool)
+        // With the run's `after:` graph: a task that waits for another is not in the first wave.
+        let after = plan.tasks.contains { !$0.after.isEmpty } ? plan.tasks.map(\.after) : []
+        var dispatcher = plan.tasks.isEmpty ? nil : Dispatcher(demands: plan.tasks.map(\.demand), pool: placement.pool, after: after)
         var first: [Int: [Slot]] = [:]
         while let (task, slots) = dispatcher?.nextLaunch() { first[task] = slots }
         for (index, task) in plan.tasks.enumerated() {
@@ -19,7 +21,9 @@ enum DryRun {
                 out.line("Would start [\(index + 1)/\(n)] on \(TaskEnvironment.deviceName(slots)) slot \(slots[0].number)\(cvd)\(memory): \(command)")
             } else {
                 let command = task.display(task.argv(gpu: "{gpu}", slot: 0))
-                out.line("Would queue [\(index + 1)/\(n)] until a slot is free: \(command)")
+                let waitsFor = task.after.map { plan.tasks[$0].label }
+                let until = waitsFor.isEmpty ? "until a slot is free" : "until \(waitsFor.joined(separator: ", ")) succeeded"
+                out.line("Would queue [\(index + 1)/\(n)] \(until): \(command)")
             }
         }
         let skipped = plan.skipped.filter { $0.status == .skipped }.count

@@ -66,9 +66,14 @@ public enum MultirunCommand {
         let reporter: RunReporter
         let signals: SignalChannel
         let runner: TaskRunner
+        // The joblog opens first: a joblog that cannot be written leaves no run folder behind.
+        let joblog: JobLog?
+        do { joblog = try options.joblog.map { path throws(SystemError) in try JobLog(path) } } catch {
+            throw UsageError("--joblog: \(error); nothing was started")
+        }
         do {
             reporter = try RunReporter(runID: runID, runFolder: runFolder, taskCount: plan.tasks.count, console: out)
-            try reporter.attach(joblog: options.joblog, statusLine: StatusLine.make(taskCount: plan.tasks.count))
+            reporter.attach(joblog: joblog, statusLine: StatusLine.make(taskCount: plan.tasks.count))
             signals = try SignalChannel()
             runner = try TaskRunner(
                 tasks: plan.tasks, pool: placement.pool,

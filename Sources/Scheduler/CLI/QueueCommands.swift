@@ -103,6 +103,11 @@ enum QueueCommands {
         let plan = try RunPlan.make(options, placement: nil, runFolder: folder.path)
         try ResultsPaths.check(plan.tasks.lazy.compactMap { $0.config?.resultsFolder })
         if options.dryRun { return dryRunSubmit(plan, options, folder) }
+        // A queue that does not exist yet has no task to run after: refused before the
+        // folder is made, so a refusal leaves nothing behind.
+        if let id = options.after.first, !FileIO.exists(folder.journal) {
+            throw UsageError("--after \(id): queue \(folder.name) has no task \(id); see multirun status for the ids; nothing was queued")
+        }
         try folder.prepare()
         let outcome: Submitter.Outcome
         do { outcome = try Submitter.submit(plan, to: folder, force: options.overwrite, captureEnvironment: !options.noEnvironment,

@@ -10,9 +10,12 @@ struct RunPlan {
 
     /// `placement`: the run's devices; nil for `submit`, whose tasks the daemon places.
     static func make(_ options: Options, placement: Placement?, runFolder: String) throws(UsageError) -> RunPlan {
+        if options.resultsDir.isEmpty {
+            throw UsageError("--results: the folder name is empty; give a folder, e.g. --results results")
+        }
         // Nothing has started yet: a TERM, INT or HUP ends the process at once (128+N), even
         // in the middle of a 10 MB config, instead of waiting in the blocked set.
-        try SignalChannel.withStopSignalsDeliverable {
+        return try SignalChannel.withStopSignalsDeliverable {
             Result { () throws(UsageError) in try plan(options, placement: placement, runFolder: runFolder) }
         }.get()
     }
@@ -141,7 +144,21 @@ struct RunPlan {
             }
         }
         if !problems.isEmpty { throw UsageError(problems: problems) }
-        try order(&plan, ordering, root: selection.root, results: options.resultsDir, submitting: placement == nil)
+        // Whether a config -c did not select completed with its content as it is now, under
+        // this runner: a prerequisite edited since is not complete.
+        let completedAsIs = { (path: String) -> Bool in
+            guard let bytes = try? FileIO.read(path), let loaded = try? ConfigLoader.load(bytes: bytes, path: path),
+                  let checked = try? ConfigSchema.check(loaded, runone: isDefault, memory: nil) else { return false }
+            let name = ConfigSelector.relativeName(path, root: selection.root)
+            let resultsName = String(ConfigSelector.resultsFolder(for: path, root: selection.root, results: "").dropFirst())
+            let identity = ConfigIdentity(path: path, name: name, sha256: checked.sha256,
+                                          resultsFolder: ConfigSelector.resultsFolder(for: path, root: selection.root, results: options.resultsDir),
+                                          contentSHA256: checked.contentSHA256,
+                                          runner: ConfigIdentity.runnerText(template, name: name, resultsName: resultsName))
+            return CompletionMarker.check(identity, defaultRunner: ConfigIdentity.runnerText(defaultTemplate, name: name, resultsName: resultsName),
+                                          bases: checked.bases) == .completed
+        }
+        try order(&plan, ordering, root: selection.root, results: options.resultsDir, submitting: placement == nil, completedAsIs: completedAsIs)
         // Skipped rows are numbered after the tasks that run, so task numbers match MULTIRUN_TASK.
         for index in plan.skipped.indices { plan.skipped[index].number = plan.tasks.count + index + 1 }
         return plan
@@ -153,7 +170,7 @@ struct RunPlan {
     /// selected nor complete, and a cycle, are refused before anything starts; a submit
     /// (`submitting`) leaves the last kind to `Submitter`, which may find it queued.
     private static func order(_ plan: inout RunPlan, _ ordering: [(priority: Int, after: [String], place: String)],
-                              root: String, results: String, submitting: Bool) throws(UsageError) {
+                              root: String, results: String, submitting: Bool, completedAsIs: (String) -> Bool) throws(UsageError) {
         guard ordering.contains(where: { $0.priority != 0 || !$0.after.isEmpty }) else { return }
         var after = Array(repeating: [Int](), count: plan.tasks.count)
         var elsewhere = Array(repeating: [(config: String, resultsFolder: String)](), count: plan.tasks.count)
@@ -163,6 +180,7 @@ struct RunPlan {
             var taskOf: [String: Int] = [:]
             for (index, task) in plan.tasks.enumerated() { taskOf[task.label] = index }
             let completed = Set(plan.skipped.filter { $0.status == .skipped }.compactMap(\.config))
+            let runningElsewhere = Dictionary(plan.skipped.filter { $0.status == .notStarted }.compactMap { record in record.config.map { ($0, record.error ?? "") } }) { a, _ in a }
             for (index, entry) in ordering.enumerated() {
                 for name in entry.after {
                     let matches = all.filter { afterName(name, matches: $0, root: root) }
@@ -176,8 +194,9 @@ struct RunPlan {
                     }
                     if let task = taskOf[match] {
                         if !after[index].contains(task) { after[index].append(task) }
-                    } else if !completed.contains(match)
-                                && !FileIO.exists(CompletionMarker.path(in: ConfigSelector.resultsFolder(for: match, root: root, results: results))) {
+                    } else if let why = runningElsewhere[match] {
+                        problems.append("\(entry.place): after: '\(name)' is \(match), which is \(why); wait for it to end, then run again")
+                    } else if !completed.contains(match) && !completedAsIs(match) {
                         if submitting {
                             elsewhere[index].append((match, ConfigSelector.resultsFolder(for: match, root: root, results: results)))
                             continue

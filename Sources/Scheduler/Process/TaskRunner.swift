@@ -313,8 +313,11 @@ public final class TaskRunner {
             reporter.line(line)
             haltLine = nil
         }
-        if settings.onFinish != nil {
-            for reaped in reapedSinceWake { startHook(record(reaped), task: reaped.entry.task) }
+        // A hook follows a task's last attempt; none start once a stop was asked for.
+        if settings.onFinish != nil && stopSignal == nil {
+            for reaped in reapedSinceWake {
+                if case .final = reaped.outcome { startHook(record(reaped), task: reaped.entry.task) }
+            }
             for (record, _, _) in endedSinceWake where record.status != .notStarted { startHook(record, task: record.number - 1) }
         }
         for spec in startedSinceWake { reporter.started(spec) }
@@ -329,6 +332,7 @@ public final class TaskRunner {
         var record = TaskRecord(number: failure.task + 1, config: spec.config?.path, command: spec.label, status: .dependencyFailed)
         record.error = "\(tasks[failure.cause].label), which it runs after, did not succeed"
         reporter.ended(record, spec: spec, k: failure.k)
+        if settings.onFinish != nil && stopSignal == nil { startHook(record, task: failure.task) }
     }
 
     /// Opens the logs of the next tasks (one per slot) and claims their results folders
@@ -404,7 +408,7 @@ public final class TaskRunner {
         strings.variable("MULTIRUN_DURATION", record.duration.map { JobLog.millis(Int(($0 * 1000).rounded())) } ?? "0.000")
         strings.variable("MULTIRUN_DEVICE", record.device ?? "")
         strings.variable("MULTIRUN_LOG", record.logPath ?? "")
-        strings.variable("MULTIRUN_ATTEMPT", "1")
+        strings.variable("MULTIRUN_ATTEMPT", record.attempt)
         strings.variable("MULTIRUN_OUTPUT", tasks[task].config?.resultsFolder ?? "")
         let out = hookLog >= 0 ? hookLog : open("/dev/null", O_WRONLY | O_CLOEXEC)
         defer { if hookLog < 0 { close(out) } }

@@ -34,6 +34,7 @@ public enum QueueEvent: Equatable, Sendable {
               + (task.retry.retries > 0 ? [("retries", .int(Int64(task.retry.retries)))] : [])
               + (task.retry.codes.map { [("retry_on", .string($0.map(String.init).joined(separator: ",")))] } ?? [])
               + (task.overwrite ? [("overwrite", .bool(true))] : [])
+              + (task.commandWithOverwrite.map { [("command_w", .string($0))] } ?? [])
               + (task.priority != 0 ? [("priority", .int(Int64(task.priority)))] : [])
               + (task.after.isEmpty ? [] : [("after", .array(task.after.map { .string($0) }))])
               + (task.environment.map { [("env", .string($0))] } ?? []) + (task.identity.map { identity in
@@ -77,7 +78,7 @@ public enum QueueEvent: Equatable, Sendable {
 
     /// Fields only a scheduler needs: `light` reads check them but do not build them.
     private static let heavyFields: Set<String> = ["command", "argv", "cwd", "config", "output", "results", "config_name",
-                                                   "config_sha256", "content_sha256", "runner", "shell", "env"]
+                                                   "config_sha256", "content_sha256", "runner", "shell", "env", "command_w"]
 
     /// Reads one journal line (without its line break) from any bytes: throws what is wrong
     /// with it, and never traps. Every integer is checked against `QueueLimits`, every id
@@ -124,6 +125,7 @@ public enum QueueEvent: Equatable, Sendable {
                                  submitted: time, resources: resources)
             task.underShell = try fields.bool("shell") ?? false
             task.overwrite = try fields.bool("overwrite") ?? false
+            task.commandWithOverwrite = light ? nil : try fields.string("command_w")
             task.priority = Int(try fields.int("priority", QueueLimits.priority) ?? 0)
             task.after = try fields.strings("after") ?? []
             if let bad = task.after.first(where: { !QueueLimits.isValidID($0) }) {
@@ -212,6 +214,13 @@ public struct QueueTask: Equatable, Sendable {
     /// Submitted with -w, or restarted with `restart -w`: its argv's `{overwrite}` forms
     /// are filled as -w fills them.
     public var overwrite = false
+    /// `command` as it reads with -w, when that differs (a runner with `{overwrite}`): what
+    /// the lines say once `restart -w` made it run so.
+    public var commandWithOverwrite: String?
+
+    /// The command as this task's next launch runs it, for log lines.
+    public var shownCommand: String { overwrite ? commandWithOverwrite ?? command : command }
+
     /// Higher starts first (`priority:`, `submit --priority`); ties in submission order.
     public var priority = 0
     /// Tasks (ids) it starts only after, once they all succeeded (`after:`, `submit --after`).

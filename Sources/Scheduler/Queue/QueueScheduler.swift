@@ -130,7 +130,8 @@ public final class QueueScheduler {
                 startEmptyHook()
             }
             if attempts.isEmpty {
-                if stopSignal != nil || draining { break }
+                // A drain or halt lets the last tasks' --on-finish hooks end; a stop does not.
+                if stopSignal != nil || (draining && hooks.isEmpty) { break }
                 if settings.exitWhenIdle && state.queuedCount == 0 && hooks.isEmpty { break }
             }
             waitForEvents(atMost: try writeSnapshotIfDue())
@@ -407,7 +408,7 @@ public final class QueueScheduler {
             try commit([.started(id: task.id, attempt: number, device: "", slot: 0, pid: 0, time: Clock.wall()),
                         .ended(id: task.id, attempt: number, exitCode: 2, signal: nil, status: .failed, time: Clock.wall())])
             releaseKeys(of: task.id, keepingOwn: false)
-            log.line("The process could not start (\(error.message)): \(task.command) [\(state.endedCount)/\(state.activeCount)]")
+            log.line("The process could not start (\(error.message)): \(task.shownCommand) [\(state.endedCount)/\(state.activeCount)]")
             return true
         }
     }
@@ -435,7 +436,7 @@ public final class QueueScheduler {
                 try commit([.dependencyFailed(id: id, after: by, time: Clock.wall())])
                 guard let task = state[id]?.task else { continue }
                 releaseKeys(of: id, keepingOwn: false)
-                var record = TaskRecord(number: 0, config: task.config, command: task.command, status: .dependencyFailed)
+                var record = TaskRecord(number: 0, config: task.config, command: task.shownCommand, status: .dependencyFailed)
                 record.error = state[by].map { "task \(by) \($0.task.label), which it runs after, did not succeed" }
                     ?? "task \(by), which it runs after, is not in the queue"
                 log.line(RunReporter.endLine(record, k: state.endedCount, of: state.activeCount))
@@ -512,11 +513,11 @@ public final class QueueScheduler {
             try commit([.ended(id: task.id, attempt: number, exitCode: 127, signal: nil, status: .failed, time: Clock.wall())])
             if let entry = state[task.id], entry.phase == .queued {
                 // `submit --retries` covers a start that failed too (code 127).
-                log.line("The process could not start (\(error)), retrying (attempt \(entry.failures + 1) of \(task.retry.retries + 1)): \(task.command)")
+                log.line("The process could not start (\(error)), retrying (attempt \(entry.failures + 1) of \(task.retry.retries + 1)): \(task.shownCommand)")
                 return
             }
             releaseKeys(of: task.id, keepingOwn: false)
-            log.line("The process could not start (\(error)): \(task.command) [\(state.endedCount)/\(state.activeCount)]")
+            log.line("The process could not start (\(error)): \(task.shownCommand) [\(state.endedCount)/\(state.activeCount)]")
         }
     }
 
@@ -598,7 +599,7 @@ public final class QueueScheduler {
             let status = exit.status(timedOut: attempt?.timedOut == true, interrupted: false)
             try commit([.ended(id: id, attempt: number, exitCode: exit.exitCode, signal: exit.signal, status: status, time: record?.end ?? now)])
             let progress = "[\(state.endedCount)/\(state.activeCount)]"
-            var ended = TaskRecord(number: 0, config: entry.task.config, command: entry.task.command, status: status)
+            var ended = TaskRecord(number: 0, config: entry.task.config, command: entry.task.shownCommand, status: status)
             ended.exit = exit
             ended.logPath = folder.log(id, number)
             ended.error = record?.error
@@ -619,10 +620,10 @@ public final class QueueScheduler {
                 unlink(folder.taskPID(id, number))
                 return
             } else if case .cancelled = state[id]?.phase {
-                log.line("The process was cancelled: \(entry.task.command) \(progress)")
+                log.line("The process was cancelled: \(entry.task.shownCommand) \(progress)")
             } else {
-                countForHalt(status)
                 log.line(RunReporter.endLine(ended, k: state.endedCount, of: state.activeCount))
+                countForHalt(status)
                 if settings.onFinish != nil {
                     ended.device = attempt.map { TaskEnvironment.deviceName($0.slots) }
                     finishedSinceLaunch.append((ended, entry.task, number, record.map { Double($0.end - $0.start) / 1e9 }))
@@ -757,7 +758,7 @@ public final class QueueScheduler {
         strings.variable("MULTIRUN_QUEUE", folder.path)
         strings.variable("MULTIRUN_TASK", task.id)
         strings.variable("MULTIRUN_CONFIG", task.config ?? "")
-        strings.variable("MULTIRUN_COMMAND", task.command)
+        strings.variable("MULTIRUN_COMMAND", task.shownCommand)
         strings.variable("MULTIRUN_STATUS", ended.status.rawValue)
         strings.variable("MULTIRUN_EXIT_CODE", ended.exit.exitCode.map(String.init) ?? "")
         strings.variable("MULTIRUN_SIGNAL", ended.exit.signal.map(String.init) ?? "")

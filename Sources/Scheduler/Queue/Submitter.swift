@@ -136,6 +136,7 @@ public enum Submitter {
         var argv: [String]
         var command: String
         var overwrite = false
+        var commandWithOverwrite: String?
         switch spec.command {
         case .words(let words):
             argv = words
@@ -145,11 +146,18 @@ public enum Submitter {
             argv = template.expand(values, keepingSlot: true, keepingOverwrite: true)
             command = spec.display(template.expand(values, keepingSlot: true))
             overwrite = values.overwrite
+            if !overwrite {
+                values.overwrite = true
+                let shown = spec.display(template.expand(values, keepingSlot: true))
+                if shown != command { commandWithOverwrite = shown }
+            }
         }
         argv[0] = spec.program.hasPrefix("/") ? spec.program : cwd + "/" + spec.program
         // An MPI task: the launcher (found at submit, on the submitter's PATH) runs the runner.
+        var launcherPrefix = ""
         if let launcher = spec.launcher {
-            command = displayCommand(launcher.words) + " " + command
+            launcherPrefix = displayCommand(launcher.words) + " "
+            command = launcherPrefix + command
             argv = [launcher.program] + launcher.words.dropFirst() + argv
         }
         let identity: String
@@ -164,6 +172,7 @@ public enum Submitter {
                              resources: spec.resources)
         task.underShell = spec.underShell
         task.overwrite = overwrite
+        task.commandWithOverwrite = commandWithOverwrite.map { launcherPrefix + $0 }
         task.identity = spec.config.map { config in
             ConfigIdentity(path: config.path, name: config.name, sha256: config.sha256, resultsFolder: absolute(config.resultsFolder, cwd),
                            contentSHA256: config.contentSHA256, runner: config.runner)

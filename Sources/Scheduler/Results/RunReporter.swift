@@ -29,8 +29,8 @@ public final class RunReporter {
     private var joblog: JobLog?
     private var status: StatusLine?
 
-    public func attach(joblog path: String?, statusLine: StatusLine?) throws(SystemError) {
-        if let path { joblog = try JobLog(path) }
+    public func attach(joblog: JobLog?, statusLine: StatusLine?) {
+        self.joblog = joblog
         status = statusLine
     }
 
@@ -59,12 +59,7 @@ public final class RunReporter {
         status?.taskEnded(record)
         say(Self.endLine(record, k: k, of: taskCount))
         appendRecord(record)
-        if let joblog, record.pid != nil || record.status == .failed {
-            do { try joblog.append(record) } catch {
-                writeFailures += 1
-                say("Warning: --joblog: \(error)")
-            }
-        }
+        appendJobLog(record)
         records.append(record)
         if record.status == .succeeded, let config = spec?.config {
             guard CompletionMarker.stillDescribes(config, file: config.path) else {
@@ -86,9 +81,20 @@ public final class RunReporter {
     public func retried(_ record: TaskRecord, next: Int, of total: Int) {
         var record = record
         record.retried = true
-        console.line(Self.retryLine(record, next: next, of: total))
+        status?.attemptRetried()
+        say(Self.retryLine(record, next: next, of: total))
         appendRecord(record)
+        appendJobLog(record)
         records.append(record)
+    }
+
+    /// One joblog line per attempt that ran (or failed to start), as it ends.
+    private func appendJobLog(_ record: TaskRecord) {
+        guard let joblog, record.pid != nil || record.status == .failed else { return }
+        do { try joblog.append(record) } catch {
+            writeFailures += 1
+            say("Warning: --joblog: \(error)")
+        }
     }
 
     /// `The process failed with exit code 3, retrying (attempt 2 of 3): CMD`.

@@ -34,6 +34,11 @@ public final class StatusLine {
         mostRunning = max(mostRunning, running)
     }
 
+    /// An attempt ended and the task runs again: no longer running, not yet done.
+    func attemptRetried() {
+        running = max(0, running - 1)
+    }
+
     func taskEnded(_ record: TaskRecord) {
         ended += 1
         if record.pid != nil { running = max(0, running - 1) }
