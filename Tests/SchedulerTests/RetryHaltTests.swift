@@ -91,10 +91,10 @@ struct RetryHaltTests {
         var d = Dispatcher(taskCount: 4, pool: SlotPool(capacities: [(.cpu, 1)]))
         d.halt = HaltPolicy(when: .soon, onFailure: false, count: .tasks(2))
         _ = launches(&d)
-        d.attemptEnded(0, status: .succeeded, exit: TaskExit(exitCode: 0))
+        _ = d.attemptEnded(0, status: .succeeded, exit: TaskExit(exitCode: 0))
         #expect(d.halted == nil)
         _ = launches(&d)
-        d.attemptEnded(1, status: .succeeded, exit: TaskExit(exitCode: 0))
+        _ = d.attemptEnded(1, status: .succeeded, exit: TaskExit(exitCode: 0))
         #expect(d.halted != nil && d.notStarted == [2, 3])
 
         let percent = HaltPolicy(when: .now, onFailure: true, count: .percent(50))

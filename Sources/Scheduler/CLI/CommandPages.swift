@@ -16,10 +16,10 @@ enum TopLevel {
             }
             out.block(command.name == "help" ? CommandTable.overview : CommandTable.helpPage(command))
             return 0
-        case "-h", "--help" where arguments.count == 1:
+        case "-h" where arguments.count == 1, "--help" where arguments.count == 1:
             out.block(CommandTable.overview)
             return 0
-        case "-V", "--version" where arguments.count == 1:
+        case "-V" where arguments.count == 1, "--version" where arguments.count == 1:
             out.line("multirun \(MultirunCommand.version)")
             return 0
         case "--completion":
