@@ -113,6 +113,10 @@ enum SweepCommand {
         let stem = SweepGrid.stem(of: basePath)
         let memory = runone ? HostMemory.budget() : nil
         let source = YAMLWriter.string(basePath)
+        let cwd = Submitter.currentDirectory()
+        func absolute(_ folder: String) -> String { FileIO.lexicallyNormalized(folder.hasPrefix("/") ? folder : cwd + "/" + folder) }
+        let baseFolder = absolute(ConfigLoader.folder(of: basePath).isEmpty ? "." : ConfigLoader.folder(of: basePath))
+        let outFolder = absolute(folder)
         var files: [(name: String, bytes: [UInt8])] = []
         files.reserveCapacity(grid.count)
         var names = Set<String>(minimumCapacity: grid.count)
@@ -120,7 +124,7 @@ enum SweepCommand {
         var first: String?
         for index in 0..<grid.count {
             let point = grid.coordinates(of: index)
-            let value = try grid.value(of: base, at: point, baseName: basePath)
+            let value = SweepGrid.rebasingPaths(try grid.value(of: base, at: point, baseName: basePath), from: baseFolder, to: outFolder)
             let name = grid.fileName(stem: stem, at: point)
             let settings = describe(grid, point)
             guard name.utf8.count <= 255 else {

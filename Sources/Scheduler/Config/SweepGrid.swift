@@ -237,6 +237,35 @@ public struct SweepGrid: Sendable {
         value = .map(entries)
     }
 
+    /// Keys whose text is a path relative to the config file's folder (runone's
+    /// `model_params.connectivity`): written in the base (or a --grid value) from the base's
+    /// folder, so they are rewritten from the generated file's folder to name the same files.
+    public static let pathKeys: [[String]] = [["model_params", "connectivity"]]
+
+    /// `value` with each relative `pathKeys` string rebased from folder `from` to folder `to`
+    /// (both absolute and normalized, `FileIO.lexicallyNormalized`).
+    public static func rebasingPaths(_ value: ConfigValue, from: String, to: String) -> ConfigValue {
+        guard from != to else { return value }
+        var value = value
+        for key in pathKeys {
+            guard case .string(let text)? = key.reduce(Optional(value), { $0?[$1] }), !text.isEmpty, !text.hasPrefix("/") else { continue }
+            try? set(.string(rebased(text, from: from, to: to)), at: key[...], in: &value, key: "", baseName: "")
+        }
+        return value
+    }
+
+    /// `path` (relative to folder `from`) relative to folder `to`, by their text: both
+    /// folders absolute and normalized. A trailing `/` is kept.
+    public static func rebased(_ path: String, from: String, to: String) -> String {
+        let target = FileIO.lexicallyNormalized(from + "/" + path).split(separator: "/")
+        let origin = to.split(separator: "/")
+        var common = 0
+        while common < min(target.count, origin.count) && target[common] == origin[common] { common += 1 }
+        var parts = Array(repeating: Substring(".."), count: origin.count - common) + target[common...]
+        if parts.isEmpty { parts = ["."] }
+        return parts.joined(separator: "/") + (path.hasSuffix("/") ? "/" : "")
+    }
+
     /// A point's file name (see the type's description). `stem`: `SweepGrid.stem(of:)`.
     public func fileName(stem: String, at point: (values: [Int], subject: Int?)) -> String {
         var name = stem
