@@ -103,7 +103,7 @@ struct SweepGridTests {
         #expect(SweepGrid.rebased("../data/w.npy", from: "/p/configs", to: "/p/configs/a/b") == "../../../data/w.npy")
         #expect(SweepGrid.rebased("data", from: "/p", to: "/q/r") == "../../p/data")
         #expect(SweepGrid.rebased("configs/x", from: "/p", to: "/p/configs") == "x")
-        let base = try ConfigParser.parse("model_params: {name: wong_wang, connectivity: data/sub-{subject}/}\n", dialect: .yaml, source: "b")
+        let base = try ConfigParser.parse("model_params:\n  name: wong_wang\n  connectivity: data/sub-{subject}/\n", dialect: .yaml, source: "b")
         let moved = SweepGrid.rebasingPaths(base, from: "/p/configs", to: "/p/configs/s")
         #expect(moved["model_params"]?["connectivity"] == .string("../data/sub-{subject}/"))
         #expect(moved["model_params"]?["name"] == .string("wong_wang"))
