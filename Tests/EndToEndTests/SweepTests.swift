@@ -143,6 +143,17 @@ struct SweepTests {
         #expect(Self.files(project, "configs/s") == ["study__coupling-0.5.yaml", "study__mine.yaml"])
     }
 
+    @Test func aFileOfTheUsersOwnUnderAPointsNameIsNeverReplaced() throws {
+        let project = try Project()
+        try project.write("configs/study-base.yaml", Self.kuramotoBase)
+        try project.write("configs/s/study__coupling-2.yaml", "command: [true]\n")
+        let refused = try Self.sweep(["configs/study-base.yaml", "--grid", "model_params.coupling=0.5,2", "--out", "configs/s"], in: project)
+        #expect(refused.status == 2)
+        #expect(refused.stderr == "multirun: sweep: 1 file in configs/s/ has the name of a point but was not written by multirun sweep (study__coupling-2.yaml), so nothing was written; move it away, or give another --out\n")
+        #expect(Self.files(project, "configs/s") == ["study__coupling-2.yaml"])
+        #expect(try project.read("configs/s/study__coupling-2.yaml") == "command: [true]\n")
+    }
+
     @Test func anInvalidPointRefusesTheWholeSweepAndWritesNothing() throws {
         let project = try Project()
         try project.write("configs/study-base.yaml", Self.kuramotoBase)

@@ -55,18 +55,28 @@ enum SweepCommand {
         }
         let stale = staleConfigs(in: folder, stem: SweepGrid.stem(of: basePath), keeping: Set(files.map(\.name)))
 
-        var written = 0
+        // Which files change; a file of the user's own under a point's name is never replaced.
+        var pending: [(name: String, bytes: [UInt8])] = []
         var unchanged = 0
+        var foreign: [String] = []
+        let head = Array(marker.utf8)
         for file in files {
-            let path = folder + "/" + file.name
-            if let existing = try? FileIO.read(path), existing == file.bytes {
-                unchanged += 1
-                continue
+            if let existing = try? FileIO.read(folder + "/" + file.name) {
+                if existing == file.bytes { unchanged += 1; continue }
+                if !existing.starts(with: head) { foreign.append(file.name); continue }
             }
+            pending.append(file)
+        }
+        if let first = foreign.first {
+            throw UsageError("sweep: \(foreign.count) file\(foreign.count == 1 ? "" : "s") in \(folder)/ \(foreign.count == 1 ? "has" : "have") the name of a point but \(foreign.count == 1 ? "was" : "were") not written by multirun sweep (\(first)\(foreign.count > 1 ? ", …" : "")), so nothing was written; move \(foreign.count == 1 ? "it" : "them") away, or give another --out")
+        }
+        var written = 0
+        for file in pending {
+            let path = folder + "/" + file.name
             // Not fsynced one by one (10,000 fsyncs take longer than the sweep): readers see
             // the old file or the new one, whole; after a power loss, sweep again.
             do { try FileIO.writeAtomically(path, file.bytes, durable: false) } catch {
-                throw UsageError("sweep: \(error) (\(written) of \(files.count) configs written before it); free space or fix permissions, then run the sweep again: it rewrites only what differs")
+                throw UsageError("sweep: \(error) (\(written) of \(pending.count) changed configs written before it); free space or fix permissions, then run the sweep again: it rewrites only what differs")
             }
             written += 1
         }
