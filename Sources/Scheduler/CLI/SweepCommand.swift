@@ -122,11 +122,14 @@ enum SweepCommand {
     static func generate(_ grid: SweepGrid, base: ConfigValue, basePath: String, folder: String, runone: Bool) throws(UsageError) -> [(name: String, bytes: [UInt8])] {
         let stem = SweepGrid.stem(of: basePath)
         let memory = runone ? HostMemory.budget() : nil
-        let source = YAMLWriter.string(basePath)
         let cwd = Submitter.currentDirectory()
         func absolute(_ folder: String) -> String { FileIO.lexicallyNormalized(folder.hasPrefix("/") ? folder : cwd + "/" + folder) }
         let baseFolder = absolute(ConfigLoader.folder(of: basePath).isEmpty ? "." : ConfigLoader.folder(of: basePath))
         let outFolder = absolute(folder)
+        // The base as seen from the generated files' folder: the same bytes whichever
+        // working folder or spelling the sweep is run with, so a re-run changes nothing.
+        let baseName = basePath.split(separator: "/").last.map(String.init) ?? basePath
+        let source = YAMLWriter.string(SweepGrid.rebased(baseName, from: baseFolder, to: outFolder))
         var files: [(name: String, bytes: [UInt8])] = []
         files.reserveCapacity(grid.count)
         var names = Set<String>(minimumCapacity: grid.count)
@@ -143,7 +146,7 @@ enum SweepCommand {
             guard names.insert(name).inserted else {
                 throw UsageError("sweep: two points get the file name \(name) (one is \(settings)); make the values differ in their text, e.g. not 1 and '1'")
             }
-            let bytes = Array((marker + source + ": " + settings + ".\n# Edit the base and run the sweep again rather than this file.\n" + YAMLWriter.document(value)).utf8)
+            let bytes = Array((marker + source + " (from this folder): " + settings + ".\n# Edit the base and run the sweep again rather than this file.\n" + YAMLWriter.document(value)).utf8)
             let path = folder + "/" + name
             do throws(ConfigProblem) {
                 let checked = try ConfigSchema.check(bytes, path: path, runone: runone, memory: memory)

@@ -201,8 +201,8 @@ public final class RunReporter {
             "\(counts[.notStarted, default: 0]) not started",
         ] + (counts[.dependencyFailed].map { ["\($0) dependency failed"] } ?? [])
         let head = signal.map { "Interrupted by \(signalName($0)) after" } ?? halted.map { "Halted (\($0)) after" } ?? "Done in"
-        let speedup = figures.speedup.map { "; \(Clock.duration(figures.taskSeconds)) of task time, speedup \(($0 * 10).rounded() / 10)" } ?? ""
-        return "\(head) \(Clock.duration(wallSeconds)): \(parts.joined(separator: ", "))\(speedup). Summary: \(runFolder)/summary.csv"
+        let speedup = figures.speedup.map { " \(Clock.duration(figures.taskSeconds)) of task time, speedup \(($0 * 10).rounded() / 10)." } ?? ""
+        return "\(head) \(Clock.duration(wallSeconds)): \(parts.joined(separator: ", ")).\(speedup) Summary: \(runFolder)/summary.csv"
     }
 }
 
