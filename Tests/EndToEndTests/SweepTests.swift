@@ -148,6 +148,29 @@ struct SweepTests {
         #expect(Self.files(project, "configs/s") == ["study__coupling-0.5.yaml", "study__mine.yaml"])
     }
 
+    @Test func aBaseThatExtendsAnotherIsFlattened() throws {
+        let project = try Project()
+        try project.write("configs/common-base.json", #"{"description": "from the common base", "model_params": {"name": "kuramoto", "nodes": 8, "timepoints": 20}}"#)
+        try project.write("configs/study/study-base.yaml", "extends: ../common-base.json\nmodel_params:\n  dt: 0.001\n  TR: 0.01\n")
+        let made = try Self.sweep(["configs/study/study-base.yaml", "--grid", "model_params.seed=1,2", "--out", "configs/study/points"], in: project)
+        #expect(made.status == 0, "\(made.stderr)")
+        let text = try project.read("configs/study/points/study__seed-2.yaml")
+        #expect(text.hasSuffix("""
+        description: from the common base
+        model_params:
+          name: kuramoto
+          nodes: 8
+          timepoints: 20
+          dt: 0.001
+          TR: 0.01
+          seed: 2
+
+        """), "\(text)")
+        #expect(!text.contains("extends"))
+        let ran = try multirun(["-c", "study/points/"] + Self.cpu, in: project)
+        #expect(ran.status == 0, "\(ran.stdout)\(ran.stderr)")
+    }
+
     @Test func aFileOfTheUsersOwnUnderAPointsNameIsNeverReplaced() throws {
         let project = try Project()
         try project.write("configs/study-base.yaml", Self.kuramotoBase)
