@@ -65,6 +65,7 @@ struct SweepGridTests {
         #expect(throws: UsageError("--grid 'G': no '='; write KEY=V1,V2,..., e.g. --grid model_params.G=0.5,1.0")) { try SweepGrid.parseAxis("G") }
         #expect(throws: UsageError("--grid 'G=': the value list is empty; give at least one value, e.g. --grid model_params.G=0.5,1.0")) { try SweepGrid.parseAxis("G=") }
         #expect(throws: UsageError("--grid 'a..b=1': the key 'a..b' has an empty part; write keys joined by dots, e.g. --grid model_params.G=0.5,1.0")) { try SweepGrid.parseAxis("a..b=1") }
+        #expect(throws: UsageError("--grid 'a\nb=1': the key holds a control character; write keys in plain text, e.g. --grid model_params.G=0.5,1.0")) { try SweepGrid.parseAxis("a\nb=1") }
         #expect(throws: UsageError("--grid 'G=1,,2': value 2 is empty; remove the extra comma, or write '' for empty text")) { try SweepGrid.parseAxis("G=1,,2") }
         #expect(throws: UsageError("--grid 'G=1,1': value 2 ('1') is value 1 again; give each value once")) { try SweepGrid.parseAxis("G=1,1") }
         #expect(throws: UsageError("--grid 'x=010': value '010' has a leading zero, which YAML 1.1 reads as octal and YAML 1.2 as decimal; write the number without it, or quote it (\"'010'\") to keep it as text")) { try SweepGrid.parseAxis("x=010") }

@@ -102,6 +102,9 @@ public struct SweepGrid: Sendable {
         guard !key.isEmpty, !path.contains(where: \.isEmpty) else {
             throw UsageError("--grid '\(text.excerpt)': the key '\(key.excerpt)' has an empty part; write keys joined by dots, \(example)")
         }
+        if key.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            throw UsageError("--grid '\(text.excerpt)': the key holds a control character; write keys in plain text, \(example)")
+        }
         if path.count == 1 && path[0] == ConfigDocument.extendsKey {
             throw UsageError("--grid '\(text.excerpt)': '\(ConfigDocument.extendsKey)' cannot be swept; sweep the keys the bases set instead")
         }
