@@ -16,10 +16,21 @@ public enum InputReaders {
     }
 
     /// multirun's command line (without the program name): a queue command's options
-    /// (`submit`, `status`, ...), or the run's and, with -gpu false, the slots it asks for.
+    /// (`submit`, `status`, ...), `sweep`'s grid and subjects, or the run's and, with
+    /// -gpu false, the slots it asks for.
     public static func arguments(_ words: [String]) throws(UsageError) {
         if let first = words.first, QueueCommands.names.contains(first) {
             _ = try OptionsParser.parse(Array(words.dropFirst()), requireTasks: first == "submit", allowPositionals: first != "submit")
+            return
+        }
+        if words.first == "sweep" {
+            // The grid as `multirun sweep` reads it, before any file: axes, subjects, points.
+            let options = try OptionsParser.parse(Array(words.dropFirst()), requireTasks: false, allowPositionals: true, command: "sweep")
+            var axes: [SweepGrid.Axis] = []
+            for text in options.grid { axes.append(try SweepGrid.parseAxis(text)) }
+            let subjects = try options.subjects.map { text throws(UsageError) in try SweepGrid.parseSubjects(text) }
+            let grid = try SweepGrid(axes: axes, subjects: subjects, subjectPath: ["model_params", "subject"])
+            if grid.count > 0 { _ = grid.fileName(stem: "fuzz", at: grid.coordinates(of: grid.count - 1)) }
             return
         }
         let options = try OptionsParser.parse(words)

@@ -58,7 +58,7 @@ struct CommandLinePagesTests {
         // Typos of subcommands and options: the nearest name.
         Case(arguments: ["statsu"], message: "multirun: unknown subcommand 'statsu'; did you mean 'status'? (see 'multirun help')"),
         Case(arguments: ["sbumit", "-c", "t-"], message: "multirun: unknown subcommand 'sbumit'; did you mean 'submit'? (see 'multirun help')"),
-        Case(arguments: ["help", "statsu"], message: "multirun: no subcommand 'statsu'; did you mean 'status'? the subcommands are run, daemon, submit, status, cancel, wait, drain, devices, log, restart, help"),
+        Case(arguments: ["help", "statsu"], message: "multirun: no subcommand 'statsu'; did you mean 'status'? the subcommands are run, daemon, submit, status, cancel, wait, drain, devices, log, restart, sweep, help"),
         Case(arguments: ["status", "--jsn"], message: "multirun: unknown option '--jsn' for 'multirun status'; did you mean '--json'? (see 'multirun help status')"),
         Case(arguments: ["-c", "t-", "-gpu", "false", "--timout", "3"], message: "multirun: unknown option '--timout' for a one-shot run (multirun -c ...); did you mean '--timeout'? (see 'multirun help run')"),
         // A word that may be a config pattern keeps the -c hint.

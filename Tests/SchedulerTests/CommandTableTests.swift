@@ -57,6 +57,7 @@ struct CommandTableTests {
             "wait": ["--queue", "-h"],
             "drain": ["--queue", "-h"],
             "devices": ["-d", "-gpu", "--no-gpu", "--cvd", "--cpu-slots", "--probe-timeout", "--json", "-h"],
+            "sweep": ["--grid", "--subjects", "--out", "--prune", "--runner", "-h"],
         ]
         for (name, names) in expected {
             let command = CommandTable.subcommand(name)!

@@ -72,6 +72,10 @@ public enum CommandTable {
         Option(["--on-finish"], "CMD", "Run CMD (under /bin/sh) after each task, with its facts in MULTIRUN_* variables; never stops the run."),
         Option(["--on-finish-timeout"], "SECONDS", "How long one hook may run (default: 60)."),
         Option(["--on-empty"], "CMD", "Run CMD (under /bin/sh) each time the queue becomes empty."),
+        Option(["--grid"], "KEY=V1,V2,...", "Sweep KEY (nested with dots: model_params.G) over these values; give it once per key. Values read as YAML reads them ('007' quoted stays text)."),
+        Option(["--subjects"], "A-B", "One config per subject A to B (at most 100000): sets model_params.subject, or params.subject in a command: config."),
+        Option(["--out"], "DIR", "Folder the generated configs go to (created if missing).", .directory),
+        Option(["--prune"], nil, "Remove configs in --out that an earlier sweep of this base made and this one does not (without it they are only listed)."),
         Option(["-h", "--help"], nil, "Show this help."),
     ]
 
@@ -172,6 +176,16 @@ public enum CommandTable {
             arguments: "ID...",
             examples: [("multirun restart --failed", ""), ("multirun restart 42 -w", "")]),
         Subcommand(
+            name: "sweep",
+            abstract: "Write one config per point of a parameter grid (and per subject) from a base config.",
+            usage: ["multirun sweep BASE --grid KEY=V1,V2,... [--grid ...] [--subjects A-B] --out DIR [--prune] [--runner CMD]"],
+            discussion: "The points are the Cartesian product of the --grid values and the subjects; each file is the base (merged over what it extends) with the point's values set, named BASE__KEY-VALUE__...__sub-NNNN.yaml. Every point is checked against runone's schema (with --runner, only multirun's keys) before anything is written; files whose bytes would not change are left alone.",
+            options: ["--grid", "--subjects", "--out", "--prune", "--runner"],
+            arguments: "BASE",
+            examples: [("multirun sweep configs/study-base.yaml --grid model_params.G=0.5,1.0 --grid model_params.nodes=48,68 --out configs/sweep-1", "4 configs"),
+                       ("multirun sweep configs/study-base.yaml --subjects 0-9999 --out configs/subjects", "10,000 configs, sub-0000 to sub-9999"),
+                       ("multirun -c sweep-1/ -gpu false -d 2 -check false", "then run them")]),
+        Subcommand(
             name: "help",
             abstract: "Show the help of multirun or of one subcommand.",
             usage: ["multirun help [SUBCOMMAND]"],
@@ -243,7 +257,8 @@ public enum CommandTable {
     static func checkRepeated(_ flag: String, given: inout [String]) throws(UsageError) {
         guard let option = option(flag) else { return }
         let key = option.names[0]
-        if option.value != nil, given.contains(key) {
+        // --grid is given once per swept key.
+        if option.value != nil, key != "--grid", given.contains(key) {
             let spelled = option.names.joined(separator: "/")
             let hint = key == "-c" ? "; to select several patterns, join them in one regex: -c 'a|b'" : "; give it once"
             throw UsageError("\(spelled) given twice\(hint)")
@@ -346,7 +361,7 @@ public enum CommandTable {
         if let arguments = command.arguments {
             out.append("")
             out.append("ARGUMENTS:")
-            out.append("  " + arguments.padded(to: 26) + (command.name == "help" ? "The subcommand to explain: " + subcommandNames.joined(separator: ", ") + "." : "Task ids, as submit and status print them."))
+            out.append("  " + arguments.padded(to: 26) + argumentHelp(command))
         }
         out.append("")
         out.append("OPTIONS:")
@@ -368,6 +383,15 @@ public enum CommandTable {
             for (line, note) in command.examples { out.append("  " + line + (note.isEmpty ? "" : "    # " + note)) }
         }
         return out.joined(separator: "\n") + "\n"
+    }
+
+    /// What a subcommand's positional argument is, for its help page and man page.
+    static func argumentHelp(_ command: Subcommand) -> String {
+        switch command.name {
+        case "help": "The subcommand to explain: " + subcommandNames.joined(separator: ", ") + "."
+        case "sweep": "The base config (.yaml or .json) every point starts from."
+        default: "Task ids, as submit and status print them."
+        }
     }
 
     /// The overview's list of subcommands, appended to `HelpText.multirun`.

@@ -19,6 +19,7 @@ public enum MultirunCommand {
                 }
                 return try run(Array(arguments.dropFirst()))
             }
+            if arguments.first == "sweep" { return try SweepCommand.run(Array(arguments.dropFirst())) }
             if arguments.first == "devices" { return try DevicesCommand.run(Array(arguments.dropFirst())) }
             if let first = arguments.first, QueueCommands.names.contains(first) {
                 return try QueueCommands.run(first, Array(arguments.dropFirst()))

@@ -50,6 +50,14 @@ public struct Options: Equatable, Sendable {
     public var onFinishTimeout: Double = 60
     /// daemon `--on-empty 'CMD'`: run under /bin/sh -c each time the queue becomes empty.
     public var onEmpty: String?
+    /// sweep: `--grid KEY=V1,V2` as typed, in order (parsed by `SweepGrid.parseAxis`).
+    public var grid: [String] = []
+    /// sweep: `--subjects A-B` as typed (`SweepGrid.parseSubjects`).
+    public var subjects: String?
+    /// sweep: `--out DIR`, where the generated configs go.
+    public var sweepOut: String?
+    /// sweep: `--prune`, remove configs an earlier sweep of the base made and this one does not.
+    public var prune = false
 
     public init() {}
 }
@@ -176,6 +184,14 @@ public enum OptionsParser {
                 if options.onEmpty!.allSatisfy({ $0 == " " || $0 == "\t" }) { throw UsageError("--on-empty: the command is empty; give a shell command, e.g. --on-empty 'touch queue-empty'") }
             case "--on-finish-timeout":
                 options.onFinishTimeout = try seconds(flag: flag, try cursor.value(for: flag, inline: inline, hint: "seconds one --on-finish hook may run"), allowZero: false)
+            case "--grid":
+                options.grid.append(try cursor.value(for: flag, inline: inline, hint: "a key and its values, e.g. --grid model_params.G=0.5,1.0"))
+            case "--subjects":
+                options.subjects = try cursor.value(for: flag, inline: inline, hint: "a range of subject numbers, e.g. --subjects 0-9999")
+            case "--out":
+                options.sweepOut = try cursor.value(for: flag, inline: inline, hint: "the folder the generated configs go to, e.g. --out configs/sweep-1")
+            case "--prune":
+                options.prune = true
             case "--exit-when-idle":
                 options.exitWhenIdle = true
             case "--no-env":

@@ -78,7 +78,11 @@ struct RunPlan {
             let identity = ConfigIdentity(path: path, name: name, sha256: checked.sha256, resultsFolder: folder, contentSHA256: checked.contentSHA256,
                                           runner: ConfigIdentity.runnerText(template, name: name, resultsName: String(resultsName.dropFirst())))
             let values = RunnerTemplate.Values(config: path, output: folder, gpu: "", slot: 0, overwrite: options.overwrite)
-            if !options.overwrite {
+            // A results folder that is not there holds no marker, attempt record or results
+            // of its own: one access(2) instead of five calls that fail, per config (a study
+            // of 10,000 subjects plans in well under a second).
+            let folderExists = FileIO.exists(folder)
+            if !options.overwrite && folderExists {
                 switch CompletionMarker.check(identity, defaultRunner: ConfigIdentity.runnerText(defaultTemplate, name: name, resultsName: String(resultsName.dropFirst())),
                                               bases: checked.bases) {
                 case .completed:
@@ -105,7 +109,7 @@ struct RunPlan {
                     }
                 }
             }
-            if let holder = AttemptRecord.holder(folder) {
+            if folderExists, let holder = AttemptRecord.holder(folder) {
                 // Its task is running right now (a killed run's, another run's, the daemon's).
                 var record = TaskRecord(number: 0, config: path, command: displayCommand(template.expand(values)), status: .notStarted)
                 record.error = "still running from an earlier or another run (\(holder.description))"
@@ -113,7 +117,7 @@ struct RunPlan {
                 plan.notes.append("Leave out \(path): it is still running from an earlier or another run (\(holder.description)); it is not started again beside itself")
                 continue
             }
-            if FileIO.exists(folder) && !FileIO.isDirectory(folder) {
+            if folderExists && !FileIO.isDirectory(folder) {
                 problems.append("config \(path): its results folder \(folder) is a file; move it away, or rename the config")
                 continue
             }

@@ -175,6 +175,14 @@ public final class RunReporter {
         summary.key("counts")
         // dependency_failed is listed only in runs that had one, so other runs' summaries stay as they were.
         summary.value(.object(TaskStatus.allCases.filter { $0 != .dependencyFailed || counts[$0] != nil }.map { ($0.rawValue, .int(Int64(counts[$0, default: 0]))) }))
+        // The study's figures: tasks counted once (a retried task by its last attempt),
+        // failed = failed + timed out, task time summed over every attempt that ran.
+        let figures = StudyFigures(rows: rows, counts: counts, wallSeconds: wallSeconds)
+        summary.key("tasks_total"); summary.int(Int64(figures.total))
+        summary.key("tasks_succeeded"); summary.int(Int64(figures.succeeded))
+        summary.key("tasks_failed"); summary.int(Int64(figures.failed))
+        summary.key("task_time_sum_s"); summary.double((figures.taskSeconds * 1000).rounded() / 1000)
+        summary.key("speedup"); summary.double(figures.speedup.map { ($0 * 100).rounded() / 100 })
         summary.key("tasks")
         summary.beginArray()
         for row in rows { row.write(to: &summary, attempts: recordsAttempts) }
@@ -199,7 +207,8 @@ public final class RunReporter {
             "\(counts[.notStarted, default: 0]) not started",
         ] + (counts[.dependencyFailed].map { ["\($0) dependency failed"] } ?? [])
         let head = signal.map { "Interrupted by \(signalName($0)) after" } ?? halted.map { "Halted (\($0)) after" } ?? "Done in"
-        return "\(head) \(Clock.duration(wallSeconds)): \(parts.joined(separator: ", ")). Summary: \(runFolder)/summary.csv"
+        let speedup = figures.speedup.map { " \(Clock.duration(figures.taskSeconds)) of task time, speedup \(($0 * 10).rounded() / 10)." } ?? ""
+        return "\(head) \(Clock.duration(wallSeconds)): \(parts.joined(separator: ", ")).\(speedup) Summary: \(runFolder)/summary.csv"
     }
 }
 
@@ -219,4 +228,26 @@ public func signalName(_ signal: Int32) -> String {
     if signal > 34 && signal <= 49 { return "SIGRTMIN+\(signal - 34)" }
     if signal > 49 && signal < 64 { return "SIGRTMAX-\(64 - signal)" }
     return "signal \(signal)"
+}
+
+/// What a study reads first in summary.json: how many tasks, how many succeeded and
+/// failed, and how much faster than one at a time the run was.
+struct StudyFigures: Equatable {
+    /// Every task of the run once (skipped and not started ones too).
+    var total = 0
+    var succeeded = 0
+    /// Failed or timed out.
+    var failed = 0
+    /// Seconds summed over every attempt that ran (the time one slot would have needed).
+    var taskSeconds = 0.0
+    /// `taskSeconds / wallSeconds`; nil when nothing ran or no time passed.
+    var speedup: Double?
+
+    init(rows: [TaskRecord], counts: [TaskStatus: Int], wallSeconds: Double) {
+        total = rows.lazy.filter { !$0.retried }.count
+        succeeded = counts[.succeeded, default: 0]
+        failed = counts[.failed, default: 0] + counts[.timedOut, default: 0]
+        taskSeconds = rows.reduce(0) { $0 + ($1.duration ?? 0) }
+        speedup = taskSeconds > 0 && wallSeconds > 0 ? taskSeconds / wallSeconds : nil
+    }
 }
