@@ -308,7 +308,7 @@ def main(argv):
                     else:
                         target, verdict = "(TVB's own float32 error: %.3g)" % own, "info"
                     rows.append(("trajectory, noise 0, vs " + label, model,
-                                 "max |d| %.3g (sample %d, t=%.1f ms, region %d); TVB's S %.3g..%.3g; runone %.2f s, TVB %.1f s"
+                                 "max |d| %.3g (sample %d, t=%.1f ms, region %d); TVB's range %.3g..%.3g; runone %.2f s, TVB %.1f s"
                                  % (worst, k, times[k], i, theirs.min(), theirs.max(), ours_s, tvb_s),
                                  target, verdict))
                     figures["%s/deterministic/%s" % (model, "float64-history" if dtype == "d" else "float32-history")] = dict(
