@@ -8,7 +8,8 @@ so both integrate the same network), stochastic Heun at dt 0.1 ms, additive nois
 coupling, neural output averaged over TR = 0.8 s (TVB's TemporalAverage) and Balloon BOLD at
 TR 0.8 s (TVB's Bold monitor, period 800 ms; runone's Balloon-Windkessel), one core.
 TVB runs for 300 s take hours, so TVB is timed at three short lengths, each in a fresh
-process, and the CPU time is fitted with time = a + b * simulated_seconds (least squares)
+process (whole multiples of TR, so TVB's
+BOLD convolution, done once per TR, falls in the slope), and the CPU time is fitted with time = a + b * simulated_seconds (least squares)
 and extrapolated to 300 s; runone is timed at the full length. Peak RSS is each child's
 (os.wait4). Without delays, then (unless --no-delays) with conduction delays at 3 mm/ms
 over the synthetic tract lengths.
@@ -133,7 +134,7 @@ def yaml_number(x):
     return text
 
 
-def write_runone_config(path, conn, args, speed):
+def write_runone_config(path, conn, args, speed, seconds):
     lines = [
         "# bench/tvb.sh: runone at the settings of the TVB runs",
         "model_params:",
@@ -145,7 +146,7 @@ def write_runone_config(path, conn, args, speed):
         "  integrator: heun",
         "  dt: " + yaml_number(args.dt),
         "  TR: " + yaml_number(args.tr_ms / 1000.0),
-        "  timepoints: %d" % int(round(args.runone_seconds * 1000.0 / args.tr_ms)),
+        "  timepoints: %d" % int(round(seconds * 1000.0 / args.tr_ms)),
         "  bold: true",
         "  seed: %d" % args.seed,
         "  subject: 0",
@@ -169,10 +170,12 @@ def main(argv):
     ap.add_argument("--nsig", type=float, default=1e-5, help="TVB's Additive nsig (runone's noise)")
     ap.add_argument("--dt", type=float, default=0.1, help="ms")
     ap.add_argument("--tr-ms", type=float, default=800.0)
-    ap.add_argument("--lengths", default="0.5,1,2", help="TVB's run lengths without delays, simulated s")
-    ap.add_argument("--delay-lengths", default="0.25,0.5,1", help="TVB's run lengths with delays, simulated s")
+    ap.add_argument("--lengths", default="0.8,1.6,3.2", help="TVB's run lengths without delays, simulated s")
+    ap.add_argument("--delay-lengths", default="0.8,1.6,2.4", help="TVB's run lengths with delays, simulated s")
     ap.add_argument("--target", type=float, default=300.0, help="simulated s to extrapolate to and to run runone for")
     ap.add_argument("--runone-seconds", type=float, default=None, help="runone's run length (default: --target)")
+    ap.add_argument("--runone-delay-seconds", type=float, default=60.0,
+                    help="runone's run length with delays (default 60 s: its gather runs ~0.4 ms/step here, 300 s would take ~20 min)")
     ap.add_argument("--speed-delays", type=float, default=3.0, help="conduction speed of the delay runs, mm/ms")
     ap.add_argument("--no-delays", action="store_true", help="skip the runs with conduction delays")
     ap.add_argument("--quick", action="store_true", help="TVB at 0.1/0.2/0.4 s (0.05/0.1/0.2 with delays), runone at 30 s")
@@ -184,6 +187,7 @@ def main(argv):
         args.lengths, args.delay_lengths = "0.1,0.2,0.4", "0.05,0.1,0.2"
         if args.runone_seconds is None:
             args.runone_seconds = 30.0
+        args.runone_delay_seconds = min(args.runone_delay_seconds, 8.0)
     if args.runone_seconds is None:
         args.runone_seconds = args.target
     work = os.path.abspath(args.work)
@@ -235,22 +239,23 @@ def main(argv):
                      % (label, args.target, extrapolated, a, b, 100 * resid, entry["ms_per_step"], max(rss)))
         if have_runone:
             cfg = os.path.join(work, "runone-%s.yaml" % ("nodelay" if speed <= 0 else "delay"))
-            write_runone_config(cfg, conn, args, speed)
+            runone_seconds = args.runone_seconds if speed <= 0 else min(args.runone_seconds, args.runone_delay_seconds)
+            write_runone_config(cfg, conn, args, speed, runone_seconds)
             rc, out, err, wall, cpu, maxrss = run_child([args.runone, "-c", cfg, "-o", os.path.join(work, "results", os.path.basename(cfg)[:-5]), "--overwrite"])
             if rc != 0:
                 print("  runone failed (exit %d): %s" % (rc, (err or out).strip().splitlines()[-1:]), flush=True)
                 entry["runone_error"] = (err or out).strip().splitlines()[-1:] or ["exit %d" % rc]
-                table.append("| runone | %s | %g | failed: %s | | | |" % (label, args.runone_seconds, " ".join(entry["runone_error"])))
+                table.append("| runone | %s | %g | failed: %s | | | |" % (label, runone_seconds, " ".join(entry["runone_error"])))
             else:
-                steps = args.runone_seconds * 1000.0 / args.dt
-                tvb_at = a + b * args.runone_seconds
+                steps = runone_seconds * 1000.0 / args.dt
+                tvb_at = a + b * runone_seconds
                 ratio = tvb_at / cpu
                 print("  runone %-13s %5g s simulated: CPU %.1f s (%.2f us/step), wall %.1f s, peak RSS %.1f MiB; TVB/runone CPU at %g s: %.0fx, load %s"
-                      % (label, args.runone_seconds, cpu, 1e6 * cpu / steps, wall, maxrss, args.runone_seconds, ratio, loadavg()), flush=True)
-                entry.update(runone_seconds=args.runone_seconds, runone_cpu_s=cpu, runone_wall_s=wall, runone_rss_mib=maxrss,
+                      % (label, runone_seconds, cpu, 1e6 * cpu / steps, wall, maxrss, runone_seconds, ratio, loadavg()), flush=True)
+                entry.update(runone_seconds=runone_seconds, runone_cpu_s=cpu, runone_wall_s=wall, runone_rss_mib=maxrss,
                              runone_us_per_step=1e6 * cpu / steps, ratio=ratio)
-                table.append("| runone | %s | %g | **%.1f** | | %.4f | %.1f |" % (label, args.runone_seconds, cpu, 1e3 * cpu / steps, maxrss))
-                table.append("| **TVB ÷ runone** | %s | %g | **%.0f×** | | | |" % (label, args.runone_seconds, ratio))
+                table.append("| runone | %s | %g | **%.1f** | | %.4f | %.1f |" % (label, runone_seconds, cpu, 1e3 * cpu / steps, maxrss))
+                table.append("| **TVB ÷ runone** | %s | %g | **%.0f×** | | | |" % (label, runone_seconds, ratio))
         summary[label] = entry
     load_after = loadavg()
     print()
