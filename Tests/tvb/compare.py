@@ -385,7 +385,8 @@ def main(argv):
                                              mean_max_rel=float(mean_rel.max()), std_max_rel=float(std_rel.max()),
                                              mean_median_rel=float(np.median(mean_rel)), std_median_rel=float(np.median(std_rel)),
                                              fc_r=fc_r, fc_r_tvb_halves=fc_floor, runone_s=ours_total, tvb_s=tvb_total,
-                                             fc_spread_tvb=float(upper(fc["tvb"]).std()))
+                                             fc_spread_tvb=float(upper(fc["tvb"]).std()),
+                                             per_region={k: dict(mean=mean[k].tolist(), std=std[k].tolist()) for k in mean})
 
     print()
     print("| check | model | figure | target | verdict |")
