@@ -217,10 +217,10 @@ def main(argv):
     for label, speed, lengths in variants:
         xs, cpus, runs, rss, walls = [], [], [], [], []
         for seconds in [float(x) for x in lengths.split(",")]:
-            argv = [sys.executable, os.path.abspath(__file__), "--child", "--conn", conn, "--seconds", repr(seconds),
+            child = [sys.executable, os.path.abspath(__file__), "--child", "--conn", conn, "--seconds", repr(seconds),
                      "--speed", repr(speed), "--G", repr(args.G), "--nsig", repr(args.nsig), "--dt", repr(args.dt),
                      "--tr-ms", repr(args.tr_ms), "--seed", str(args.seed)]
-            rc, out, err, wall, cpu, maxrss = run_child(argv)
+            rc, out, err, wall, cpu, maxrss = run_child(child)
             if rc != 0:
                 print("TVB run of %g s failed (exit %d): %s" % (seconds, rc, err.strip().splitlines()[-1:] or ""), file=sys.stderr)
                 return 1
@@ -266,7 +266,8 @@ def main(argv):
         json.dump(dict(summary=summary, load_before=load_before, load_after=load_after, args=vars(args)), f, indent=1)
     if args.results:
         with open(args.results, "a") as f:
-            f.write("\n## %s UTC: `bench/tvb.sh %s`\n\n" % (time.strftime("%Y-%m-%d %H:%M", time.gmtime()), " ".join(argv)))
+            shown = [a for a in argv if a != "--results" and a != args.results]
+            f.write("\n## %s UTC: `bench/tvb.sh %s`\n\n" % (time.strftime("%Y-%m-%d %H:%M", time.gmtime()), " ".join(shown)))
             f.write("Machine: %s, %d CPUs online (shared); load %s at start, %s at end. TVB %s, numpy %s, numba %s, Python %s. "
                     "runone: %s.\n\n" % (cpu_model(), os.cpu_count(), load_before, load_after, md.version("tvb-library"), md.version("numpy"),
                                          md.version("numba"), platform.python_version(), args.runone if have_runone else "not built"))
