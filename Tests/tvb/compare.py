@@ -237,7 +237,7 @@ def main(argv):
     ap.add_argument("--models", default="wong_wang,generic_2d_oscillator",
                     help="comma list; a model runone refuses is reported as not compared")
     ap.add_argument("--quick", action="store_true",
-                    help="1 s deterministic, 5 seeds x 20 s with noise (a smoke run: the noisy targets may miss on sampling error)")
+                    help="1 s deterministic, 5 seeds x 20 s with noise (a smoke run: the noisy runs are too short for their targets, so their misses are shown, not counted)")
     ap.add_argument("--seconds", type=float, default=10.0, help="deterministic run length, s (10)")
     ap.add_argument("--dt", type=float, default=0.1, help="deterministic step, ms (0.1)")
     ap.add_argument("--tr", type=float, default=1.0, help="deterministic sampling period, ms (1)")
@@ -368,18 +368,18 @@ def main(argv):
                 worst = float(rel.max())
                 figures.setdefault(model + "/noise", {})[label + "_max_z"] = float(zs[label].max())
                 ok = worst <= 0.05
-                misses += not ok
+                misses += (not ok) and not args.quick
                 rows.append(("noise: per-region %s" % label, model,
                              "max rel. diff %.2f%% (region %d), median %.2f%%, max |z| %.1f (diff / sampling s.e. over seeds); TVB's %.3g..%.3g %s" % (
                                  100 * worst, int(rel.argmax()), 100 * float(np.median(rel)), float(zs[label].max()), ref.min(), ref.max(),
                                  detail if label == "mean" else ""),
-                             "<= 5%", "ok" if ok else "MISS"))
+                             "<= 5%", "ok" if ok else ("miss (--quick: not counted)" if args.quick else "MISS")))
             ok = fc_r >= 0.9
-            misses += not ok
+            misses += (not ok) and not args.quick
             rows.append(("noise: FC correlation", model,
                          "r = %.4f (TVB seeds %d vs %d: r = %.4f); mean |FC| TVB %.3f, runone %.3f" % (
                              fc_r, half, args.seeds - half, fc_floor, np.abs(upper(fc["tvb"])).mean(), np.abs(upper(fc["runone"])).mean()),
-                         ">= 0.9", "ok" if ok else "MISS"))
+                         ">= 0.9", "ok" if ok else ("miss (--quick: not counted)" if args.quick else "MISS")))
             figures.setdefault(model + "/noise", {}).update(seeds=args.seeds, seconds=args.noise_seconds, dt=args.noise_dt, tr_ms=args.noise_tr,
                                              G=s["G_noise"], nsig=s["nsig"], transient_s=args.transient,
                                              mean_max_rel=float(mean_rel.max()), std_max_rel=float(std_rel.max()),

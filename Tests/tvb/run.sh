@@ -3,7 +3,7 @@
 # (Tests/tvb/compare.py) on tvb-data's 76-region connectome, in the pinned venv that
 # Tests/tvb/setup.sh makes (on first use: PyPI, ~1.5 min). Not part of `swift test` or
 # .ci/run. runone: --runone PATH, else .build/release/runone (built here when missing).
-# Full run about 5 minutes on one free core (TVB's side is most of it); --quick ~1 minute.
+# Full run about 6 minutes on the shared 2-core machine (TVB's side is nearly all of it); --quick ~1.5 minutes.
 # Exit status: 0 all targets met, 1 a target missed, 2 a setup problem.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)

@@ -4,7 +4,8 @@
 # Tests/tvb/compare.py and bench/tvb.sh. Not part of `swift test` or .ci/run: it needs
 # PyPI and about 1.5 minutes (82 s here, ~700 MB on disk).
 #   TVB_VENV   where the venv goes (default: .build/tvb-venv, git-ignored)
-#   PYTHON     the interpreter to build it from (default: python3; made with CPython 3.11)
+#   PYTHON     the interpreter to build it from (default: python3; needs >= 3.11 for these pins,
+#              made with CPython 3.11.7)
 # Idempotent: a venv already holding exactly these pins is left as it is.
 # Prints the versions of Python, tvb-library, tvb-data, numpy, scipy and numba.
 set -euo pipefail
