@@ -318,7 +318,7 @@ def main(argv):
                     else:
                         target, verdict = "(TVB's own float32 error: %.3g)" % own, "info"
                     rows.append(("trajectory, noise 0, vs " + label, model,
-                                 "max |d| %.3g (sample %d, t=%.1f ms, region %d); TVB's range %.3g..%.3g; runone %.2f s, TVB %.1f s"
+                                 "max abs diff %.3g (sample %d, t=%.1f ms, region %d); TVB's range %.3g..%.3g; runone %.2f s, TVB %.1f s"
                                  % (worst, k, times[k], i, theirs.min(), theirs.max(), ours_s, tvb_s),
                                  target, verdict))
                     figures["%s/deterministic/%s" % (model, "float64-history" if dtype == "d" else "float32-history")] = dict(
@@ -370,15 +370,15 @@ def main(argv):
                 ok = worst <= 0.05
                 misses += (not ok) and not args.quick
                 rows.append(("noise: per-region %s" % label, model,
-                             "max rel. diff %.2f%% (region %d), median %.2f%%, max |z| %.1f (diff / sampling s.e. over seeds); TVB's %.3g..%.3g %s" % (
+                             "max rel. diff %.2f%% (region %d), median %.2f%%, max z %.1f (diff / sampling s.e. over seeds); TVB's %.3g..%.3g %s" % (
                                  100 * worst, int(rel.argmax()), 100 * float(np.median(rel)), float(zs[label].max()), ref.min(), ref.max(),
                                  detail if label == "mean" else ""),
                              "<= 5%", "ok" if ok else ("miss (--quick: not counted)" if args.quick else "MISS")))
             ok = fc_r >= 0.9
             misses += (not ok) and not args.quick
             rows.append(("noise: FC correlation", model,
-                         "r = %.4f (TVB seeds %d vs %d: r = %.4f); mean |FC| TVB %.3f, runone %.3f" % (
-                             fc_r, half, args.seeds - half, fc_floor, np.abs(upper(fc["tvb"])).mean(), np.abs(upper(fc["runone"])).mean()),
+                         "r = %.4f (TVB against itself, seeds 0-%d vs %d-%d: r = %.4f); mean abs FC: TVB %.3f, runone %.3f" % (
+                             fc_r, half - 1, half, args.seeds - 1, fc_floor, np.abs(upper(fc["tvb"])).mean(), np.abs(upper(fc["runone"])).mean()),
                          ">= 0.9", "ok" if ok else ("miss (--quick: not counted)" if args.quick else "MISS")))
             figures.setdefault(model + "/noise", {}).update(seeds=args.seeds, seconds=args.noise_seconds, dt=args.noise_dt, tr_ms=args.noise_tr,
                                              G=s["G_noise"], nsig=s["nsig"], transient_s=args.transient,
