@@ -67,6 +67,11 @@ public enum CommandTable {
         Option(["--on-finish"], "CMD", "Run CMD (under /bin/sh) after each task, with its facts in MULTIRUN_* variables; never stops the run."),
         Option(["--on-finish-timeout"], "SECONDS", "How long one hook may run (default: 60)."),
         Option(["--on-empty"], "CMD", "Run CMD (under /bin/sh) each time the queue becomes empty."),
+        Option(["--backend"], "local|slurm", "Where tasks run: this machine's slots (local, the default), or Slurm job arrays (slurm), with the same selection, logs, markers and summary.", .words(["local", "slurm"])),
+        Option(["--array-limit"], "K", "Slurm: at most K tasks of this run at once (the arrays' %K). Default: the sum of -d, else no limit."),
+        Option(["--sbatch-arg"], "ARG", "Slurm: pass ARG on to sbatch (repeatable), e.g. --sbatch-arg=--partition=gpu --sbatch-arg=--account=lab."),
+        Option(["--detach"], nil, "Slurm: submit, print the run id and exit; follow it with status --run ID and wait --run ID."),
+        Option(["--run"], "ID", "A Slurm run's id (as --detach prints it): that run instead of the queue."),
         Option(["-h", "--help"], nil, "Show this help."),
     ]
 
@@ -82,11 +87,13 @@ public enum CommandTable {
             discussion: "Each config runs as `runone -c FILE` (or --runner) with CUDA_VISIBLE_DEVICES set; the next task starts the moment one ends. Configs that already completed are skipped. 'run' may be left out.",
             options: ["-c", "--configs", "--commands", "-d", "-gpu", "--no-gpu", "--cvd", "--cpu-slots", "--min-free-mem", "--mpi-launcher",
                       "--probe-timeout", "-check", "--no-check", "-w", "--runner", "--timeout", "--grace", "--results", "--queue",
-                      "--retries", "--retry-on", "--halt", "-n", "--joblog", "--on-finish", "--on-finish-timeout"],
+                      "--retries", "--retry-on", "--halt", "-n", "--joblog", "--on-finish", "--on-finish-timeout",
+                      "--backend", "--array-limit", "--sbatch-arg", "--detach"],
             arguments: nil,
             examples: [("multirun -c \"exp-(2|3)-1\" -d 0 1 0 1", "GPUs 1 and 3, one task each"),
                        ("multirun -c exp-1 -gpu false -d 3 -check false", "CPU only, 3 at a time, no prompt"),
-                       ("multirun --commands jobs.txt -gpu false -d 8 -check false", "like xargs -P 8")]),
+                       ("multirun --commands jobs.txt -gpu false -d 8 -check false", "like xargs -P 8"),
+                       ("multirun -c exp --backend slurm --array-limit 8 --sbatch-arg=--partition=gpu -check false", "as Slurm job arrays")]),
         Subcommand(
             name: "daemon",
             abstract: "Be the one scheduler of a queue folder: run what is submitted.",
@@ -110,9 +117,9 @@ public enum CommandTable {
         Subcommand(
             name: "status",
             abstract: "Show the queue: counts, running tasks (device, slot, pid, elapsed, last log lines), queued and failed tasks.",
-            usage: ["multirun status [--json] [--queue DIR]"],
-            discussion: "",
-            options: ["--json", "--queue"],
+            usage: ["multirun status [--json] [--queue DIR]", "multirun status --run ID [--results DIR]"],
+            discussion: "With --run ID: a Slurm run's tasks (started, ended) and its job arrays' states.",
+            options: ["--json", "--queue", "--run", "--results"],
             arguments: nil,
             examples: [("multirun status", ""), ("multirun status --json", "the same for scripts")]),
         Subcommand(
@@ -126,9 +133,9 @@ public enum CommandTable {
         Subcommand(
             name: "wait",
             abstract: "Block until those (or all) tasks ended; exit 0 only if all succeeded.",
-            usage: ["multirun wait [ID...] [--queue DIR]"],
-            discussion: "Ctrl-C or SIGTERM ends the wait (exit 130 or 143); the tasks keep running.",
-            options: ["--queue"],
+            usage: ["multirun wait [ID...] [--queue DIR]", "multirun wait --run ID [--results DIR]"],
+            discussion: "Ctrl-C or SIGTERM ends the wait (exit 130 or 143); the tasks keep running. With --run ID: follow a Slurm run to its end, print its lines and write its summary.",
+            options: ["--queue", "--run", "--results"],
             arguments: "ID...",
             examples: [("multirun wait", "until every task ended"), ("multirun wait 3 4", "")]),
         Subcommand(
@@ -233,7 +240,7 @@ public enum CommandTable {
     static func checkRepeated(_ flag: String, given: inout [String]) throws(UsageError) {
         guard let option = option(flag) else { return }
         let key = option.names[0]
-        if option.value != nil, given.contains(key) {
+        if option.value != nil, given.contains(key), key != "--sbatch-arg" {
             let spelled = option.names.joined(separator: "/")
             let hint = key == "-c" ? "; to select several patterns, join them in one regex: -c 'a|b'" : "; give it once"
             throw UsageError("\(spelled) given twice\(hint)")
@@ -244,6 +251,7 @@ public enum CommandTable {
     /// Options that only mean something on a GPU are errors in CPU mode (-gpu false),
     /// not silently ignored.
     static func checkCombinations(_ options: Options, given: [String]) throws(UsageError) {
+        if let problem = SlurmRun.flagProblem(options, given: given) { throw UsageError(problem) }
         if !options.gpu {
             // (--cpu-slots and --min-free-mem with -gpu false: Placement says why.)
             for key in ["--cvd", "--probe-timeout"] where given.contains(key) {

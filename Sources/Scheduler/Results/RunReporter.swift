@@ -46,9 +46,11 @@ public final class RunReporter {
     /// How many ended tasks have this status so far.
     public func count(_ status: TaskStatus) -> Int { records.lazy.filter { $0.status == status && !$0.retried }.count }
 
-    public func started(_ spec: TaskSpec) {
+    public func started(_ spec: TaskSpec) { started(label: spec.label) }
+
+    public func started(label: String) {
         status?.taskStarted()
-        say("Start the process with \(spec.label)")
+        say("Start the process with \(label)")
     }
 
     /// Logs and records an ended task; `k` is its place among ended tasks.
@@ -148,6 +150,8 @@ public final class RunReporter {
             return "The process did not run (\(record.error ?? "a task it runs after did not succeed")): \(record.command) \(progress)"
         case .skipped, .notStarted:
             return "The process did not run: \(record.command) \(progress)"
+        case .unknown:
+            return "The process ended with an unknown result (\(record.error ?? "no exit record")): \(record.command) \(progress)"
         }
     }
 
@@ -168,7 +172,7 @@ public final class RunReporter {
         if let halted { summary.key("halted"); summary.string(halted) }
         summary.key("counts")
         // dependency_failed is listed only in runs that had one, so other runs' summaries stay as they were.
-        summary.value(.object(TaskStatus.allCases.filter { $0 != .dependencyFailed || counts[$0] != nil }.map { ($0.rawValue, .int(Int64(counts[$0, default: 0]))) }))
+        summary.value(.object(TaskStatus.allCases.filter { ($0 != .dependencyFailed && $0 != .unknown) || counts[$0] != nil }.map { ($0.rawValue, .int(Int64(counts[$0, default: 0]))) }))
         summary.key("tasks")
         summary.beginArray()
         for row in rows { row.write(to: &summary, attempts: recordsAttempts) }
@@ -191,7 +195,7 @@ public final class RunReporter {
             "\(counts[.skipped, default: 0]) skipped",
             "\(counts[.interrupted, default: 0]) interrupted",
             "\(counts[.notStarted, default: 0]) not started",
-        ] + (counts[.dependencyFailed].map { ["\($0) dependency failed"] } ?? [])
+        ] + (counts[.dependencyFailed].map { ["\($0) dependency failed"] } ?? []) + (counts[.unknown].map { ["\($0) unknown"] } ?? [])
         let head = signal.map { "Interrupted by \(signalName($0)) after" } ?? halted.map { "Halted (\($0)) after" } ?? "Done in"
         return "\(head) \(Clock.duration(wallSeconds)): \(parts.joined(separator: ", ")). Summary: \(runFolder)/summary.csv"
     }
