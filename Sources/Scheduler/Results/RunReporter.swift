@@ -139,7 +139,7 @@ public final class RunReporter {
             if let shellSignal = record.shellSignal {
                 return "The process failed with exit code \(record.exit.exitCode ?? -1) (the shell reports signal \(shellSignal), \(signalName(shellSignal)))\(log): \(record.command) \(progress)"
             }
-            if let error = record.error {
+            if let error = record.error, record.exit.signal == nil, (record.exit.exitCode ?? 127) == 127 {
                 return "The process could not start (\(error)): \(record.command) \(progress)"
             }
             if let signal = record.exit.signal {

@@ -156,6 +156,8 @@ public struct SlurmTaskRecord: Sendable, Equatable {
     public var leftOut = false
     /// SLURM_RESTART_COUNT: a requeued element's records are of its latest run.
     public var restarts = 0
+    /// The wrapper's pid on its node.
+    public var pid: Int32?
 
     public init(task: Int, job: String, node: String, gpu: String, startWall: Int64) {
         self.task = task
@@ -171,7 +173,7 @@ public struct SlurmTaskRecord: Sendable, Equatable {
             ("start", .int(startWall)), ("end", endWall.map { .int($0) } ?? .null),
             ("exit_code", JSON.optional(exit.exitCode)), ("signal", JSON.optional(exit.signal)),
             ("stopped", .bool(stopped)), ("left_out", .bool(leftOut)), ("error", JSON.optional(error)),
-            ("restarts", .int(Int64(restarts))),
+            ("restarts", .int(Int64(restarts))), ("pid", JSON.optional(pid)),
         ]).bytes(pretty: false, newline: true)
     }
 
@@ -187,6 +189,7 @@ public struct SlurmTaskRecord: Sendable, Equatable {
         record.leftOut = value["left_out"] == .bool(true)
         record.error = value["error"]?.string
         record.restarts = value["restarts"]?.int ?? 0
+        record.pid = int32("pid")
         return record
     }
 

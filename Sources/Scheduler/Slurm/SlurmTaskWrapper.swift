@@ -37,7 +37,7 @@ public enum SlurmTaskWrapper {
         let lines = SlurmManifestEntry.lines(bytes, element * bundle..<(element + 1) * bundle)
         var status: Int32 = 0
         for line in lines {
-            if stopPending(mask) { break }
+            if stopPending() { break }
             guard let entry = SlurmManifestEntry.parse(line) else {
                 errors.line("multirun \(command): \(manifest) holds a line that is no task; the run folder was changed or damaged")
                 return 1
@@ -49,7 +49,7 @@ public enum SlurmTaskWrapper {
         return status
     }
 
-    private static func stopPending(_ mask: sigset_t) -> Bool {
+    private static func stopPending() -> Bool {
         var pending = sigset_t()
         sigpending(&pending)
         return [SIGTERM, SIGINT, SIGHUP].contains { sigismember(&pending, $0) == 1 }
@@ -61,6 +61,7 @@ public enum SlurmTaskWrapper {
         let job = "\(Environment.value("SLURM_ARRAY_JOB_ID") ?? "?")_\(Environment.value("SLURM_ARRAY_TASK_ID") ?? "?")"
         var record = SlurmTaskRecord(task: entry.number, job: job, node: hostName(), gpu: gpu, startWall: Clock.wall())
         record.restarts = Environment.value("SLURM_RESTART_COUNT").flatMap { Int($0) } ?? 0
+        record.pid = getpid()
         write(record, to: SlurmFiles.started(runFolder))
         let argv = entry.argv(gpu: gpu)
         var lock: Int32 = -1
@@ -105,12 +106,15 @@ public enum SlurmTaskWrapper {
                                     })
         record.endWall = Clock.wall()
         record.exit = result.status
-        record.stopped = result.stopped
+        // scancel and time limits signal every process of the job: the task may die of the
+        // TERM before the wrapper takes its own, which is then still pending.
+        let stopped = result.stopped || stopPending()
+        record.stopped = stopped
         if let error = result.error {
             record.error = "cannot start \(entry.program): \(error)"
             _ = FileIO.writeAll(log, Array("multirun: cannot start \(entry.program): \(error)\n".utf8))
         }
-        if result.status == TaskExit(exitCode: 0), !result.stopped, let identity = entry.identity {
+        if result.status == TaskExit(exitCode: 0), !stopped, let identity = entry.identity {
             if CompletionMarker.stillDescribes(identity, file: identity.path) {
                 var done = TaskRecord(number: entry.number, config: identity.path, command: displayCommand(argv), status: .succeeded)
                 done.exit = result.status
@@ -126,7 +130,7 @@ public enum SlurmTaskWrapper {
             }
         }
         write(record, to: SlurmFiles.ended(runFolder))
-        return (result.status, result.stopped)
+        return (result.status, stopped)
     }
 
     private static func failed(_ record: inout SlurmTaskRecord, _ why: String, runFolder: String) -> (TaskExit, stopped: Bool) {
