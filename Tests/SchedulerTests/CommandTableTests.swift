@@ -46,13 +46,14 @@ struct CommandTableTests {
         let expected: [String: [String]] = [
             "run": ["-c", "--configs", "--commands", "-d", "-gpu", "--no-gpu", "--cvd", "--cpu-slots", "--min-free-mem", "--mpi-launcher",
                     "--probe-timeout", "-check", "--no-check", "-w", "--runner", "--timeout", "--grace", "--results", "--queue", "-h",
-                    "--retries", "--retry-on", "--halt", "-n", "--joblog", "--on-finish", "--on-finish-timeout"],
+                    "--retries", "--retry-on", "--halt", "-n", "--joblog", "--on-finish", "--on-finish-timeout",
+                    "--backend", "--array-limit", "--sbatch-arg", "--detach"],
             "daemon": ["-d", "-gpu", "--no-gpu", "--cvd", "--cpu-slots", "--min-free-mem", "--probe-timeout", "--timeout", "--grace", "--queue", "--exit-when-idle", "-h",
                        "--halt", "--on-empty", "--on-finish-timeout"],
             "submit": ["-c", "--configs", "--commands", "--mpi-launcher", "-w", "--runner", "--results", "--queue", "--no-env", "-h", "--retries", "--retry-on"],
-            "status": ["--queue", "--json", "-h"],
+            "status": ["--queue", "--json", "--run", "--results", "-h"],
             "cancel": ["--grace", "--queue", "--all", "-h"],
-            "wait": ["--queue", "-h"],
+            "wait": ["--queue", "--run", "--results", "-h"],
             "drain": ["--queue", "-h"],
             "devices": ["-d", "-gpu", "--no-gpu", "--cvd", "--cpu-slots", "--probe-timeout", "--json", "-h"],
         ]

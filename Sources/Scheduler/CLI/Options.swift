@@ -55,6 +55,8 @@ public struct Options: Equatable, Sendable {
     public var sbatchArgs: [String] = []
     /// `--detach`: submit to Slurm, print the run id, exit.
     public var detach = false
+    /// `status --run ID`, `wait --run ID`: a Slurm run instead of the queue.
+    public var runID: String?
 
     public enum Backend: String, Sendable {
         case local, slurm
@@ -191,6 +193,8 @@ public enum OptionsParser {
                 options.sbatchArgs.append(value)
             case "--detach":
                 options.detach = true
+            case "--run":
+                options.runID = try cursor.value(for: flag, inline: inline, hint: "a Slurm run's id, as --detach printed it")
             case "--exit-when-idle":
                 options.exitWhenIdle = true
             case "--no-env":
