@@ -249,6 +249,22 @@ struct SlurmTests {
         #expect(!result.stdout.contains("Start the process"))
     }
 
+    /// A controller that does not answer: one line saying so, at once (Slurm's clients
+    /// would retry for seconds), and no run folder.
+    @Test func noControllerIsOneLineAndStartsNothing() throws {
+        let project = try project(configs: 1)
+        let conf = try String(contentsOfFile: "/etc/slurm/slurm.conf", encoding: .utf8)
+        let dead = conf.split(separator: "\n").map { $0.hasPrefix("SlurmctldPort=") ? "SlurmctldPort=1" : String($0) }.joined(separator: "\n")
+        try project.write("dead/slurm.conf", dead + "\n")
+        let started = Date()
+        let result = try run(project, ["-c", "s/"], extra: ["SLURM_CONF": project.path("dead/slurm.conf")])
+        #expect(result.status == 1)
+        #expect(Date().timeIntervalSince(started) < 20)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].contains("no Slurm controller answers"), "\(result.stderr)")
+        #expect(project.runFolders().isEmpty)
+    }
+
     /// --detach submits and exits; wait --run follows the run to its end and writes its
     /// summary; status --run tells where it is.
     @Test func detachThenStatusAndWait() throws {

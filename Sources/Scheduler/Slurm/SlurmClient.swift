@@ -39,11 +39,24 @@ public struct SlurmClient: Sendable {
                                     timedOut: late))
         }
         guard output.exit.exitCode == 0 else {
-            let said = output.stderr.split(separator: "\n").map(String.init).first { !$0.isEmpty }
+            // Slurm's clients end with the line that matters ("Batch job submission failed:
+            // Invalid partition name specified", "fatal: Could not establish a configuration source").
+            let said = output.stderr.split(separator: "\n").map(String.init).last { !$0.isEmpty }
                 ?? output.stdout.split(separator: "\n").first.map(String.init) ?? "exit code \(output.exit.exitCode ?? -1)"
             return .failure(Failure(message: said.excerpt, timedOut: false))
         }
         return .success(output.stdout)
+    }
+
+    /// Whether a controller answers (`scontrol ping` fails at once when none does, where
+    /// other clients retry for ~9 s); the failure says what scontrol said.
+    public func ping(signals: Int32? = nil) -> Failure? {
+        switch call(scontrol, ["ping"], signals: signals) {
+        case .success(let text) where text.contains("DOWN"):
+            return Failure(message: text.split(separator: "\n").first.map(String.init)?.excerpt ?? "DOWN", timedOut: false)
+        case .success: return nil
+        case .failure(let failure): return failure
+        }
     }
 
     /// `MaxArraySize` from `scontrol show config` (Slurm's default, 1001, when unreadable).

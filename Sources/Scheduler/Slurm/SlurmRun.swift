@@ -72,6 +72,11 @@ public enum SlurmRun {
         let limit = options.arrayLimit ?? options.slots.map { $0.reduce(0, +) }
         let signals: StopSignals
         do { signals = StopSignals(try SignalChannel()) } catch { throw UsageError("cannot start the run: \(error)") }
+        if !plan.tasks.isEmpty, !options.dryRun, let failure = client.ping(signals: signals.forCalls) {
+            if let stop = signals.collect() { return 128 + stop }
+            Console.standardError.line("multirun: no Slurm controller answers (scontrol ping: \(failure.message)); check that slurmctld runs and that this host's slurm.conf names it, then run again")
+            return 1
+        }
         let maxArraySize = plan.tasks.isEmpty ? 1001 : client.maxArraySize(signals: signals.forCalls)
         let arrays = try SlurmArrays.plan(shapes, limit: limit, maxArraySize: maxArraySize)
         let name = "multirun-\(runID)"
@@ -121,6 +126,7 @@ public enum SlurmRun {
                         client.cancel(jobs.map(\.job))
                         cancelled = "; cancelled the job array(s) already submitted (\(jobs.map(\.job).joined(separator: ", ")))"
                     }
+                    if jobs.isEmpty { removeSlurmFiles(runFolder, arrays: arrays.count) }
                     if let stop = signals.collect() {
                         Console.standardError.line("multirun: interrupted by \(signalName(stop)) while submitting\(cancelled)")
                         return 128 + stop
@@ -158,6 +164,14 @@ public enum SlurmRun {
                                      signals: signals, pollInterval: pollInterval)
         let stop = follower.follow(cancelOnStop: true)
         return finish(reporter, skipped: plan.skipped, started: started, stop: stop, resultsRoot: resultsRoot)
+    }
+
+    /// Undoes the files of a run that Slurm took nothing of: the folder goes when empty.
+    static func removeSlurmFiles(_ runFolder: String, arrays: Int) {
+        for index in 0..<arrays { unlink(SlurmFiles.manifest(runFolder, array: index)) }
+        unlink(SlurmFiles.script(runFolder))
+        rmdir(SlurmFiles.folder(runFolder))
+        rmdir(runFolder)
     }
 
     static func finish(_ reporter: RunReporter, skipped: [TaskRecord], started: UInt64, stop: Int32?, resultsRoot: String) -> Int32 {
