@@ -13,7 +13,7 @@ set -euo pipefail
 N=${1:-10000}
 K=${2:-8}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BIN=${MULTIRUN_BIN:-$ROOT/.build/release}
+BIN=$(cd "$ROOT" && realpath -m "${MULTIRUN_BIN:-.build/release}")
 [[ -x $BIN/multirun ]] || swift build -c release --package-path "$ROOT" >/dev/null
 timeout 5 scontrol ping >/dev/null || { echo "no Slurm controller answers (scontrol ping); sudo scripts/slurm-cluster.sh up" >&2; exit 1; }
 MAX=$(timeout 10 scontrol show config | awk '$1 == "MaxArraySize" {print $3}')

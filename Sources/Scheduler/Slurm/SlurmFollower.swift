@@ -127,16 +127,22 @@ final class SlurmFollower {
             }
             for task in fresh.sorted() where !ended[task] { reporter.started(label: entries[task].label) }
         }
-        guard let names = FileIO.names(in: SlurmFiles.ended(runFolder)), names.count > readEnded.count else { return }
+        guard let names = FileIO.names(in: SlurmFiles.ended(runFolder)), names.count > readEnded.count || !stoppedRecords.isEmpty else { return }
         for name in names.sorted() where !readEnded.contains(name) {
             guard let task = Self.taskIndex(name, count: entries.count) else { continue }
             guard let record = SlurmTaskRecord.read("\(SlurmFiles.ended(runFolder))/\(name)") else { continue }
-            readEnded.insert(name)
-            if ended[task] { continue }
+            if ended[task] {
+                readEnded.insert(name)
+                continue
+            }
+            // A stop record is read again until its element is over: a requeued element
+            // (preemption, node failure) replaces it with the record of its next run.
             if record.stopped {
                 stoppedRecords.insert(task)
                 continue
             }
+            readEnded.insert(name)
+            stoppedRecords.remove(task)
             finish(task, with: record, status: nil)
         }
     }
@@ -235,6 +241,10 @@ final class SlurmFollower {
         let finalState = known?.state ?? state
         for task in open {
             if stoppedRecords.contains(task), let record = SlurmTaskRecord.read("\(SlurmFiles.ended(runFolder))/\(task + 1).json") {
+                guard record.stopped else {
+                    finish(task, with: record, status: nil)
+                    continue
+                }
                 var row = record
                 row.error = finalState == "TIMEOUT" ? "job \(id) reached its time limit" : "job \(id) ended \(finalState ?? "and Slurm forgot it") after a stop reached the task"
                 finish(task, with: row, status: SlurmOutcome.stopped(elementState: finalState))
