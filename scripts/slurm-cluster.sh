@@ -138,7 +138,11 @@ KillWait=5
 InactiveLimit=0
 Waittime=0
 NodeName=$NODE NodeAddr=127.0.0.1 CPUs=$CPUS RealMemory=4096 $gres State=UNKNOWN
-PartitionName=debug Nodes=$NODE Default=YES MaxTime=INFINITE State=UP
+# urgent preempts debug: its jobs requeue debug's (the preemption test)
+PreemptType=preempt/partition_prio
+PreemptMode=REQUEUE
+PartitionName=debug Nodes=$NODE Default=YES MaxTime=INFINITE State=UP PriorityTier=1
+PartitionName=urgent Nodes=$NODE MaxTime=INFINITE State=UP PriorityTier=10 PreemptMode=OFF
 EOF
   ln -sfn "$SLURM_CONF" /etc/slurm/slurm.conf
   ln -sfn "$D/etc/gres.conf" /etc/slurm/gres.conf

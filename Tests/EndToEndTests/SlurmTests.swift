@@ -235,6 +235,36 @@ struct SlurmTests {
         #expect(!project.exists("results/s/t01/multirun-done.json"))
     }
 
+    // MARK: - Preemption
+
+    /// Tasks preempted by a higher-priority partition's job (scripts/slurm-cluster.sh:
+    /// `urgent` preempts `debug` with REQUEUE) are said to be interrupted and requeued, run
+    /// again, and end as what their second run was: never failed.
+    @Test func preemptedTasksAreRequeuedAndRunAgain() throws {
+        let project = try project(configs: 2)
+        let partitions = try SlurmCluster.shell("timeout 10 sinfo -h -o %P").output
+        try #require(partitions.contains("urgent"), "the cluster has no 'urgent' partition (scripts/slurm-cluster.sh makes one)")
+        let launched = try Launched(Binaries.multirun, ["-c", "s/", "--backend", "slurm", "-d", "1", "1", "--runner", project.path("task.sh") + " -c {config}", "-check", "false"],
+                                    in: project, environment: Self.environment.merging(["WAIT_FOR_GO": "1"]) { $1 })
+        #expect(eventually(timeout: 60) { events(project).filter { $0.hasPrefix("start|") }.count == 2 }, "the tasks never started")
+        let urgent = try SlurmCluster.shell("timeout 10 sbatch --parsable -p urgent --gres=gpu:4 -o /dev/null --wrap 'sleep 1'")
+        #expect(urgent.status == 0, "\(urgent.output)")
+        let data = try Data(contentsOf: URL(fileURLWithPath: runFolder(project) + "/slurm/jobs.json"))
+        let job = try #require(((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["arrays"] as? [[String: Any]])?.first?["job"] as? String)
+        // Slurm makes a requeued job wait 2 minutes (BeginTime); the test lets it start at once.
+        #expect(eventually(timeout: 60) {
+            (try? SlurmCluster.shell("timeout 10 squeue -h -r -j \(job) -t PENDING -o %i").output.split(separator: "\n").count) == 2
+        }, "the preempted elements were not requeued")
+        try project.write("go", "")
+        for element in 0..<2 { try SlurmCluster.shell("timeout 10 scontrol update JobId=\(job)_\(element) StartTime=now") }
+        let result = launched.finish()
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("Slurm requeued job \(job)_0; it runs again"), "\(result.stdout)")
+        #expect(result.stdout.contains("2 succeeded"), "\(result.stdout)")
+        #expect(events(project).filter { $0.hasPrefix("start|") }.count == 4)
+        #expect(project.exists("results/s/t01/multirun-done.json") && project.exists("results/s/t02/multirun-done.json"))
+    }
+
     // MARK: - sbatch errors, detach
 
     /// sbatch's refusal is one line with its own message, and nothing is left submitted.
@@ -280,5 +310,26 @@ struct SlurmTests {
         #expect(waited.stdout.contains("[2/2]") && waited.stdout.contains("2 succeeded"), "\(waited.stdout)")
         #expect(project.exists("results/runs/\(id)/summary.json"))
         #expect(project.exists("results/s/t02/multirun-done.json"))
+    }
+}
+
+/// A task's time limit on Slurm (`resources: {time: ...}` → `--time`): the element's
+/// TIMEOUT makes it timed_out, not failed and not interrupted. Slurm keeps limits in whole
+/// minutes and checks them about every 30 s, so this takes 60 to 100 s: a suite of its
+/// own, so it runs beside the others (it uses no GPU).
+@Suite(.enabled(if: SlurmCluster.runs, "no Slurm cluster answers here (scontrol ping); bring one up with: sudo scripts/slurm-cluster.sh up"))
+struct SlurmTimeLimitTests {
+    @Test func aTaskPastItsTimeLimitIsTimedOut() throws {
+        #expect(SlurmCluster.available, "no Slurm cluster answers (scontrol ping)")
+        let project = try Project()
+        try project.write("slow.sh", "#!/bin/sh\nsleep 300\n", executable: true)
+        try project.write("configs/t/slow.yaml", "resources: {time: 5}\n")
+        let result = try multirun(["-c", "t/", "--backend", "slurm", "-gpu", "false", "--runner", project.path("slow.sh") + " -c {config}", "-check", "false"],
+                                  in: project, environment: ["MULTIRUN_SLURM_POLL": "1"])
+        #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("The process timed out and was stopped"), "\(result.stdout)")
+        let row = try #require(try project.latestSummary().first)
+        #expect(row["status"] as? String == "timed_out")
+        #expect(!project.exists("results/t/slow/multirun-done.json"))
     }
 }

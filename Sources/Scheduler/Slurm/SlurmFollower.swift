@@ -62,6 +62,8 @@ final class SlurmFollower {
     private var readEnded: Set<String> = []
     /// Tasks whose record says a stop reached them: decided when their element is over.
     private var stoppedRecords: Set<Int> = []
+    /// Requeues said, per task: the restart count of the stop record said.
+    private var announced: [Int: Int] = [:]
     private var k = 0
     private var overSince: [String: UInt64] = [:]
     private var saidSqueueFailure = false
@@ -216,6 +218,7 @@ final class SlurmFollower {
                 let state = states[element]
                 if let state, !SlurmOutcome.isTerminal(state) {
                     overSince["\(job.job)_\(element)"] = nil
+                    if state == "PENDING" { announceRequeue(job, element) }
                     continue
                 }
                 let key = "\(job.job)_\(element)"
@@ -227,6 +230,17 @@ final class SlurmFollower {
                 scan()
                 resolve(job, element, state: state)
             }
+        }
+    }
+
+    /// A stop record whose element is pending again: Slurm requeued it (preemption, node
+    /// failure), and the task runs again. Said once per stop; the task's end comes later.
+    private func announceRequeue(_ job: SlurmJob, _ element: Int) {
+        for task in job.tasks(ofElement: element) where stoppedRecords.contains(task) {
+            guard let record = SlurmTaskRecord.read("\(SlurmFiles.ended(runFolder))/\(task + 1).json"), record.stopped,
+                  announced[task] != record.restarts else { continue }
+            announced[task] = record.restarts
+            reporter.line("The process was interrupted and Slurm requeued job \(job.job)_\(element); it runs again: \(command(entries[task], gpu: record.gpu))")
         }
     }
 

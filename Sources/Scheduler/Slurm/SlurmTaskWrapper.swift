@@ -49,6 +49,19 @@ public enum SlurmTaskWrapper {
         return status
     }
 
+    /// A task that died of TERM, INT or KILL (or whose shell reports it) while no stop
+    /// reached the wrapper yet: Slurm signals every process of the job, in no set order,
+    /// so the wrapper's own may be a moment behind. Waits up to 0.5 s for it.
+    private static func stopFollows(_ exit: TaskExit) -> Bool {
+        let signals: [Int32] = [SIGTERM, SIGINT, SIGKILL]
+        guard exit.signal.map(signals.contains) ?? [128 + SIGTERM, 128 + SIGINT, 128 + SIGKILL].contains(exit.exitCode ?? 0) else { return false }
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        for signal in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&mask, signal) }
+        var wait = timespec(tv_sec: 0, tv_nsec: 500_000_000)
+        return sigtimedwait(&mask, nil, &wait) > 0
+    }
+
     private static func stopPending() -> Bool {
         var pending = sigset_t()
         sigpending(&pending)
@@ -108,7 +121,7 @@ public enum SlurmTaskWrapper {
         record.exit = result.status
         // scancel and time limits signal every process of the job: the task may die of the
         // TERM before the wrapper takes its own, which is then still pending.
-        let stopped = result.stopped || stopPending()
+        let stopped = result.stopped || stopPending() || stopFollows(result.status)
         record.stopped = stopped
         if let error = result.error {
             record.error = "cannot start \(entry.program): \(error)"
