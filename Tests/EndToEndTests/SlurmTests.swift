@@ -226,7 +226,11 @@ struct SlurmTests {
         let pid = try #require(record?["pid"] as? Int)
         kill(Int32(pid), SIGKILL)
         let result = launched.finish()
+        // The task may outlive its killed wrapper (proctrack/linuxproc can lose an orphan):
+        // let it end before the project goes.
         try project.write("go", "")
+        let start = events(project).first { $0.hasPrefix("start|") }
+        if let pid = start.flatMap({ Int32($0.split(separator: "|")[1]) }) { #expect(eventually(timeout: 30) { isDead(pid) }) }
         #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("killed by signal 9"), "\(result.stdout)")
         let row = try #require(try project.latestSummary().first)
