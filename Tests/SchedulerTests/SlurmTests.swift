@@ -89,6 +89,9 @@ struct SlurmOutcomeTests {
         #expect(job?.state == "FAILED" && job?.exit == TaskExit(signal: 9))
         #expect(SlurmClient.parseJob("JobState=FAILED ExitCode=3:0")?.exit == TaskExit(exitCode: 3))
         #expect(SlurmClient.parseJob("garbage") == nil)
+        #expect(SlurmClient.parseAccounting("CANCELLED by 0|0:0\n")?.state == "CANCELLED")
+        #expect(SlurmClient.parseAccounting("FAILED|3:0")?.exit == TaskExit(exitCode: 3))
+        #expect(SlurmClient.parseAccounting("") == nil && SlurmClient.parseAccounting("FAILED") == nil)
         #expect(SlurmClient.configValue("MaxArraySize", in: "MaxArraySize            = 10\nMaxJobCount = 5\n") == "10")
     }
 }

@@ -9,6 +9,8 @@ public struct SlurmClient: Sendable {
     public let scancel: String
     /// Seconds one call may take.
     public var timeout: Double = 30
+    /// Accounting's client, when installed (it answers only where slurmdbd runs).
+    public var sacct: String?
 
     /// Finds the clients on PATH, or says which one is missing.
     public static func find() throws(UsageError) -> SlurmClient {
@@ -19,7 +21,7 @@ public struct SlurmClient: Sendable {
             }
             paths.append(path)
         }
-        return SlurmClient(sbatch: paths[0], squeue: paths[1], scontrol: paths[2], scancel: paths[3])
+        return SlurmClient(sbatch: paths[0], squeue: paths[1], scontrol: paths[2], scancel: paths[3], sacct: ExecutableLookup.resolve("sacct"))
     }
 
     public struct Failure: Error, Sendable {
@@ -119,6 +121,23 @@ public struct SlurmClient: Sendable {
     public func element(_ job: String, _ index: Int, signals: Int32? = nil) -> (state: String, exit: TaskExit)? {
         guard case .success(let text) = call(scontrol, ["show", "job", "-o", "\(job)_\(index)"], signals: signals) else { return nil }
         return Self.parseJob(text)
+    }
+
+    /// `State` and `ExitCode` of one element from accounting (`sacct -X`): for an element
+    /// the controller forgot (MinJobAge after its end). nil without accounting ("Slurm
+    /// accounting storage is disabled") or when it has no record yet (records arrive a few
+    /// seconds late).
+    public func accounted(_ job: String, _ index: Int, signals: Int32? = nil) -> (state: String, exit: TaskExit)? {
+        guard let sacct, case .success(let text) = call(sacct, ["-j", "\(job)_\(index)", "-X", "-n", "-P", "-o", "State,ExitCode"], signals: signals) else { return nil }
+        return Self.parseAccounting(text)
+    }
+
+    /// sacct's `STATE|CODE:SIGNAL` line (`CANCELLED by 0|0:0`, `FAILED|3:0`).
+    static func parseAccounting(_ text: String) -> (state: String, exit: TaskExit)? {
+        guard let line = text.split(separator: "\n").first else { return nil }
+        let fields = line.split(separator: "|", omittingEmptySubsequences: false)
+        guard fields.count >= 2, let state = fields[0].split(separator: " ").first, !state.isEmpty else { return nil }
+        return parseJob("JobState=\(state) ExitCode=\(fields[1])")
     }
 
     static func parseJob(_ text: String) -> (state: String, exit: TaskExit)? {

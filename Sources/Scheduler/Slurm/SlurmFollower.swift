@@ -250,8 +250,9 @@ final class SlurmFollower {
         let open = job.tasks(ofElement: element).filter { !ended[$0] }
         guard !open.isEmpty else { return }
         // scontrol keeps the exit code for MinJobAge after the end; squeue's answer without
-        // the element means Slurm forgot it.
-        let known = state == nil ? nil : client.element(job.job, element, signals: signals?.forCalls)
+        // the element means the controller forgot it, and only accounting (sacct) may know.
+        let known = (state == nil ? nil : client.element(job.job, element, signals: signals?.forCalls))
+            ?? client.accounted(job.job, element, signals: signals?.forCalls)
         let finalState = known?.state ?? state
         for task in open {
             if stoppedRecords.contains(task), let record = SlurmTaskRecord.read("\(SlurmFiles.ended(runFolder))/\(task + 1).json") {
