@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# slurm-cluster.sh up|down|status — a throw-away single-node Slurm cluster on this
+# slurm-cluster.sh up|down|status|forget — a throw-away single-node Slurm cluster on this
 # machine (munged, slurmctld, slurmd from Debian's packages) with fake GPUs, to try
 # `multirun --backend slurm` and to run its tests (Tests/EndToEndTests/SlurmTests.swift).
 #
@@ -169,9 +169,23 @@ EOF
   say "up: node $NODE idle, $CPUS CPUs, gpu:$GPUS, MaxArraySize=$MAXARRAY (logs in $D/log)"
 }
 
+# Restarts slurmctld cold (-c): it forgets every job, as it does MinJobAge after a job
+# ended. For the test of a job that vanished without an exit record.
+forget() {
+  [[ $(id -u) -eq 0 ]] || die "must run as root"
+  livefile "$D/run/slurmctld.pid" || die "no cluster of this script is up in $D"
+  stop "$D/run/slurmctld.pid"
+  setsid -w slurmctld -D -c -f "$SLURM_CONF" </dev/null >>"$D/log/slurmctld.out" 2>&1 &
+  until_ok 30 timeout 5 scontrol ping >/dev/null 2>&1 || die "slurmctld did not come back"
+  idle() { [[ $(node_state) == idle ]]; }
+  until_ok 30 idle || die "node $NODE is not idle after the restart"
+  say "slurmctld restarted cold: every job forgotten"
+}
+
 case ${1:-} in
   up) up ;;
+  forget) forget ;;
   down) down ;;
   status) livefile "$D/run/slurmctld.pid" && echo "up: node $NODE $(node_state)" || { echo "down"; exit 1; } ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|forget" >&2; exit 2 ;;
 esac

@@ -315,14 +315,12 @@ struct SlurmTests {
         #expect(project.exists("results/runs/\(id)/summary.json"))
         #expect(project.exists("results/s/t02/multirun-done.json"))
     }
-}
 
-/// A task's time limit on Slurm (`resources: {time: ...}` → `--time`): the element's
-/// TIMEOUT makes it timed_out, not failed and not interrupted. Slurm keeps limits in whole
-/// minutes and checks them about every 30 s, so this takes 60 to 100 s: a suite of its
-/// own, so it runs beside the others (it uses no GPU).
-@Suite(.enabled(if: SlurmCluster.runs, "no Slurm cluster answers here (scontrol ping); bring one up with: sudo scripts/slurm-cluster.sh up"))
-struct SlurmTimeLimitTests {
+    // MARK: - Time limits
+
+    /// A task's time limit (`resources: {time: ...}` → `--time`): the element's TIMEOUT
+    /// makes it timed_out, not failed and not interrupted. Slurm keeps limits in whole
+    /// minutes and checks them about every 30 s, so this takes 60 to 100 s.
     @Test func aTaskPastItsTimeLimitIsTimedOut() throws {
         #expect(SlurmCluster.available, "no Slurm cluster answers (scontrol ping)")
         let project = try Project()
@@ -335,5 +333,39 @@ struct SlurmTimeLimitTests {
         let row = try #require(try project.latestSummary().first)
         #expect(row["status"] as? String == "timed_out")
         #expect(!project.exists("results/t/slow/multirun-done.json"))
+    }
+
+    // MARK: - A job Slurm forgot
+
+    /// A task that left no exit record and whose job the controller forgot (here: a cold
+    /// restart, as MinJobAge does after the end) is `unknown`, never a success. Needs the
+    /// cluster of scripts/slurm-cluster.sh, which can restart its controller.
+    @Test func aForgottenJobWithoutRecordIsUnknown() throws {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("scripts/slurm-cluster.sh").path
+        let dir = ProcessInfo.processInfo.environment["MULTIRUN_SLURM_DIR"] ?? "/tmp/multirun-slurm"
+        guard FileManager.default.fileExists(atPath: dir + "/run/slurmctld.pid") else {
+            print("skipping aForgottenJobWithoutRecordIsUnknown: the cluster is not scripts/slurm-cluster.sh's (no \(dir)/run/slurmctld.pid)")
+            return
+        }
+        let project = try project(configs: 1)
+        let detached = try multirun(["-c", "s/", "--backend", "slurm", "--runner", project.path("task.sh") + " -c {config}", "-check", "false", "--detach"],
+                                    in: project, environment: Self.environment.merging(["WAIT_FOR_GO": "1"]) { $1 })
+        #expect(detached.status == 0, "\(detached.stderr)")
+        let id = try #require(project.runFolders().last)
+        let started = project.path("results/runs/\(id)/slurm/started/1.json")
+        #expect(eventually(timeout: 60) { FileManager.default.fileExists(atPath: started) })
+        let record = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: started))) as? [String: Any]
+        kill(Int32(try #require(record?["pid"] as? Int)), SIGKILL)
+        try project.write("go", "")
+        let start = events(project).first { $0.hasPrefix("start|") }
+        if let pid = start.flatMap({ Int32($0.split(separator: "|")[1]) }) { #expect(eventually(timeout: 30) { isDead(pid) }) }
+        let forgot = try SlurmCluster.shell("timeout 60 bash \(script) forget")
+        #expect(forgot.status == 0, "\(forgot.output)")
+        let waited = try multirun(["wait", "--run", id], in: project, environment: Self.environment)
+        #expect(waited.status == 1, "\(waited.stdout)\n\(waited.stderr)")
+        #expect(waited.stdout.contains("The process ended with an unknown result (Slurm no longer knows job"), "\(waited.stdout)")
+        #expect(try project.latestSummary().first?["status"] as? String == "unknown")
+        #expect(!project.exists("results/s/t01/multirun-done.json"))
     }
 }
