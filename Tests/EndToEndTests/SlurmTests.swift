@@ -316,6 +316,32 @@ struct SlurmTests {
         #expect(project.exists("results/s/t02/multirun-done.json"))
     }
 
+    // MARK: - Commands, CPU mode, dry run
+
+    /// `--commands` lines as Slurm tasks in CPU mode: no GPU asked, none visible, exit
+    /// codes in the summary, logs at the local run's paths.
+    @Test func commandsRunAsCPUTasks() throws {
+        #expect(SlurmCluster.available, "no Slurm cluster answers (scontrol ping)")
+        let project = try Project()
+        try project.write("jobs.txt", "echo one\nsh -c 'exit 4'\necho \"[${CUDA_VISIBLE_DEVICES-unset}]\" > cvd.txt\n")
+        let result = try multirun(["--commands", "jobs.txt", "--backend", "slurm", "-gpu", "false", "-d", "2", "-check", "false"], in: project, environment: Self.environment)
+        #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("The process failed with exit code 4") && result.stdout.contains("[3/3]"), "\(result.stdout)")
+        #expect(try project.read("cvd.txt") == "[]\n", "a CPU task sees no GPU")
+        let rows = try project.latestSummary()
+        #expect(rows.compactMap { $0["exit_code"] as? Int }.sorted() == [0, 0, 4])
+        #expect(try project.read(try #require(rows.first?["log"] as? String)) == "one\n")
+    }
+
+    /// --dry-run prints the sbatch commands and submits and writes nothing.
+    @Test func dryRunPrintsTheSbatchCommands() throws {
+        let project = try project(configs: 3)
+        let result = try run(project, ["-c", "s/", "--array-limit", "2", "--sbatch-arg=--partition=debug", "--dry-run"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("Would submit: sbatch --parsable") && result.stdout.contains("--array=0-2%2 --gres=gpu:1 --partition=debug"), "\(result.stdout)")
+        #expect(project.runFolders().isEmpty && events(project).isEmpty)
+    }
+
     // MARK: - Time limits
 
     /// A task's time limit (`resources: {time: ...}` → `--time`): the element's TIMEOUT
