@@ -333,6 +333,22 @@ struct SlurmTests {
         #expect(try project.read(try #require(rows.first?["log"] as? String)) == "one\n")
     }
 
+    /// An MPI config (`resources: {mpi: {np: 2}}`) asks `--ntasks=2` and runs under srun:
+    /// two copies of the runner, ranks 0 and 1, one task in the summary.
+    @Test func mpiConfigsRunUnderSrunWithTheirRanks() throws {
+        #expect(SlurmCluster.available, "no Slurm cluster answers (scontrol ping)")
+        let project = try Project()
+        try project.write("rank.sh", "#!/bin/sh\necho \"rank $SLURM_PROCID of $SLURM_NTASKS\" >> \"$(dirname \"$0\")/ranks\"\n", executable: true)
+        try project.write("configs/m/a.yaml", "resources: {mpi: {np: 2}}\n")
+        let result = try multirun(["-c", "m/", "--backend", "slurm", "--runner", project.path("rank.sh") + " -c {config}", "-check", "false"],
+                                  in: project, environment: Self.environment)
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("[1/1]") && result.stdout.contains("1 succeeded"), "\(result.stdout)")
+        let ranks = try project.read("ranks").split(separator: "\n").sorted()
+        #expect(ranks == ["rank 0 of 2", "rank 1 of 2"], "\(ranks)")
+        #expect(project.exists("results/m/a/multirun-done.json"))
+    }
+
     /// --dry-run prints the sbatch commands and submits and writes nothing.
     @Test func dryRunPrintsTheSbatchCommands() throws {
         let project = try project(configs: 3)

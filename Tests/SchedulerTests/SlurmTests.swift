@@ -45,7 +45,7 @@ struct SlurmArraysTests {
         #expect(SlurmArrays.sbatchOptions(timed[0], name: "n", output: "o").contains("--time=2:00"))
     }
 
-    @Test func shapesOfResources() {
+    @Test func shapesOfResources() throws {
         var resources = TaskResources()
         #expect(SlurmArrays.shape(resources, gpuMode: true, timeout: nil) == gpu1)
         #expect(SlurmArrays.shape(resources, gpuMode: false, timeout: 5).gpus == 0)
@@ -54,6 +54,12 @@ struct SlurmArraysTests {
         #expect(SlurmArrays.shape(resources, gpuMode: true, timeout: 5) == .init(gpus: 3, timeLimit: 7))
         resources.cpu = true
         #expect(SlurmArrays.shape(resources, gpuMode: true, timeout: nil).gpus == 0)
+        var mpi = TaskResources()
+        mpi.mpiProcesses = 4
+        let shape = SlurmArrays.shape(mpi, gpuMode: true, timeout: nil)
+        #expect(shape.gpus == 0 && shape.tasks == 4)
+        let arrays = try SlurmArrays.plan([shape], limit: nil, maxArraySize: 10)
+        #expect(SlurmArrays.sbatchOptions(arrays[0], name: "n", output: "o").contains("--ntasks=4"))
         #expect(SlurmArrays.timeText(0.5) == "0:01" && SlurmArrays.timeText(3601) == "60:01")
     }
 }

@@ -2,21 +2,24 @@
 ///
 /// Elements of one array share one request (sbatch's options apply to every element), so
 /// tasks that ask for different resources go into different arrays: one per *shape*
-/// (GPUs per task, time limit). An array may have at most `MaxArraySize` elements
+/// (GPUs per task, MPI processes, time limit). An array may have at most `MaxArraySize` elements
 /// (slurm.conf; 1001 by default), so a bigger shape is *bundled*: each element runs `bundle`
 /// consecutive tasks one after the other, as slurm-auto-array does. The `%` limits of the
 /// arrays add up to at most the run's limit K, so the cluster never runs more of this run's
 /// tasks at once than asked.
 public enum SlurmArrays {
-    /// One element's request: `--gres=gpu:gpus` (none when 0) and `--time`.
+    /// One element's request: `--gres=gpu:gpus` (none when 0), `--ntasks` (an MPI
+    /// config's `np`, launched with srun) and `--time`.
     public struct Shape: Hashable, Sendable {
         public var gpus: Int
         /// Seconds; nil: the partition's default.
         public var timeLimit: Double?
+        public var tasks: Int
 
-        public init(gpus: Int, timeLimit: Double?) {
+        public init(gpus: Int, timeLimit: Double?, tasks: Int = 1) {
             self.gpus = gpus
             self.timeLimit = timeLimit
+            self.tasks = tasks
         }
     }
 
@@ -41,9 +44,11 @@ public enum SlurmArrays {
     /// A task's shape: GPU mode gives it `resources.gpus` GPUs (1 unless said), a
     /// `device: cpu` task none; CPU mode (-gpu false) gives no task a GPU.
     /// `resources.time` overrides the run's `--timeout`.
+    /// An MPI config (`mpi: {np: k}`) asks `--ntasks=k` and no GPU, as it takes CPU slots
+    /// locally.
     public static func shape(_ resources: TaskResources, gpuMode: Bool, timeout: Double?) -> Shape {
-        let gpus = !gpuMode || resources.cpu ? 0 : (resources.gpus ?? 1)
-        return Shape(gpus: gpus, timeLimit: resources.time ?? timeout)
+        let gpus = !gpuMode || resources.wantsCPUPool ? 0 : (resources.gpus ?? 1)
+        return Shape(gpus: gpus, timeLimit: resources.time ?? timeout, tasks: resources.mpiProcesses ?? 1)
     }
 
     /// The arrays for tasks of these shapes (in task order), under `limit` K tasks at once
@@ -91,6 +96,7 @@ public enum SlurmArrays {
         var words = ["--parsable", "--job-name=\(name)", "--output=\(output)",
                      "--array=0-\(array.elements - 1)" + (array.limit.map { "%\($0)" } ?? "")]
         if array.shape.gpus > 0 { words.append("--gres=gpu:\(array.shape.gpus)") }
+        if array.shape.tasks > 1 { words.append("--ntasks=\(array.shape.tasks)") }
         // A bundled element runs its tasks one after the other: its limit is theirs together.
         if let time = array.shape.timeLimit { words.append("--time=\(timeText(time * Double(array.bundle)))") }
         return words

@@ -28,6 +28,8 @@ public struct SlurmManifestEntry: Sendable {
     public var label: String
     /// The resolved program (a path the nodes must see too).
     public var program: String
+    /// An MPI config's launcher, srun's path: it starts the element's `--ntasks` copies.
+    public var launcher: String?
     /// A `--commands` line's argv, as run.
     public var argv: [String]?
     /// A config task: the runner template's words, filled on the node ({gpu} from Slurm's
@@ -61,6 +63,14 @@ public struct SlurmManifestEntry: Sendable {
             overwrite = values.overwrite
         }
         identity = spec.config
+        launcher = spec.launcher?.program
+    }
+
+    /// What the wrapper execs: the program and argv, or srun and `srun PROGRAM ARGS`.
+    public func exec(gpu: String) -> (program: String, argv: [String]) {
+        let argv = argv(gpu: gpu)
+        guard let launcher else { return (program, argv) }
+        return (launcher, ["srun", program] + argv.dropFirst())
     }
 
     /// The argv for a node where the task got `gpu` (CUDA_VISIBLE_DEVICES).
@@ -80,6 +90,7 @@ public struct SlurmManifestEntry: Sendable {
         ]
         if let argv { fields.append(("argv", .array(argv.map { .string($0) }))) }
         if let template { fields.append(("template", .array(template.map { .string($0) }))) }
+        if let launcher { fields.append(("launcher", .string(launcher))) }
         if let config { fields.append(("config", .string(config))) }
         if let output { fields.append(("output", .string(output))) }
         fields.append(("overwrite", .bool(overwrite)))
@@ -108,6 +119,7 @@ public struct SlurmManifestEntry: Sendable {
         entry.argv = words("argv")
         entry.template = words("template")
         guard (entry.argv == nil) != (entry.template == nil) else { return nil }
+        entry.launcher = value["launcher"]?.string
         entry.config = value["config"]?.string
         entry.output = value["output"]?.string
         entry.overwrite = value["overwrite"] == .bool(true)

@@ -20,7 +20,7 @@ public enum SlurmRun {
         ("--joblog", "GNU parallel's joblog is not written on this backend; see the run's summary.csv"),
         ("--on-finish", "hooks are not run on this backend; use sbatch's own --mail-type or a dependent job"),
         ("--on-finish-timeout", "hooks are not run on this backend"),
-        ("--mpi-launcher", "MPI configs are not supported on this backend yet"),
+        ("--mpi-launcher", "MPI configs run under srun, in an allocation of --ntasks=np"),
         ("--queue", "the queue belongs to the local daemon"),
     ]
     /// Flags that only the Slurm backend takes.
@@ -59,14 +59,14 @@ public enum SlurmRun {
         let resultsRoot = ConfigSelector.normalized(options.resultsDir)
         let runFolder = "\(resultsRoot)/runs/\(runID)"
         try ResultsPaths.check([resultsRoot, resultsRoot + "/runs"])
+        // MPI configs run under srun, which starts the element's --ntasks copies.
+        var options = options
+        options.mpiLauncher = "srun"
         let plan = try RunPlan.make(options, placement: nil, runFolder: runFolder)
         try ResultsPaths.check(plan.tasks.lazy.compactMap { $0.config?.resultsFolder })
         try MultirunCommand.checkQueued(plan, QueueFolder.resolve(nil))
         if let task = plan.tasks.first(where: { !$0.after.isEmpty }) {
             throw UsageError("config \(task.label): after: is not supported with --backend slurm yet; run these configs locally, or in two Slurm runs one after the other")
-        }
-        if let task = plan.tasks.first(where: { $0.launcher != nil }) {
-            throw UsageError("config \(task.label): resources.mpi is not supported with --backend slurm yet; run MPI configs locally")
         }
         let shapes = plan.tasks.map { SlurmArrays.shape($0.resources, gpuMode: options.gpu, timeout: options.timeout) }
         let limit = options.arrayLimit ?? options.slots.map { $0.reduce(0, +) }

@@ -113,7 +113,8 @@ public enum SlurmTaskWrapper {
         if let output = entry.output { environment.append("MULTIRUN_OUTPUT=\(output)") }
         if let identity = entry.identity { environment.append("MULTIRUN_TASK_IDENTITY=\(identity.digest)") }
         let heldLock = lock
-        let result = TaskReaper.run(program: entry.program, argv: argv, environment: environment, stdout: log, stderr: log,
+        let exec = entry.exec(gpu: gpu)
+        let result = TaskReaper.run(program: exec.program, argv: exec.argv, environment: environment, stdout: log, stderr: log,
                                     ended: { status, stopped in
                                         if heldLock >= 0 { AttemptRecord.recordEnd(in: heldLock, exit: status, stopped: stopped) }
                                     })
