@@ -35,6 +35,7 @@ public enum SlurmTaskWrapper {
             return 1
         }
         let lines = SlurmManifestEntry.lines(bytes, element * bundle..<(element + 1) * bundle)
+        let restarted = (Environment.value("SLURM_RESTART_COUNT").flatMap { Int($0) } ?? 0) > 0
         var status: Int32 = 0
         for line in lines {
             if stopPending() { break }
@@ -42,6 +43,10 @@ public enum SlurmTaskWrapper {
                 errors.line("multirun \(command): \(manifest) holds a line that is no task; the run folder was changed or damaged")
                 return 1
             }
+            // A requeued element (preemption, node failure) runs its bundle again: tasks that
+            // completed in an earlier run of it keep their records and markers.
+            if restarted, let identity = entry.identity, CompletionMarker.certifies(identity),
+               SlurmTaskRecord.read("\(SlurmFiles.ended(runFolder))/\(entry.number).json")?.exit == TaskExit(exitCode: 0) { continue }
             let (exit, stopped) = run(entry, runFolder: runFolder)
             if status == 0, exit != TaskExit(exitCode: 0) { status = exit.signal.map { 128 + $0 } ?? exit.exitCode ?? 1 }
             if stopped { break }
