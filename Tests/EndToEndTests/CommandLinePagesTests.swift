@@ -167,7 +167,7 @@ struct CommandLinePagesTests {
         try project.write("completion.bash", text)
         #expect(try bashOffers(["multirun", "st"], script: text, in: project) == ["status"])
         #expect(try bashOffers(["multirun", "d"], script: text, in: project) == ["daemon", "drain", "devices"])
-        #expect(try bashOffers(["multirun", "status", "--"], script: text, in: project) == ["--queue", "--json", "--help"])
+        #expect(try bashOffers(["multirun", "status", "--"], script: text, in: project) == ["--results", "--queue", "--json", "--run", "--help"])
         #expect(try bashOffers(["multirun", "submit", "--no"], script: text, in: project) == ["--no-env"])
         #expect(try bashOffers(["multirun", "daemon", "--ex"], script: text, in: project) == ["--exit-when-idle"])
         #expect(try bashOffers(["multirun", "-c", "x", "-gpu", ""], script: text, in: project) == ["true", "false"])
@@ -187,7 +187,7 @@ struct CommandLinePagesTests {
         try project.write("completion.fish", try script("fish"))
         let result = try shell(fish, ["-c", "source \(project.path("completion.fish")); complete -C'multirun status --'"])
         let offered = result.output.split(separator: "\n").map { String($0.split(separator: "\t").first ?? "") }
-        #expect(Set(offered) == ["--queue", "--json", "--help"], "\(result.output)")
+        #expect(Set(offered) == ["--queue", "--results", "--json", "--run", "--help"], "\(result.output)")
     }
 
     // MARK: - man page and version

@@ -76,6 +76,11 @@ public enum CommandTable {
         Option(["--subjects"], "A-B", "One config per subject A to B (at most 100000): sets model_params.subject, or params.subject in a command: config."),
         Option(["--out"], "DIR", "Folder the generated configs go to (created if missing).", .directory),
         Option(["--prune"], nil, "Remove configs in --out that an earlier sweep of this base made and this one does not (without it they are only listed)."),
+        Option(["--backend"], "local|slurm", "Where tasks run: this machine's slots (local, the default), or Slurm job arrays (slurm), with the same selection, logs, markers and summary.", .words(["local", "slurm"])),
+        Option(["--array-limit"], "K", "Slurm: at most K tasks of this run at once (the arrays' %K). Default: the sum of -d, else no limit."),
+        Option(["--sbatch-arg"], "ARG", "Slurm: pass ARG on to sbatch (repeatable), e.g. --sbatch-arg=--partition=gpu --sbatch-arg=--account=lab."),
+        Option(["--detach"], nil, "Slurm: submit, print the run id and exit; follow it with status --run ID and wait --run ID."),
+        Option(["--run"], "ID", "A Slurm run's id (as --detach prints it): that run instead of the queue."),
         Option(["-h", "--help"], nil, "Show this help."),
     ]
 
@@ -91,11 +96,13 @@ public enum CommandTable {
             discussion: "Each config runs as `runone -c FILE` (or --runner) with CUDA_VISIBLE_DEVICES set; the next task starts the moment one ends. Configs that already completed are skipped. 'run' may be left out.",
             options: ["-c", "--configs", "--commands", "-d", "-gpu", "--no-gpu", "--cvd", "--cpu-slots", "--min-free-mem", "--mpi-launcher",
                       "--probe-timeout", "-check", "--no-check", "-w", "--runner", "--timeout", "--grace", "--results", "--queue",
-                      "--retries", "--retry-on", "--halt", "-n", "--joblog", "--on-finish", "--on-finish-timeout"],
+                      "--retries", "--retry-on", "--halt", "-n", "--joblog", "--on-finish", "--on-finish-timeout",
+                      "--backend", "--array-limit", "--sbatch-arg", "--detach"],
             arguments: nil,
             examples: [("multirun -c \"exp-(2|3)-1\" -d 0 1 0 1", "GPUs 1 and 3, one task each"),
                        ("multirun -c exp-1 -gpu false -d 3 -check false", "CPU only, 3 at a time, no prompt"),
-                       ("multirun --commands jobs.txt -gpu false -d 8 -check false", "like xargs -P 8")]),
+                       ("multirun --commands jobs.txt -gpu false -d 8 -check false", "like xargs -P 8"),
+                       ("multirun -c exp --backend slurm --array-limit 8 --sbatch-arg=--partition=gpu -check false", "as Slurm job arrays")]),
         Subcommand(
             name: "daemon",
             abstract: "Be the one scheduler of a queue folder: run what is submitted.",
@@ -120,9 +127,9 @@ public enum CommandTable {
         Subcommand(
             name: "status",
             abstract: "Show the queue: counts, running tasks (device, slot, pid, elapsed, last log lines), queued and failed tasks.",
-            usage: ["multirun status [--json] [--queue DIR]"],
-            discussion: "",
-            options: ["--json", "--queue"],
+            usage: ["multirun status [--json] [--queue DIR]", "multirun status --run ID [--results DIR]"],
+            discussion: "With --run ID: a Slurm run's tasks (started, ended) and its job arrays' states.",
+            options: ["--json", "--queue", "--run", "--results"],
             arguments: nil,
             examples: [("multirun status", ""), ("multirun status --json", "the same for scripts")]),
         Subcommand(
@@ -136,9 +143,9 @@ public enum CommandTable {
         Subcommand(
             name: "wait",
             abstract: "Block until those (or all) tasks ended; exit 0 only if all succeeded.",
-            usage: ["multirun wait [ID...] [--queue DIR]"],
-            discussion: "Ctrl-C or SIGTERM ends the wait (exit 130 or 143); the tasks keep running.",
-            options: ["--queue"],
+            usage: ["multirun wait [ID...] [--queue DIR]", "multirun wait --run ID [--results DIR]"],
+            discussion: "Ctrl-C or SIGTERM ends the wait (exit 130 or 143); the tasks keep running. With --run ID: follow a Slurm run to its end, print its lines and write its summary.",
+            options: ["--queue", "--run", "--results"],
             arguments: "ID...",
             examples: [("multirun wait", "until every task ended"), ("multirun wait 3 4", "")]),
         Subcommand(
@@ -257,8 +264,8 @@ public enum CommandTable {
     static func checkRepeated(_ flag: String, given: inout [String]) throws(UsageError) {
         guard let option = option(flag) else { return }
         let key = option.names[0]
-        // --grid is given once per swept key.
-        if option.value != nil, key != "--grid", given.contains(key) {
+        // --grid is given once per swept key; --sbatch-arg once per sbatch option.
+        if option.value != nil, key != "--grid", key != "--sbatch-arg", given.contains(key) {
             let spelled = option.names.joined(separator: "/")
             let hint = key == "-c" ? "; to select several patterns, join them in one regex: -c 'a|b'" : "; give it once"
             throw UsageError("\(spelled) given twice\(hint)")
@@ -269,6 +276,7 @@ public enum CommandTable {
     /// Options that only mean something on a GPU are errors in CPU mode (-gpu false),
     /// not silently ignored.
     static func checkCombinations(_ options: Options, given: [String]) throws(UsageError) {
+        if let problem = SlurmRun.flagProblem(options, given: given) { throw UsageError(problem) }
         if !options.gpu {
             // (--cpu-slots and --min-free-mem with -gpu false: Placement says why.)
             for key in ["--cvd", "--probe-timeout"] where given.contains(key) {

@@ -10,6 +10,7 @@ public enum MultirunCommand {
         let errors = Console.standardError
         if arguments.first == Supervisor.command { return Supervisor.main(Array(arguments.dropFirst())) }
         if arguments.first == TaskReaper.command { return TaskReaper.main(Array(arguments.dropFirst())) }
+        if arguments.first == SlurmTaskWrapper.command { return SlurmTaskWrapper.main(Array(arguments.dropFirst())) }
         do {
             if let code = try TopLevel.handle(arguments) { return code }
             if arguments.first == "run" {
@@ -21,6 +22,10 @@ public enum MultirunCommand {
             }
             if arguments.first == "sweep" { return try SweepCommand.run(Array(arguments.dropFirst())) }
             if arguments.first == "devices" { return try DevicesCommand.run(Array(arguments.dropFirst())) }
+            if let first = arguments.first, first == "status" || first == "wait",
+               arguments.contains(where: { $0 == "--run" || $0.hasPrefix("--run=") }), !arguments.contains("-h"), !arguments.contains("--help") {
+                return try SlurmRun.follow(first, Array(arguments.dropFirst()))
+            }
             if let first = arguments.first, QueueCommands.names.contains(first) {
                 return try QueueCommands.run(first, Array(arguments.dropFirst()))
             }
@@ -36,6 +41,7 @@ public enum MultirunCommand {
         let out = Console.standardOutput
         if options.showHelp { out.block(CommandTable.overview); return 0 }
         if options.showVersion { out.line("multirun \(version)"); return 0 }
+        if options.backend == .slurm { return try SlurmRun.main(options) }
 
         // A daemon owns this machine's slots: tasks must go through it, not around it.
         let queue = QueueFolder.resolve(options.queue)
@@ -103,7 +109,7 @@ public enum MultirunCommand {
 
     /// Configs that a task of the queue, queued or running, will write too: refused, so a
     /// one-shot run and the daemon never put two writers on one results folder.
-    private static func checkQueued(_ plan: RunPlan, _ queue: QueueFolder) throws(UsageError) {
+    static func checkQueued(_ plan: RunPlan, _ queue: QueueFolder) throws(UsageError) {
         guard FileIO.exists(KeyIndex(folder: queue).path) else { return }
         let taken = KeyIndex(folder: queue).load()
         let cwd = Submitter.currentDirectory()
@@ -114,7 +120,7 @@ public enum MultirunCommand {
         if !problems.isEmpty { throw UsageError(problems: problems) }
     }
 
-    private static func checkWritable(_ folder: String) throws(UsageError) {
+    static func checkWritable(_ folder: String) throws(UsageError) {
         do {
             try FileIO.makeDirectories(folder)
         } catch {
@@ -126,7 +132,7 @@ public enum MultirunCommand {
     }
 
     /// The seed's confirmation: list configs and commands, ask y/n. Never blocks a cron job.
-    private static func confirm(_ plan: RunPlan, options: Options) throws(UsageError) -> Bool {
+    static func confirm(_ plan: RunPlan, options: Options) throws(UsageError) -> Bool {
         let out = Console.standardOutput
         if options.commandsFile == "-" {
             throw UsageError("cannot ask for confirmation while commands come from standard input; pass -check false")

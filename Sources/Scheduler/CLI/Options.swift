@@ -58,6 +58,20 @@ public struct Options: Equatable, Sendable {
     public var sweepOut: String?
     /// sweep: `--prune`, remove configs an earlier sweep of the base made and this one does not.
     public var prune = false
+    /// `--backend local|slurm`: this machine's slots, or Slurm job arrays.
+    public var backend = Backend.local
+    /// `--array-limit K`: Slurm runs at most K of the run's tasks at once.
+    public var arrayLimit: Int?
+    /// `--sbatch-arg ARG` (repeatable): passed on to sbatch as they are.
+    public var sbatchArgs: [String] = []
+    /// `--detach`: submit to Slurm, print the run id, exit.
+    public var detach = false
+    /// `status --run ID`, `wait --run ID`: a Slurm run instead of the queue.
+    public var runID: String?
+
+    public enum Backend: String, Sendable {
+        case local, slurm
+    }
 
     public init() {}
 }
@@ -192,6 +206,28 @@ public enum OptionsParser {
                 options.sweepOut = try cursor.value(for: flag, inline: inline, hint: "the folder the generated configs go to, e.g. --out configs/sweep-1")
             case "--prune":
                 options.prune = true
+            case "--backend":
+                let text = try cursor.value(for: flag, inline: inline, hint: "local or slurm")
+                guard let backend = Options.Backend(rawValue: text) else {
+                    throw UsageError("--backend: '\(text)' is not local or slurm; --backend slurm runs the tasks as Slurm job arrays")
+                }
+                options.backend = backend
+            case "--array-limit":
+                let text = try cursor.value(for: flag, inline: inline, hint: "how many tasks Slurm runs at once, e.g. --array-limit 8")
+                guard let count = Int(text), (1...maxArrayLimit).contains(count) else {
+                    throw UsageError("--array-limit: '\(text)' is not a whole number from 1 to \(maxArrayLimit); it is how many tasks Slurm runs at once, e.g. --array-limit 8")
+                }
+                options.arrayLimit = count
+            case "--sbatch-arg":
+                // Its value is an sbatch option, so it starts with a dash: taken as it is.
+                guard let value = inline ?? cursor.next(), !value.isEmpty else {
+                    throw UsageError("--sbatch-arg needs a value: one sbatch option, e.g. --sbatch-arg=--partition=gpu")
+                }
+                options.sbatchArgs.append(value)
+            case "--detach":
+                options.detach = true
+            case "--run":
+                options.runID = try cursor.value(for: flag, inline: inline, hint: "a Slurm run's id, as --detach printed it")
             case "--exit-when-idle":
                 options.exitWhenIdle = true
             case "--no-env":
@@ -293,6 +329,9 @@ public enum OptionsParser {
     /// The most tasks one device (or the CPU) may run at once: each slot is a record the
     /// scheduler keeps, and a mistyped count must not make it allocate billions.
     static let maxSlots = 4096
+
+    /// The most tasks `--array-limit` lets Slurm run at once (Slurm's own cap on `%`).
+    static let maxArrayLimit = 65_533
 
     /// The most seconds a limit may be (about 31 years): deadlines are kept in nanoseconds
     /// of a 64-bit clock, which 1e308 (or 2e10) would overflow.

@@ -28,6 +28,11 @@ public struct RunnerTemplate: Equatable, Sendable {
         self.words = words
     }
 
+    /// A template whose words were checked when it was made (a Slurm task's manifest).
+    public init(checkedWords words: [String]) {
+        self.words = words
+    }
+
     public struct Values: Sendable {
         public var config: String
         public var output: String

@@ -9,6 +9,9 @@ public enum TaskStatus: String, Sendable, CaseIterable {
     case notStarted = "not_started"
     /// Never started: a task it runs `after:` did not succeed.
     case dependencyFailed = "dependency_failed"
+    /// Its end is not known: a Slurm job that left no exit record and that Slurm forgot.
+    /// Never counted as a success.
+    case unknown
 }
 
 /// What the kernel told us about a reaped task, plus why we may have signalled it.

@@ -46,9 +46,11 @@ public final class RunReporter {
     /// How many ended tasks have this status so far.
     public func count(_ status: TaskStatus) -> Int { records.lazy.filter { $0.status == status && !$0.retried }.count }
 
-    public func started(_ spec: TaskSpec) {
+    public func started(_ spec: TaskSpec) { started(label: spec.label) }
+
+    public func started(label: String) {
         status?.taskStarted()
-        say("Start the process with \(spec.label)")
+        say("Start the process with \(label)")
     }
 
     /// Logs and records an ended task; `k` is its place among ended tasks.
@@ -143,7 +145,7 @@ public final class RunReporter {
             if let shellSignal = record.shellSignal {
                 return "The process failed with exit code \(record.exit.exitCode ?? -1) (the shell reports signal \(shellSignal), \(signalName(shellSignal)))\(log): \(record.command) \(progress)"
             }
-            if let error = record.error {
+            if let error = record.error, record.exit.signal == nil, (record.exit.exitCode ?? 127) == 127 {
                 return "The process could not start (\(error)): \(record.command) \(progress)"
             }
             if let signal = record.exit.signal {
@@ -154,6 +156,8 @@ public final class RunReporter {
             return "The process did not run (\(record.error ?? "a task it runs after did not succeed")): \(record.command) \(progress)"
         case .skipped, .notStarted:
             return "The process did not run: \(record.command) \(progress)"
+        case .unknown:
+            return "The process ended with an unknown result (\(record.error ?? "no exit record")): \(record.command) \(progress)"
         }
     }
 
@@ -174,7 +178,7 @@ public final class RunReporter {
         if let halted { summary.key("halted"); summary.string(halted) }
         summary.key("counts")
         // dependency_failed is listed only in runs that had one, so other runs' summaries stay as they were.
-        summary.value(.object(TaskStatus.allCases.filter { $0 != .dependencyFailed || counts[$0] != nil }.map { ($0.rawValue, .int(Int64(counts[$0, default: 0]))) }))
+        summary.value(.object(TaskStatus.allCases.filter { ($0 != .dependencyFailed && $0 != .unknown) || counts[$0] != nil }.map { ($0.rawValue, .int(Int64(counts[$0, default: 0]))) }))
         // The study's figures: tasks counted once (a retried task by its last attempt),
         // failed = failed + timed out, task time summed over every attempt that ran.
         let figures = StudyFigures(rows: rows, counts: counts, wallSeconds: wallSeconds)
@@ -205,7 +209,7 @@ public final class RunReporter {
             "\(counts[.skipped, default: 0]) skipped",
             "\(counts[.interrupted, default: 0]) interrupted",
             "\(counts[.notStarted, default: 0]) not started",
-        ] + (counts[.dependencyFailed].map { ["\($0) dependency failed"] } ?? [])
+        ] + (counts[.dependencyFailed].map { ["\($0) dependency failed"] } ?? []) + (counts[.unknown].map { ["\($0) unknown"] } ?? [])
         let head = signal.map { "Interrupted by \(signalName($0)) after" } ?? halted.map { "Halted (\($0)) after" } ?? "Done in"
         let speedup = figures.speedup.map { " \(Clock.duration(figures.taskSeconds)) of task time, speedup \(($0 * 10).rounded() / 10)." } ?? ""
         return "\(head) \(Clock.duration(wallSeconds)): \(parts.joined(separator: ", ")).\(speedup) Summary: \(runFolder)/summary.csv"
@@ -246,7 +250,7 @@ struct StudyFigures: Equatable {
     init(rows: [TaskRecord], counts: [TaskStatus: Int], wallSeconds: Double) {
         total = rows.lazy.filter { !$0.retried }.count
         succeeded = counts[.succeeded, default: 0]
-        failed = counts[.failed, default: 0] + counts[.timedOut, default: 0]
+        failed = counts[.failed, default: 0] + counts[.timedOut, default: 0] + counts[.unknown, default: 0]
         taskSeconds = rows.reduce(0) { $0 + ($1.duration ?? 0) }
         speedup = taskSeconds > 0 && wallSeconds > 0 ? taskSeconds / wallSeconds : nil
     }
