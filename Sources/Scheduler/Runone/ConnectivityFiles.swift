@@ -19,6 +19,7 @@ public enum ConnectivityFiles {
             rest = rest[range.upperBound...]
         }
         filled += rest
+        while filled.count > 1, filled.hasSuffix("/") { filled.removeLast() }
         return ConfigLoader.resolve(filled, from: configPath)
     }
 

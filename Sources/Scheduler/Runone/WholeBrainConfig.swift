@@ -236,7 +236,8 @@ public struct WholeBrainParameters: Equatable, Sendable {
         return state
     }
 
-    var stateCount: Int { name == .wongWang ? 1 : 2 }
+    /// State variables of the model: 1 (S) or 2 (V, W).
+    public var stateCount: Int { name == .wongWang ? 1 : 2 }
 
     /// Peak bytes for a network of `nodes` regions whose longest delay is `horizon` − 1
     /// steps: the simulation's arrays (`NetworkSimulation.arrayBytes`), the network as
