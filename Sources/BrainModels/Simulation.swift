@@ -50,6 +50,14 @@ public struct NetworkSimulation<Model: NeuralMass> {
     /// Row stride of the padded weights and vectors (N rounded up to a multiple of 4).
     let stride: Int
     var weights: [Double]
+    /// For a symmetric network without delays: the strict upper triangle, row i from
+    /// column (i rounded down to a multiple of 4) to the padded end, entries at or left of
+    /// the diagonal zero; half the bytes of `weights` to stream per step.
+    var upper: [Double]
+    /// w_ii, with `upper`.
+    var diagonal: [Double]
+    /// Offset of row i's span in `upper`.
+    var upperRows: [Int]
     /// Ring-buffer offsets j − d_ij·stride per (i, j), only with delays.
     var delayOffsets: [Int32]
     /// History slots (max delay + 1); 1 without delays.
@@ -72,7 +80,6 @@ public struct NetworkSimulation<Model: NeuralMass> {
         for i in 0..<n {
             for j in 0..<n { weights[i * stride + j] = network.weights[i * n + j] }
         }
-        self.weights = weights
         var horizon = 1
         var offsets: [Int32] = []
         if let speed = settings.speed, network.tractLengths != nil {
@@ -89,6 +96,30 @@ public struct NetworkSimulation<Model: NeuralMass> {
         }
         delayOffsets = offsets
         self.horizon = horizon
+        var symmetric = horizon == 1
+        for i in 0..<n where symmetric {
+            for j in (i + 1)..<n where network.weights[i * n + j] != network.weights[j * n + i] {
+                symmetric = false
+                break
+            }
+        }
+        if symmetric {
+            var rows = [Int]()
+            var packed = [Double]()
+            for i in 0..<n {
+                rows.append(packed.count)
+                for j in (i & ~3)..<stride { packed.append(j > i && j < n ? network.weights[i * n + j] : 0) }
+            }
+            upper = packed
+            upperRows = rows
+            diagonal = (0..<stride).map { $0 < n ? network.weights[$0 * n + $0] : 0 }
+            self.weights = []
+        } else {
+            upper = []
+            upperRows = []
+            diagonal = []
+            self.weights = weights
+        }
         var state = [Double](repeating: 0, count: model.stateCount * stride)
         for v in 0..<model.stateCount {
             for i in 0..<n { state[v * stride + i] = initial[v * n + i] }
@@ -134,7 +165,11 @@ public struct NetworkSimulation<Model: NeuralMass> {
             let coupling = base + 4 * width, sum = coupling + stride, neuralOut = sum + stride, boldOut = neuralOut + stride
             return state.withUnsafeMutableBufferPointer { stateBuffer in
                 let x = stateBuffer.baseAddress!
+                let symmetric = !upper.isEmpty
                 return weights.withUnsafeBufferPointer { w in
+                  upper.withUnsafeBufferPointer { up in
+                   diagonal.withUnsafeBufferPointer { diag in
+                    upperRows.withUnsafeBufferPointer { rowStarts in
                     delayOffsets.withUnsafeBufferPointer { offsets in
                         history.withUnsafeMutableBufferPointer { hist in
                             var step = 0
@@ -146,6 +181,9 @@ public struct NetworkSimulation<Model: NeuralMass> {
                                         Self.delayedCoupling(w.baseAddress!, offsets.baseAddress!, hist.baseAddress!,
                                                              slot: ((step - 1) % horizon) * stride, ring: horizon * stride,
                                                              out: coupling, n: n, stride: stride, gain: G)
+                                    } else if symmetric {
+                                        Self.symmetricCoupling(up.baseAddress!, rowStarts.baseAddress!, diag.baseAddress!, x,
+                                                               out: coupling, n: n, stride: stride, gain: G)
                                     } else {
                                         Self.denseCoupling(w.baseAddress!, x, out: coupling, n: n, stride: stride, gain: G)
                                     }
@@ -187,9 +225,62 @@ public struct NetworkSimulation<Model: NeuralMass> {
                             return true
                         }
                     }
+                    }
+                   }
+                  }
                 }
             }
         }
+    }
+
+    /// out = gain · W x for symmetric W stored as its upper triangle (`upper`): each stored
+    /// w_ij (j > i) is used twice, y_i += w_ij x_j and y_j += w_ij x_i, so the weights are
+    /// streamed once at half the bytes of `denseCoupling`. Four rows at a time share the x
+    /// and y chunks.
+    @inline(__always)
+    static func symmetricCoupling(_ upper: UnsafePointer<Double>, _ rows: UnsafePointer<Int>, _ diagonal: UnsafePointer<Double>,
+                                  _ x: UnsafePointer<Double>, out: UnsafeMutablePointer<Double>, n: Int, stride: Int, gain: Double) {
+        for i in 0..<stride { out[i] = diagonal[i] * x[i] }
+        let xs = UnsafeRawPointer(x)
+        let ys = UnsafeMutableRawPointer(out)
+        var i = 0
+        while i < n {
+            // Rows i..<i+4 share the span start i (a multiple of 4); missing rows are skipped.
+            let count = min(4, n - i)
+            let start = 8 * i
+            let r0 = UnsafeRawPointer(upper + rows[i]) - start
+            let r1 = count > 1 ? UnsafeRawPointer(upper + rows[i + 1]) - start : r0
+            let r2 = count > 2 ? UnsafeRawPointer(upper + rows[i + 2]) - start : r0
+            let r3 = count > 3 ? UnsafeRawPointer(upper + rows[i + 3]) - start : r0
+            let x0 = SIMD4<Double>(repeating: x[i])
+            let x1 = SIMD4<Double>(repeating: count > 1 ? x[i + 1] : 0)
+            let x2 = SIMD4<Double>(repeating: count > 2 ? x[i + 2] : 0)
+            let x3 = SIMD4<Double>(repeating: count > 3 ? x[i + 3] : 0)
+            var a0 = SIMD4<Double>(), a1 = SIMD4<Double>(), a2 = SIMD4<Double>(), a3 = SIMD4<Double>()
+            var k = start
+            while k < 8 * stride {
+                let xv = xs.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self)
+                let w0 = r0.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self)
+                let w1 = count > 1 ? r1.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self) : SIMD4<Double>()
+                let w2 = count > 2 ? r2.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self) : SIMD4<Double>()
+                let w3 = count > 3 ? r3.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self) : SIMD4<Double>()
+                a0 += w0 * xv
+                a1 += w1 * xv
+                a2 += w2 * xv
+                a3 += w3 * xv
+                var yv = ys.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self)
+                yv += w0 * x0 + w1 * x1 + w2 * x2 + w3 * x3
+                ys.storeBytes(of: yv, toByteOffset: k, as: SIMD4<Double>.self)
+                k += 32
+            }
+            out[i] += a0.sum()
+            if count > 1 { out[i + 1] += a1.sum() }
+            if count > 2 { out[i + 2] += a2.sum() }
+            if count > 3 { out[i + 3] += a3.sum() }
+            i += 4
+        }
+        for i in 0..<n { out[i] *= gain }
+        for i in n..<stride { out[i] = 0 }
     }
 
     /// out_i = gain · Σ_j w_ij x_j: the dense matrix–vector product, four rows at a time

@@ -1,4 +1,4 @@
-import BrainModels
+@testable import BrainModels
 import Glibc
 import Scheduler
 import Testing
@@ -338,5 +338,46 @@ func wongWangRun(subject: Int, seed: Int = 3, nodes: Int = 8, speed: Double? = n
         long[8] = 0xff
         long[9] = 0xff
         #expect(throws: SchemaError.self) { try NPYReader.parse(long, source: "long") }
+    }
+}
+
+@Suite struct CouplingKernelTests {
+    /// The symmetric (upper-triangle) kernel and the dense one agree, for sizes that are and
+    /// are not multiples of 4.
+    @Test(arguments: [2, 3, 4, 5, 13, 16, 37])
+    func symmetricKernelMatchesDense(n: Int) {
+        var random = RandomStream(seed: UInt64(n))
+        var matrix = [Double](repeating: 0, count: n * n)
+        for i in 0..<n {
+            for j in i..<n {
+                let w = random.uniform() - 0.3
+                matrix[i * n + j] = w
+                matrix[j * n + i] = w
+            }
+        }
+        let network = Network(nodes: n, weights: matrix)
+        var asymmetric = matrix
+        asymmetric[n - 1] += 1e-3  // w_0,n-1 only: takes the dense path
+        var settings = SimulationSettings()
+        settings.stepsPerSample = 1
+        settings.samples = 50
+        settings.noise = 0
+        settings.bold = false
+        settings.G = 0.3
+        let initial = (0..<n).map { Double($0 % 7) / 10 }
+        var symmetricRun = NetworkSimulation(model: LinearTestModel(k: 0.5), network: network, settings: settings, initial: initial, noiseStream: RandomStream(seed: 0))
+        #expect(!symmetricRun.upper.isEmpty)
+        var x = initial + [Double](repeating: 0, count: (n + 3) / 4 * 4 - n)
+        var dense = [Double](repeating: 0, count: x.count), packed = dense
+        var paddedWeights = [Double](repeating: 0, count: n * x.count)
+        for i in 0..<n { for j in 0..<n { paddedWeights[i * x.count + j] = matrix[i * n + j] } }
+        NetworkSimulation<LinearTestModel>.denseCoupling(paddedWeights, &x, out: &dense, n: n, stride: x.count, gain: 0.3)
+        NetworkSimulation<LinearTestModel>.symmetricCoupling(symmetricRun.upper, symmetricRun.upperRows, symmetricRun.diagonal, &x, out: &packed, n: n, stride: x.count, gain: 0.3)
+        for i in 0..<n { #expect(abs(dense[i] - packed[i]) < 1e-13, "row \(i)") }
+        var denseRun = NetworkSimulation(model: LinearTestModel(k: 0.5), network: Network(nodes: n, weights: asymmetric), settings: settings, initial: initial, noiseStream: RandomStream(seed: 0))
+        #expect(denseRun.upper.isEmpty)
+        let a = collect(&symmetricRun).neural.last!, b = collect(&denseRun).neural.last!
+        // Differ only through the one perturbed weight: small, but the runs are comparable.
+        for i in 0..<n { #expect(abs(a[i] - b[i]) < 1e-2) }
     }
 }
