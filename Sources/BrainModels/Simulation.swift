@@ -58,7 +58,8 @@ public struct NetworkSimulation<Model: NeuralMass> {
     var diagonal: [Double]
     /// Offset of row i's span in `upper`.
     var upperRows: [Int]
-    /// Ring-buffer offsets j − d_ij·stride per (i, j), only with delays.
+    /// With delays: per (source j, target i), column-major, the offset j·2H + H − d_ij into
+    /// `history`; read at (step − 1) mod H plus it. `weights` is then column-major too.
     var delayOffsets: [Int32]
     /// History slots (max delay + 1); 1 without delays.
     public let horizon: Int
@@ -82,13 +83,20 @@ public struct NetworkSimulation<Model: NeuralMass> {
         }
         var horizon = 1
         var offsets: [Int32] = []
+        var transposed: [Double] = []
         if let speed = settings.speed, network.tractLengths != nil {
             let steps = network.delaySteps(speed: speed, dt: settings.dt)
             horizon = Int(steps.max() ?? 0) + 1
             if horizon > 1 {
+                // Column-major (source j outer): j's history, 2H doubles, stays in L1 while
+                // its targets are summed.
                 offsets = [Int32](repeating: 0, count: n * n)
-                for i in 0..<n {
-                    for j in 0..<n { offsets[i * n + j] = Int32(j - Int(steps[i * n + j]) * stride) }
+                transposed = [Double](repeating: 0, count: n * n)
+                for j in 0..<n {
+                    for i in 0..<n {
+                        offsets[j * n + i] = Int32(j * 2 * horizon + horizon - Int(steps[i * n + j]))
+                        transposed[j * n + i] = network.weights[i * n + j]
+                    }
                 }
             } else {
                 horizon = 1
@@ -96,6 +104,7 @@ public struct NetworkSimulation<Model: NeuralMass> {
         }
         delayOffsets = offsets
         self.horizon = horizon
+        if horizon > 1 { weights = transposed }
         var symmetric = horizon == 1
         for i in 0..<n where symmetric {
             for j in (i + 1)..<n where network.weights[i * n + j] != network.weights[j * n + i] {
@@ -126,8 +135,9 @@ public struct NetworkSimulation<Model: NeuralMass> {
         }
         state.withUnsafeMutableBufferPointer { model.bound($0.baseAddress!, n: n, stride: stride) }
         self.state = state
-        // TVB fills the whole history with the initial state when given one.
-        history = horizon > 1 ? (0..<horizon).flatMap { _ in state[0..<stride] } : []
+        // History, node-major, each node's ring of H slots stored twice (2H doubles) so
+        // a read never wraps. TVB fills the whole history with the initial state.
+        history = horizon > 1 ? (0..<n).flatMap { i in [Double](repeating: state[i], count: 2 * horizon) } : []
         self.noiseStream = noiseStream
     }
 
@@ -179,8 +189,7 @@ public struct NetworkSimulation<Model: NeuralMass> {
                                     // Coupling from the state after step − 1 − d_ij.
                                     if useHistory {
                                         Self.delayedCoupling(w.baseAddress!, offsets.baseAddress!, hist.baseAddress!,
-                                                             slot: ((step - 1) % horizon) * stride, ring: horizon * stride,
-                                                             out: coupling, n: n, stride: stride, gain: G)
+                                                             slot: (step - 1) % horizon, out: coupling, n: n, gain: G)
                                     } else if symmetric {
                                         Self.symmetricCoupling(up.baseAddress!, rowStarts.baseAddress!, diag.baseAddress!, x,
                                                                out: coupling, n: n, stride: stride, gain: G)
@@ -205,8 +214,11 @@ public struct NetworkSimulation<Model: NeuralMass> {
                                     model.bound(x, n: n, stride: stride)
                                     for i in n..<stride { x[i] = 0 }
                                     if useHistory {
-                                        let slot = (step % horizon) * stride
-                                        for i in 0..<stride { hist[slot + i] = x[i] }
+                                        let slot = step % horizon
+                                        for i in 0..<n {
+                                            hist[i * 2 * horizon + slot] = x[i]
+                                            hist[i * 2 * horizon + slot + horizon] = x[i]
+                                        }
                                     }
                                     for i in 0..<n { sum[i] += x[i] }
                                     balloon?.step(x, dt: boldDt)
@@ -244,40 +256,48 @@ public struct NetworkSimulation<Model: NeuralMass> {
         let xs = UnsafeRawPointer(x)
         let ys = UnsafeMutableRawPointer(out)
         var i = 0
-        while i < n {
-            // Rows i..<i+4 share the span start i (a multiple of 4); missing rows are skipped.
-            let count = min(4, n - i)
+        while i + 4 <= n {
+            // Rows i..<i+4 share the span start i (a multiple of 4).
             let start = 8 * i
             let r0 = UnsafeRawPointer(upper + rows[i]) - start
-            let r1 = count > 1 ? UnsafeRawPointer(upper + rows[i + 1]) - start : r0
-            let r2 = count > 2 ? UnsafeRawPointer(upper + rows[i + 2]) - start : r0
-            let r3 = count > 3 ? UnsafeRawPointer(upper + rows[i + 3]) - start : r0
-            let x0 = SIMD4<Double>(repeating: x[i])
-            let x1 = SIMD4<Double>(repeating: count > 1 ? x[i + 1] : 0)
-            let x2 = SIMD4<Double>(repeating: count > 2 ? x[i + 2] : 0)
-            let x3 = SIMD4<Double>(repeating: count > 3 ? x[i + 3] : 0)
+            let r1 = UnsafeRawPointer(upper + rows[i + 1]) - start
+            let r2 = UnsafeRawPointer(upper + rows[i + 2]) - start
+            let r3 = UnsafeRawPointer(upper + rows[i + 3]) - start
+            let x0 = SIMD4<Double>(repeating: x[i]), x1 = SIMD4<Double>(repeating: x[i + 1])
+            let x2 = SIMD4<Double>(repeating: x[i + 2]), x3 = SIMD4<Double>(repeating: x[i + 3])
             var a0 = SIMD4<Double>(), a1 = SIMD4<Double>(), a2 = SIMD4<Double>(), a3 = SIMD4<Double>()
             var k = start
             while k < 8 * stride {
                 let xv = xs.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self)
                 let w0 = r0.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self)
-                let w1 = count > 1 ? r1.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self) : SIMD4<Double>()
-                let w2 = count > 2 ? r2.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self) : SIMD4<Double>()
-                let w3 = count > 3 ? r3.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self) : SIMD4<Double>()
+                let w1 = r1.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self)
+                let w2 = r2.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self)
+                let w3 = r3.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self)
                 a0 += w0 * xv
                 a1 += w1 * xv
                 a2 += w2 * xv
                 a3 += w3 * xv
-                var yv = ys.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self)
-                yv += w0 * x0 + w1 * x1 + w2 * x2 + w3 * x3
+                let yv = ys.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self) + ((w0 * x0 + w1 * x1) + (w2 * x2 + w3 * x3))
                 ys.storeBytes(of: yv, toByteOffset: k, as: SIMD4<Double>.self)
                 k += 32
             }
             out[i] += a0.sum()
-            if count > 1 { out[i + 1] += a1.sum() }
-            if count > 2 { out[i + 2] += a2.sum() }
-            if count > 3 { out[i + 3] += a3.sum() }
+            out[i + 1] += a1.sum()
+            out[i + 2] += a2.sum()
+            out[i + 3] += a3.sum()
             i += 4
+        }
+        // The last n mod 4 rows, one at a time.
+        while i < n {
+            let row = upper + rows[i] - (i & ~3)
+            var a = 0.0
+            let xi = x[i]
+            for k in (i + 1)..<n {
+                a += row[k] * x[k]
+                out[k] += row[k] * xi
+            }
+            out[i] += a
+            i += 1
         }
         for i in 0..<n { out[i] *= gain }
         for i in n..<stride { out[i] = 0 }
@@ -322,31 +342,19 @@ public struct NetworkSimulation<Model: NeuralMass> {
         }
     }
 
-    /// out_i = gain · Σ_j w_ij h[slot + j − d_ij·stride (mod ring)]: the delayed coupling, a
-    /// gather from the ring buffer (memory-bound).
+    /// out_i = gain · Σ_j w_ij x_j(after step − 1 − d_ij): the delayed coupling, a gather
+    /// from the history (memory-bound), source by source so each source's history stays in
+    /// L1; sums run over j in order, as the dense product's do.
     @inline(__always)
-    static func delayedCoupling(_ w: UnsafePointer<Double>, _ offsets: UnsafePointer<Int32>, _ h: UnsafePointer<Double>,
-                                slot: Int, ring: Int, out: UnsafeMutablePointer<Double>, n: Int, stride: Int, gain: Double) {
-        for i in 0..<n {
-            let row = w + i * stride
-            let off = offsets + i * n
-            var a0 = 0.0, a1 = 0.0
-            var j = 0
-            while j + 2 <= n {
-                var p0 = slot + Int(off[j])
-                p0 += (p0 >> 63) & ring
-                var p1 = slot + Int(off[j + 1])
-                p1 += (p1 >> 63) & ring
-                a0 += row[j] * h[p0]
-                a1 += row[j + 1] * h[p1]
-                j += 2
-            }
-            if j < n {
-                var p = slot + Int(off[j])
-                p += (p >> 63) & ring
-                a0 += row[j] * h[p]
-            }
-            out[i] = gain * (a0 + a1)
+    static func delayedCoupling(_ wT: UnsafePointer<Double>, _ offsets: UnsafePointer<Int32>, _ h: UnsafePointer<Double>,
+                                slot: Int, out: UnsafeMutablePointer<Double>, n: Int, gain: Double) {
+        for i in 0..<n { out[i] = 0 }
+        let hs = h + slot
+        for j in 0..<n {
+            let column = wT + j * n
+            let off = offsets + j * n
+            for i in 0..<n { out[i] += column[i] * hs[Int(off[i])] }
         }
+        for i in 0..<n { out[i] *= gain }
     }
 }
