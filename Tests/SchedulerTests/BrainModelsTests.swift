@@ -379,3 +379,23 @@ func wongWangRun(subject: Int, seed: Int = 3, nodes: Int = 8, speed: Double? = n
         #expect(collect(&symmetricRun).neural.count == 50)
     }
 }
+
+@Suite struct KuramotoCouplingFormTests {
+    /// TVB's sine coupling (coupling.Kuramoto divides by the number of coupling variables,
+    /// 1, not by N) with gain K is the default form with gain K·N.
+    @Test func sineTVBIsTheMeanFormWithoutTheOneOverN() throws {
+        func rows(_ yaml: String) throws -> [[Double]] {
+            guard case .model(let p)? = try ConfigSchema.check(Array(yaml.utf8), path: "k.yaml", runone: true).runone else { return [] }
+            var model = KuramotoModel(p)
+            var out: [[Double]] = []
+            _ = model.run { row, _ in out.append(Array(row)); return true }
+            return out
+        }
+        let tvb = try rows("model_params: {name: kuramoto, nodes: 8, timepoints: 20, coupling: 2.0, coupling_form: sine_tvb, noise: 0}")
+        let mean = try rows("model_params: {name: kuramoto, nodes: 8, timepoints: 20, coupling: 16.0, noise: 0}")
+        let weaker = try rows("model_params: {name: kuramoto, nodes: 8, timepoints: 20, coupling: 2.0, noise: 0}")
+        #expect(tvb.count == 20)
+        #expect(tvb == mean)
+        #expect(tvb != weaker)
+    }
+}
