@@ -128,9 +128,12 @@ public enum ConfigLoader {
         guard let model = value["model_params"], case .string(let raw)? = model["connectivity"], !raw.isEmpty else { return content }
         let subject = model["subject"]?.int ?? 0
         var text = Array("multirun content with inputs 1\0\(content)".utf8)
+        // The file's name (weights.npy or weights.csv) and bytes: where the folder is
+        // reached from is already in the config's content, and must not change the identity.
         for file in ConnectivityFiles.identityFiles(raw, subject: subject, configPath: path) {
             let digest = (try? FileIO.read(file)).map(SHA256.hex) ?? "missing"
-            text += Array("\0\(file)\0\(digest)".utf8)
+            let name = file.split(separator: "/").last.map(String.init) ?? file
+            text += Array("\0\(name)\0\(digest)".utf8)
         }
         return SHA256.hex(text)
     }
