@@ -145,7 +145,8 @@ public struct NetworkSimulation<Model: NeuralMass> {
     /// memory estimate before it starts.
     public static func arrayBytes(nodes n: Int, stateCount: Int, horizon: Int) -> Int {
         let stride = (n + 3) & ~3
-        let delays = horizon > 1 ? 4 * n * n + 8 * horizon * stride : 0
+        // With delays: Int32 offsets and column-major weights, and the doubled history.
+        let delays = horizon > 1 ? 12 * n * n + 16 * horizon * n : 0
         return 8 * n * stride + delays + 8 * stride * (6 * stateCount + 12)
     }
 

@@ -62,9 +62,11 @@ import Testing
         try project.write("configs/missing.yaml", "model_params: {name: wong_wang, connectivity: \"data/sub-{subject}\", subject: 9, timepoints: 2, TR: 0.01}\n")
         try project.write("configs/nolengths.yaml", "model_params: {name: wong_wang, connectivity: data/w.csv, speed: 3, timepoints: 2, TR: 0.01}\n")
         try project.write("configs/data/w.csv", "0,1\n1,0\n")
+        try project.write("configs/slow.yaml", "model_params: {name: wong_wang, connectivity: data/sub-1, subject: 1, speed: 1.0e-300, timepoints: 2, TR: 0.01}\n")
         for (config, expected) in [("ragged", "configs/data/ragged.txt: line 2 has 2 values, the first row 3"),
                                    ("missing", "configs/data/sub-9: connectivity not found"),
-                                   ("nolengths", "delays need tract lengths")] {
+                                   ("nolengths", "delays need tract lengths"),
+                                   ("slow", "too long to hold; raise speed or dt")] {
             let result = try Launched(Binaries.runone, ["-c", "configs/\(config).yaml"], in: project).finish()
             #expect(result.status == 2)
             #expect(result.stderr.contains(expected), "\(result.stderr)")

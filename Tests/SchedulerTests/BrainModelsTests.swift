@@ -244,6 +244,7 @@ func wongWangRun(subject: Int, seed: Int = 3, nodes: Int = 8, speed: Double? = n
         #expect(message("model_params: {name: wong_wang}").contains("give 'connectivity:'"))
         #expect(message("model_params: {name: wong_wang, nodes: 4, connectivity: data/}").contains("not both"))
         #expect(message("model_params: {name: wong_wang, nodes: 4, speed: 0}").contains("must be positive (mm/ms"))
+        #expect(message("model_params: {name: wong_wang, nodes: 4, speed: 1.0e-300}").contains("delays too long to hold"))
         #expect(message("model_params: {name: wong_wang, nodes: 4, initial: [0.1, 0.2]}").contains("2 values for 4 regions"))
         #expect(message("model_params: {name: kuramoto, coupling_form: tvb}").contains("must be mean or sine_tvb"))
     }

@@ -26,6 +26,14 @@ extension RunoneCommand {
             errors.line("runone: \(configPath): key 'model_params.speed': delays need tract lengths, and the connectivity has no tract_lengths.npy/.csv/.txt; add one, or remove 'speed'")
             return TaskExit(exitCode: 2)
         }
+        if let speed = p.speed, let longest = network.tractLengths?.max() {
+            // Delays index the history with Int32 offsets (node · 2H): refuse what would not fit.
+            let steps = longest / speed / p.dt
+            guard steps.isFinite, steps < Double(Int32.max) / Double(2 * network.nodes + 2) - 2 else {
+                errors.line("runone: \(configPath): key 'model_params.speed': the longest tract (\(longest) mm) at \(speed) mm/ms is a delay of \(steps) steps of dt, too long to hold; raise speed or dt")
+                return TaskExit(exitCode: 2)
+            }
+        }
         let horizon = p.speed.map { network.maxDelaySteps(speed: $0, dt: p.dt) + 1 } ?? 1
         if let budget = HostMemory.budget() {
             do { try budget.check(estimate: p.peakBytes(nodes: network.nodes, horizon: horizon), what: p.estimateDescription + " (\(network.nodes) regions)") } catch {

@@ -213,6 +213,10 @@ public struct WholeBrainParameters: Equatable, Sendable {
             throw fail("timepoints", "\(p.timepoints) samples of \(JSON.number(ratio.rounded())) steps each is more than \(maxSteps) integration steps; raise dt or lower timepoints")
         }
         if let speed = p.speed, speed <= 0 { throw fail("speed", "must be positive (mm/ms, TVB's unit), or null for no delays") }
+        if let speed = p.speed, let nodes = p.knownNodes,
+           !(2 * Network.syntheticRadius / speed / p.dt < Double(Int32.max) / Double(2 * nodes + 2) - 2) {
+            throw fail("speed", "\(speed) mm/ms makes the synthetic network's delays too long to hold (up to \(2 * Network.syntheticRadius / speed / p.dt) steps of dt); raise speed or dt")
+        }
         if p.noise < 0 { throw fail("noise", "must be 0 or more (TVB's Additive nsig)") }
         if p.seed < 0 { throw fail("seed", "must be 0 or more") }
         if p.subject < 0 { throw fail("subject", "must be 0 or more") }
@@ -246,7 +250,7 @@ public struct WholeBrainParameters: Equatable, Sendable {
     public func peakBytes(nodes: Int, horizon: Int) -> Int {
         let n = Double(nodes), h = Double(horizon)
         // As NetworkSimulation.arrayBytes, in Double so no figure overflows.
-        let arrays = 8 * n * (n + 3) + (horizon > 1 ? 4 * n * n + 8 * h * (n + 3) : 0) + 8 * (n + 3) * Double(6 * stateCount + 12)
+        let arrays = 8 * n * (n + 3) + (horizon > 1 ? 12 * n * n + 16 * h * n : 0) + 8 * (n + 3) * Double(6 * stateCount + 12)
         let bytes = arrays + 20 * n * n + 4 * 2_097_152 + 16 * 1_048_576
         return bytes < Double(Int.max / 2) ? Int(bytes) : Int.max
     }
@@ -255,7 +259,8 @@ public struct WholeBrainParameters: Equatable, Sendable {
     /// the ball's diameter).
     var syntheticHorizon: Int {
         guard let speed else { return 1 }
-        return Int((2 * Network.syntheticRadius / speed / dt).rounded(.up)) + 1
+        let steps = (2 * Network.syntheticRadius / speed / dt).rounded(.up)
+        return steps < 1e15 ? Int(steps) + 1 : Int(1e15)
     }
 }
 
