@@ -152,8 +152,10 @@ public struct NetworkSimulation<Model: NeuralMass> {
 
     /// Runs all steps and hands each sample to `sample`: the window-mean of the first
     /// state variable and, with BOLD, the BOLD signal (nil otherwise), one value per
-    /// region. Returns false when `sample` asked to stop.
-    public mutating func run(sample: (_ neural: UnsafeBufferPointer<Double>, _ bold: UnsafeBufferPointer<Double>?) -> Bool) -> Bool {
+    /// region. Returns false when `sample` asked to stop, or `stop` (asked every 65,536
+    /// steps, for long sample windows) said to.
+    public mutating func run(stop: () -> Bool = { false },
+                             sample: (_ neural: UnsafeBufferPointer<Double>, _ bold: UnsafeBufferPointer<Double>?) -> Bool) -> Bool {
         let n = nodes, stride = stride, vars = model.stateCount
         let s = settings
         let dt = s.dt
@@ -187,6 +189,7 @@ public struct NetworkSimulation<Model: NeuralMass> {
                             for _ in 0..<s.samples {
                                 for _ in 0..<s.stepsPerSample {
                                     step += 1
+                                    if step & 0xFFFF == 0 && stop() { return false }
                                     // Coupling from the state after step − 1 − d_ij.
                                     if useHistory {
                                         Self.delayedCoupling(w.baseAddress!, offsets.baseAddress!, hist.baseAddress!,

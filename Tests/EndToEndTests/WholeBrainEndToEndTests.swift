@@ -74,6 +74,27 @@ import Testing
         }
     }
 
+    /// A TERM stops a run within a long TR window (not only between samples): runone ends
+    /// as interrupted, and no partial .npy is left.
+    @Test func termStopsARunInsideALongSampleWindow() throws {
+        let project = try Project()
+        // One sample is 10^7 steps: minutes, unless the stop is seen inside the window.
+        try project.write("configs/long.yaml", "model_params: {name: wong_wang, nodes: 4, timepoints: 2, TR: 1000, dt: 0.1}\n")
+        let run = try Launched(Binaries.runone, ["-c", "configs/long.yaml"], in: project)
+        var waited = 0
+        while (try? project.read("results/long/metadata.json"))?.contains("\"running\"") != true {
+            usleep(10_000)
+            waited += 1
+            if waited > 3000 { break }
+        }
+        run.signal(SIGTERM)
+        let result = run.finish()
+        #expect(result.status == 128 + SIGTERM, "\(result.stderr)")
+        #expect(try project.read("results/long/metadata.json").contains("\"status\": \"interrupted\""))
+        let left = try FileManager.default.contentsOfDirectory(atPath: project.path("results/long"))
+        #expect(left == ["metadata.json"], "\(left)")
+    }
+
     /// The connectome a config reads is part of its task identity: multirun skips the
     /// task while the files are unchanged and re-runs it when one changes.
     @Test func changedConnectomeReRunsUnderMultirun() throws {

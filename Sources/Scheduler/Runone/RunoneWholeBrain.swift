@@ -64,14 +64,19 @@ extension RunoneCommand {
             stopSignal = pendingStopSignal()
             return stopSignal == nil
         }
+        // A TR of many steps still stops within 65,536 steps of a TERM.
+        func stop() -> Bool {
+            stopSignal = pendingStopSignal()
+            return stopSignal != nil
+        }
         let finished: Bool
         switch p.name {
         case .wongWang:
             var simulation = NetworkSimulation(model: p.wongWang, network: network, settings: p.settings, initial: initial, noiseStream: noise)
-            finished = simulation.run(sample: sample)
+            finished = simulation.run(stop: stop, sample: sample)
         case .generic2dOscillator:
             var simulation = NetworkSimulation(model: p.oscillator, network: network, settings: p.settings, initial: initial, noiseStream: noise)
-            finished = simulation.run(sample: sample)
+            finished = simulation.run(stop: stop, sample: sample)
         }
         guard finished else {
             neural.abandon()
