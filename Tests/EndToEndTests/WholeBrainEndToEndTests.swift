@@ -38,6 +38,13 @@ import Testing
         #expect(array.values.allSatisfy { (0...1).contains($0) } && Set(array.values).count > 10)
         #expect(try project.read("configs/../results/ww/metadata.json").contains("\"kind\": \"wong_wang\""))
         #expect(try npyShape(project.path("results/osc/sim_3nodes_4tp_TR0.02_neural.npy")) == "(4, 3)")
+        // The same subject again reproduces every byte; another subject does not.
+        let first = try FileIO.read(neural)
+        #expect(try Launched(Binaries.runone, ["-c", "configs/ww.yaml", "--overwrite"], in: project).finish().status == 0)
+        #expect(try FileIO.read(neural) == first)
+        try project.write("configs/ww.yaml", "model_params: {name: wong_wang, nodes: 6, timepoints: 5, TR: 0.01, dt: 0.1, noise: 0.001, subject: 3}\n")
+        #expect(try Launched(Binaries.runone, ["-c", "configs/ww.yaml"], in: project).finish().status == 0)
+        #expect(try FileIO.read(neural) != first)
         #expect(!project.exists("results/osc/sim_3nodes_4tp_TR0.02_bold.npy"))
     }
 
