@@ -17,7 +17,12 @@ let package = Package(
         // Thin C shims for Linux calls that Swift's Glibc module does not import
         // (signalfd, prctl, POSIX_SPAWN_SETSID).
         .target(name: "CSystem"),
-        .target(name: "Scheduler", dependencies: ["CSystem"]),
+        // The whole-brain models' numerics (neural masses, integrators, coupling, delays,
+        // BOLD): pure Swift, no Foundation and no I/O; runone's config and files live in Scheduler.
+        // -Ounchecked in release: its loops index through unsafe pointers over arrays it sized
+        // itself from checked configs, and the remaining overflow checks cost ~10% a step.
+        .target(name: "BrainModels", swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        .target(name: "Scheduler", dependencies: ["CSystem", "BrainModels"]),
         .executableTarget(name: "multirun", dependencies: ["Scheduler"], linkerSettings: staticRuntime),
         .executableTarget(name: "runone", dependencies: ["Scheduler"], linkerSettings: staticRuntime),
         // The fuzz target over every reader of outside input (docs/FUZZING.md): a seeded
@@ -25,7 +30,7 @@ let package = Package(
         .target(name: "FuzzReaders", dependencies: ["Scheduler"]),
         .target(name: "CLibFuzzer"),
         .executableTarget(name: "multirun-fuzz", dependencies: ["FuzzReaders", "CLibFuzzer"]),
-        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "FuzzReaders"]),
+        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "FuzzReaders", "BrainModels"]),
         // Depends on the executables so `swift test` builds them before running.
         .testTarget(name: "EndToEndTests", dependencies: ["Scheduler", "multirun", "runone"]),
     ],

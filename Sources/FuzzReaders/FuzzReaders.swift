@@ -4,7 +4,7 @@ import Scheduler
 /// mutator that makes inputs from a corpus without libFuzzer (the test suite's fuzz test,
 /// and `multirun-fuzz` built without `-sanitize=fuzzer`).
 public enum FuzzReader: String, CaseIterable, Sendable {
-    case yaml, json, argv, commands, journal, exitRecord = "exit-record", nextID = "next-id"
+    case yaml, json, argv, commands, journal, exitRecord = "exit-record", nextID = "next-id", npy
 
     /// Feeds `bytes` to the reader. Bad input throws and is caught here: only a trap, a
     /// hang or a runaway allocation is a finding.
@@ -20,6 +20,7 @@ public enum FuzzReader: String, CaseIterable, Sendable {
         case .journal: _ = try? InputReaders.journal(bytes)
         case .exitRecord: _ = try? InputReaders.exitRecord(bytes)
         case .nextID: _ = try? InputReaders.nextID(bytes)
+        case .npy: _ = try? NPYReader.parse(bytes, source: "fuzz.npy")
         }
     }
 }

@@ -8,7 +8,7 @@ import Scheduler
 //
 // Built with `-Xswiftc -sanitize=fuzzer -Xswiftc -DFUZZING` it is a libFuzzer target; the
 // reader comes from MULTIRUN_FUZZ_READER (yaml, json, argv, commands, journal,
-// exit-record, next-id). Built plainly it is a seeded driver that needs no libFuzzer:
+// exit-record, next-id, npy). Built plainly it is a seeded driver that needs no libFuzzer:
 //     multirun-fuzz READER [--runs N] [--seconds S] [--seed N] CORPUS_DIR...
 // which runs every corpus file, then seeded mutations of them, and on a crash leaves the
 // input in ./fuzz-crash-READER. `multirun-fuzz time FILE...` prints how long the config

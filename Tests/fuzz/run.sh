@@ -11,7 +11,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 SECONDS_EACH=${1:-20}
 shift || true
 READERS=("$@")
-[ ${#READERS[@]} -gt 0 ] || READERS=(yaml json argv commands journal exit-record next-id)
+[ ${#READERS[@]} -gt 0 ] || READERS=(yaml json argv commands journal exit-record next-id npy)
 cd "$ROOT"
 FINDINGS=$ROOT/.build/fuzz/findings
 mkdir -p "$FINDINGS"

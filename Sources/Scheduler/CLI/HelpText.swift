@@ -119,7 +119,8 @@ enum HelpText {
 
     OPTIONS:
       -c, --config FILE   The config (YAML or JSON): a `command:` with `params:`, or
-                          `model_params:` for a built-in model (kuramoto). `extends: F`
+                          `model_params:` for a built-in model (kuramoto, wong_wang,
+                          generic_2d_oscillator; see docs/models.md). `extends: F`
                           merges it over base F (relative to its folder); keys x-* and .*
                           are ignored.
       -o, --output DIR    Results folder (default: $MULTIRUN_OUTPUT, else the config path

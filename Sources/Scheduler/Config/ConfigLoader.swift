@@ -62,7 +62,8 @@ public enum ConfigLoader {
             throw ConfigProblem("\(error)")
         }
         guard own.value[ConfigDocument.extendsKey] != nil else {
-            return LoadedConfig(document: own, bases: [], sha256: SHA256.hex(bytes), contentSHA256: ConfigSchema.contentHash(own.value))
+            return LoadedConfig(document: own, bases: [], sha256: SHA256.hex(bytes),
+                                contentSHA256: withInputs(ConfigSchema.contentHash(own.value), of: own.value, path: path))
         }
         var chain = [own]
         var hashes = [SHA256.hex(bytes)]
@@ -114,9 +115,27 @@ public enum ConfigLoader {
             files.append(read.file)
             current = document
         }
-        return LoadedConfig(document: ConfigDocument.merged(chain), bases: chain.dropFirst().map(\.source),
+        let merged = ConfigDocument.merged(chain)
+        return LoadedConfig(document: merged, bases: chain.dropFirst().map(\.source),
                             sha256: SHA256.hex(Array(("multirun config chain 1\0" + hashes.joined(separator: "\0")).utf8)),
-                            contentSHA256: ConfigSchema.contentHash(chain: chain.map(\.value)))
+                            contentSHA256: withInputs(ConfigSchema.contentHash(chain: chain.map(\.value)), of: merged.value, path: path))
+    }
+
+    /// `content` (a content hash) with the files the config reads folded in: a whole-brain
+    /// model's connectivity files (`model_params.connectivity`, `{subject}` filled), so a
+    /// changed connectome is a changed task. Configs that read no files keep `content`.
+    static func withInputs(_ content: String, of value: ConfigValue, path: String) -> String {
+        guard let model = value["model_params"], case .string(let raw)? = model["connectivity"], !raw.isEmpty else { return content }
+        let subject = model["subject"]?.int ?? 0
+        var text = Array("multirun content with inputs 1\0\(content)".utf8)
+        // The file's name (weights.npy or weights.csv) and bytes: where the folder is
+        // reached from is already in the config's content, and must not change the identity.
+        for file in ConnectivityFiles.identityFiles(raw, subject: subject, configPath: path) {
+            let digest = (try? FileIO.read(file)).map(SHA256.hex) ?? "missing"
+            let name = file.split(separator: "/").last.map(String.init) ?? file
+            text += Array("\0\(name)\0\(digest)".utf8)
+        }
+        return SHA256.hex(text)
     }
 
     /// `relative` (as written in the config at `source`) from the working folder: an

@@ -77,7 +77,7 @@ public enum ConfigSchema {
         let path = document.source
         do throws(SchemaError) {
             let config = runone ? try RunoneConfig.from(document.value, source: path) : nil
-            if case .model(let model)? = config, let memory {
+            if let model = config?.memoryEstimate, let memory {
                 do { try memory.check(estimate: model.peakBytes, what: model.estimateDescription) } catch {
                     throw SchemaError(source: path, key: "model_params", message: error.message)
                 }

@@ -19,13 +19,22 @@ public struct KuramotoParameters: Equatable, Sendable {
     /// Natural frequencies are drawn from N(frequency_mean, frequency_std), in Hz.
     public var frequencyMean = 10.0
     public var frequencyStd = 1.0
+    /// How the coupling is normalised: `mean` (K/N Σ_j A_ij sin(θ_j − θ_i), the default)
+    /// or `sine_tvb`, TVB's coupling.Kuramoto as TVB computes it: its post step divides
+    /// by the number of coupling variables (1), not by N, so it is K Σ_j A_ij sin(θ_j − θ_i).
+    public var couplingForm = CouplingForm.mean
+
+    public enum CouplingForm: String, Equatable, Sendable, CaseIterable {
+        case mean
+        case sineTVB = "sine_tvb"
+    }
 
     public init() {}
 
     static let fields: [(key: String, kind: String)] = [
         ("name", "text"), ("nodes", "int"), ("coupling", "number"), ("noise", "number"), ("dt", "number"),
         ("timepoints", "int"), ("TR", "number"), ("seed", "int"), ("density", "number"),
-        ("frequency_mean", "number"), ("frequency_std", "number"),
+        ("frequency_mean", "number"), ("frequency_std", "number"), ("coupling_form", "text"),
     ]
 
     public static func from(_ value: ConfigValue, source: String) throws(SchemaError) -> KuramotoParameters {
@@ -35,14 +44,21 @@ public struct KuramotoParameters: Equatable, Sendable {
         guard case .map(let entries) = value else {
             throw SchemaError(source: source, key: "model_params", message: "must be a mapping with name: kuramoto, found \(value.typeName)")
         }
-        guard let name = value["name"] else { throw fail("name", "missing; the built-in model is 'kuramoto'") }
+        guard let name = value["name"] else { throw fail("name", "missing; the built-in models are \(RunoneConfig.modelNames.joined(separator: ", "))") }
         guard name == .string("kuramoto") else {
-            throw fail("name", "unknown model \(name.scalarText.map { "'\($0)'" } ?? name.typeName); the built-in model is 'kuramoto'")
+            throw fail("name", "unknown model \(name.scalarText.map { "'\($0)'" } ?? name.typeName); the built-in models are \(RunoneConfig.modelNames.joined(separator: ", "))")
         }
         var p = KuramotoParameters()
         for (key, item) in entries where key != "name" {
             guard let field = fields.first(where: { $0.key == key }) else {
                 throw fail(key, "unknown parameter; kuramoto takes \(fields.dropFirst().map(\.key).joined(separator: ", "))")
+            }
+            if field.kind == "text" {
+                guard case .string(let text) = item, let form = CouplingForm(rawValue: text) else {
+                    throw fail(key, "must be \(CouplingForm.allCases.map(\.rawValue).joined(separator: " or ")), found \(item.scalarText.map { "'\($0.excerpt)'" } ?? item.typeName)")
+                }
+                p.couplingForm = form
+                continue
             }
             if field.kind == "int" {
                 guard case .int(let number) = item else { throw fail(key, "must be a whole number, found \(item.typeName)") }
@@ -156,7 +172,7 @@ public struct KuramotoModel {
     public mutating func run(sample: (_ neural: UnsafeBufferPointer<Double>, _ order: Double) -> Bool) -> Bool {
         let p = parameters
         let n = p.nodes
-        let k = p.coupling / Double(n)
+        let k = p.couplingForm == .sineTVB ? p.coupling : p.coupling / Double(n)
         let dt = p.dt
         let noiseScale = p.noise * dt.squareRoot()
         let steps = p.stepsPerSample

@@ -76,6 +76,9 @@ public enum RunoneCommand {
         case .model(let parameters):
             exit = runKuramoto(parameters, output: output, run: &run)
             stoppedBy = exit.signal
+        case .wholeBrain(let parameters):
+            exit = runWholeBrain(parameters, configPath: configPath, output: output, run: &run)
+            stoppedBy = exit.signal
         case .command(let spec):
             (exit, stoppedBy) = runCommand(spec, configPath: configPath, output: output, mask: mask)
         }
@@ -339,7 +342,13 @@ struct RunMetadata {
             ("content_sha256", .string(contentSHA256)),
         ] + (bases.isEmpty ? [] : [("extends", JSON.array(bases.map { .string($0) }))]) + [
             ("identity", .optional(identity)),
-            ("kind", .string({ if case .model = config { return "kuramoto" } else { return "command" } }())),
+            ("kind", .string({
+                switch config {
+                case .model: return "kuramoto"
+                case .wholeBrain(let p): return p.name.rawValue
+                case .command: return "command"
+                }
+            }())),
             ("host", .string(String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))),
             ("start", .string(Clock.iso8601(startWall))),
             ("end", ended ? .string(Clock.iso8601(now)) : .null),

@@ -7,6 +7,20 @@
 public enum RunoneConfig: Equatable, Sendable {
     case command(CommandSpec)
     case model(KuramotoParameters)
+    /// `wong_wang` or `generic_2d_oscillator` on a brain network.
+    case wholeBrain(WholeBrainParameters)
+
+    /// The built-in model's memory estimate, if this runs one.
+    public var memoryEstimate: (any MemoryEstimating)? {
+        switch self {
+        case .model(let p): return p
+        case .wholeBrain(let p): return p
+        case .command: return nil
+        }
+    }
+
+    /// The built-in models' names (`model_params.name`).
+    public static let modelNames = ["kuramoto"] + WholeBrainParameters.ModelName.allCases.map(\.rawValue)
 
     public struct CommandSpec: Equatable, Sendable {
         public enum Form: Equatable, Sendable {
@@ -56,6 +70,9 @@ public enum RunoneConfig: Equatable, Sendable {
         case (nil, let model?):
             if value["params"] != nil {
                 throw SchemaError(source: source, key: "params", message: "'params:' goes with 'command:'; model settings go inside 'model_params:'")
+            }
+            if case .string(let name)? = model["name"], let whole = WholeBrainParameters.ModelName(rawValue: name) {
+                return .wholeBrain(try WholeBrainParameters.from(model, name: whole, source: source))
             }
             return .model(try KuramotoParameters.from(model, source: source))
         }
