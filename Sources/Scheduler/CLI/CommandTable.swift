@@ -170,7 +170,8 @@ public enum CommandTable {
             discussion: "Appends a 'restarted' event: the journal stays append-only and earlier attempts and logs stay.",
             options: ["-w", "--queue"],
             arguments: "ID...",
-            examples: [("multirun restart --failed", ""), ("multirun restart 42 -w", "")]),
+            examples: [("multirun restart --failed", ""), ("multirun restart 42 -w", "")],
+            ownOptions: [Option(["--failed"], nil, "Every ended task that did not succeed: failed, timed out, cancelled, interrupted or dependency_failed.")]),
         Subcommand(
             name: "help",
             abstract: "Show the help of multirun or of one subcommand.",
@@ -239,6 +240,16 @@ public enum CommandTable {
         return "unknown option '\(raw)' for \(label); run 'multirun help \(name)' to see its options"
     }
 
+    /// `--flag=value` for a flag that takes no value (`--dry-run=false`): the one-line
+    /// refusal, else nil. Without it the switch would take effect and the value be lost.
+    /// Covers the table's options, every subcommand's own ones, and the top-level ones.
+    public static func switchValueProblem(flag: String, inline: String) -> String? {
+        let all = options + topLevel + subcommands.flatMap(\.ownOptions)
+        let named = all.filter { $0.names.contains(flag) }
+        guard !named.isEmpty, named.allSatisfy({ $0.value == nil }) else { return nil }
+        return "\(flag) takes no value; drop '=\(inline)'"
+    }
+
     /// An option that takes a value may be given once: `-c a -c b` would silently keep one.
     static func checkRepeated(_ flag: String, given: inout [String]) throws(UsageError) {
         guard let option = option(flag) else { return }
@@ -254,6 +265,16 @@ public enum CommandTable {
     /// Options that only mean something on a GPU are errors in CPU mode (-gpu false),
     /// not silently ignored.
     static func checkCombinations(_ options: Options, given: [String]) throws(UsageError) {
+        // An option that only modifies another does nothing without it.
+        for (key, base, why) in modifiers where given.contains(key) && !given.contains(base) {
+            throw UsageError("\(key) \(why), and no \(base) was given; add \(base), or drop \(key)")
+        }
+        // With --commands each line is the whole task: options about configs do nothing.
+        if given.contains("--commands") {
+            for (key, why) in configsOnly where given.contains(key) {
+                throw UsageError("\(key) \(why), and --commands runs lines, not configs; drop \(key) (or select configs with -c instead of --commands)")
+            }
+        }
         if !options.gpu {
             // (--cpu-slots and --min-free-mem with -gpu false: Placement says why.)
             for key in ["--cvd", "--probe-timeout"] where given.contains(key) {
@@ -263,6 +284,21 @@ public enum CommandTable {
         }
     }
 
+    /// Options (by their first spelling) that only change what another one does:
+    /// `(option, the one it modifies, what it does)`.
+    /// (--retry-on without --retries has its own line in `OptionsParser.validate`.)
+    static let modifiers: [(String, String, String)] = [
+        ("--on-finish-timeout", "--on-finish", "limits how long an --on-finish hook may run"),
+    ]
+
+    /// Options (by their first spelling) that apply to configs only, refused with
+    /// --commands. (--runner has its own line in `OptionsParser.validate`.)
+    static let configsOnly: [(String, String)] = [
+        ("-w", "reruns configs that completed before"),
+        ("--configs", "names the folder configs are found in"),
+        ("--mpi-launcher", "launches configs with resources: {mpi: ...}"),
+    ]
+
     /// A word where the one-shot run takes no positional argument: a mistyped subcommand
     /// gets the nearest one; a word that may be a config pattern gets the -c hint.
     static func unexpectedWord(_ word: String, command name: String) -> String {
@@ -270,7 +306,12 @@ public enum CommandTable {
             return "unknown subcommand '\(word)'; did you mean '\(near)'? (see 'multirun help')"
         }
         if name == "run" {
-            return "unexpected argument '\(word)'; to select configs by it, write -c '\(word)'"
+            // `st` for status (a prefix), `version` for --version (an option without dashes).
+            let lowered = word.lowercased()
+            let prefixed = lowered.count >= 2 ? subcommandNames.filter { $0.hasPrefix(lowered) && $0 != "help" } : []
+            let option = (options + topLevel).flatMap(\.names).first { $0.hasPrefix("--") && $0.dropFirst(2) == lowered[...] && lowered.count > 1 }
+            let suggestion = prefixed.count == 1 ? "did you mean the subcommand '\(prefixed[0])'? " : option.map { "did you mean '\($0)'? " } ?? ""
+            return "unexpected argument '\(word)'; \(suggestion)\(suggestion.isEmpty ? "to" : "To") select configs by it, write -c '\(word)'"
         }
         return "'multirun \(name)' takes no argument '\(word)'; see 'multirun help \(name)'"
     }
