@@ -70,7 +70,7 @@ public enum CommandTable {
         Option(["-n", "--dry-run"], nil, "Print the plan (commands, first-wave devices, what is skipped and why) and start nothing."),
         Option(["--joblog"], "FILE", "Write GNU parallel's joblog, one line per task end (+FILE appends).", .file),
         Option(["--on-finish"], "CMD", "Run CMD (under /bin/sh) after each task, with its facts in MULTIRUN_* variables; never stops the run."),
-        Option(["--on-finish-timeout"], "SECONDS", "How long one hook may run (default: 60)."),
+        Option(["--on-finish-timeout"], "SECONDS", "How long one --on-finish hook may run (default: 60; units as --timeout: 90, 5m, 2h). Needs --on-finish."),
         Option(["--on-empty"], "CMD", "Run CMD (under /bin/sh) each time the queue becomes empty."),
         Option(["-h", "--help"], nil, "Show this help."),
     ]
