@@ -85,7 +85,28 @@ struct CommandLinePagesTests {
              message: "multirun: --probe-timeout limits how long nvidia-smi may take, and with -gpu false"),
         Case(arguments: ["-c", "t-", "-gpu", "false", "-check", "false", "--runner", "./task.sh", "-c", "t-1"],
              message: "multirun: -c/--config-regex given twice; to select several patterns, join them in one regex: -c 'a|b'"),
-        Case(arguments: ["--completion", "tcsh"], message: "multirun: --completion needs one shell: bash, zsh or fish"),
+        Case(arguments: ["--completion", "tcsh"], message: "multirun: tcsh is not supported; use bash, zsh or fish"),
+        // A switch given a value (bug 7): refused, not taken with the value dropped.
+        Case(arguments: ["-c", "t-", "-gpu", "false", "-check", "false", "--runner", "./task.sh", "--dry-run=false"],
+             message: "multirun: --dry-run takes no value; drop '=false'"),
+        Case(arguments: ["-c", "t-", "-gpu", "false", "--runner", "./task.sh", "--no-check=false"], message: "multirun: --no-check takes no value; drop '=false'"),
+        Case(arguments: ["-c", "t-", "-gpu", "false", "-check", "false", "--runner", "./task.sh", "--overwrite=no"], message: "multirun: --overwrite takes no value; drop '=no'"),
+        Case(arguments: ["submit", "-c", "t-", "--runner", "./task.sh", "--no-env=no"], message: "multirun: --no-env takes no value; drop '=no'"),
+        Case(arguments: ["restart", "--failed=yes"], message: "multirun: --failed takes no value; drop '=yes'"),
+        Case(arguments: ["log", "1", "--follow=1"], message: "multirun: --follow takes no value; drop '=1'"),
+        // Options that do not apply (bug 19).
+        Case(arguments: ["--commands", "jobs.txt", "-gpu", "false", "-check", "false", "-w"],
+             message: "multirun: -w reruns configs that completed before, and --commands runs lines, not configs; drop -w"),
+        Case(arguments: ["--commands", "jobs.txt", "-gpu", "false", "-check", "false", "--configs", "foo"],
+             message: "multirun: --configs names the folder configs are found in, and --commands runs lines, not configs; drop --configs"),
+        Case(arguments: ["-c", "t-", "-gpu", "false", "-check", "false", "--runner", "./task.sh", "--on-finish-timeout", "5"],
+             message: "multirun: --on-finish-timeout limits how long an --on-finish (or --on-empty) hook may run, and no --on-finish or --on-empty was given"),
+        // A misspelt {overwrite?A:B} (bug 16) and suggestions (bug 20).
+        Case(arguments: ["-c", "t-", "-gpu", "false", "-check", "false", "--runner", "./task.sh {overwite?True:False}"],
+             message: "multirun: --runner: unknown placeholder {overwite?True:False}; the known ones are"),
+        Case(arguments: ["st"], message: "multirun: unexpected argument 'st'; did you mean the subcommand 'status'?"),
+        Case(arguments: ["version"], message: "multirun: unexpected argument 'version'; did you mean '--version'?"),
+        Case(arguments: ["log", "1", "--folow"], message: "multirun: unknown option '--folow' for 'multirun log'; did you mean '--follow'?"),
     ]
 
     @Test(arguments: refused) func refusedWithOneLine(_ c: Case) throws {

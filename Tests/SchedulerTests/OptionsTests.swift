@@ -114,7 +114,7 @@ struct RunnerTemplateTests {
     }
 
     @Test func rejectsUnknownPlaceholders() {
-        #expect(throws: UsageError("--runner: unknown placeholder {cfg}; the known ones are {config} {output} {gpu} {slot} {overwrite}")) {
+        #expect(throws: UsageError("--runner: unknown placeholder {cfg}; the known ones are {config} {output} {gpu} {slot} {overwrite} {overwrite?WITH:WITHOUT}")) {
             try RunnerTemplate("run {cfg}")
         }
     }

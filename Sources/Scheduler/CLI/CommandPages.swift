@@ -5,6 +5,14 @@ enum TopLevel {
     static func handle(_ arguments: [String]) throws(UsageError) -> Int32? {
         let out = Console.standardOutput
         guard let first = arguments.first else { return nil }
+        // `--completion=bash` as other options take `=`; `--man=x`, `--version=x` refused.
+        if first.hasPrefix("--"), let eq = first.firstIndex(of: "="),
+           ["--completion", "--man", "--version"].contains(String(first[..<eq])) {
+            let flag = String(first[..<eq])
+            let inline = String(first[first.index(after: eq)...])
+            if let problem = CommandTable.switchValueProblem(flag: flag, inline: inline) { throw UsageError(problem) }
+            return try handle([flag, inline] + arguments.dropFirst())
+        }
         switch first {
         case "help":
             let rest = Array(arguments.dropFirst())
@@ -24,6 +32,9 @@ enum TopLevel {
             return 0
         case "--completion":
             let shells = ["bash", "zsh", "fish"]
+            if arguments.count == 2, !shells.contains(arguments[1]), !arguments[1].hasPrefix("-") {
+                throw UsageError("\(arguments[1]) is not supported; use bash, zsh or fish, e.g. multirun --completion bash > ~/.local/share/bash-completion/completions/multirun")
+            }
             guard arguments.count == 2, shells.contains(arguments[1]) else {
                 throw UsageError("--completion needs one shell: bash, zsh or fish; e.g. multirun --completion bash > ~/.local/share/bash-completion/completions/multirun")
             }

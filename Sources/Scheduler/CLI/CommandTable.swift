@@ -70,7 +70,7 @@ public enum CommandTable {
         Option(["-n", "--dry-run"], nil, "Print the plan (commands, first-wave devices, what is skipped and why) and start nothing."),
         Option(["--joblog"], "FILE", "Write GNU parallel's joblog, one line per task end (+FILE appends).", .file),
         Option(["--on-finish"], "CMD", "Run CMD (under /bin/sh) after each task, with its facts in MULTIRUN_* variables; never stops the run."),
-        Option(["--on-finish-timeout"], "SECONDS", "How long one hook may run (default: 60)."),
+        Option(["--on-finish-timeout"], "SECONDS", "How long one --on-finish hook may run (default: 60; units as --timeout: 90, 5m, 2h). Needs --on-finish."),
         Option(["--on-empty"], "CMD", "Run CMD (under /bin/sh) each time the queue becomes empty."),
         Option(["--grid"], "KEY=V1,V2,...", "Sweep KEY (nested with dots: model_params.G) over these values; give it once per key. Values read as YAML reads them ('007' quoted stays text)."),
         Option(["--subjects"], "A-B", "One config per subject A to B (at most 100000): sets model_params.subject, or params.subject in a command: config."),
@@ -181,7 +181,8 @@ public enum CommandTable {
             discussion: "Appends a 'restarted' event: the journal stays append-only and earlier attempts and logs stay.",
             options: ["-w", "--queue"],
             arguments: "ID...",
-            examples: [("multirun restart --failed", ""), ("multirun restart 42 -w", "")]),
+            examples: [("multirun restart --failed", ""), ("multirun restart 42 -w", "")],
+            ownOptions: [Option(["--failed"], nil, "Every ended task that did not succeed: failed, timed out, cancelled, interrupted or dependency_failed.")]),
         Subcommand(
             name: "sweep",
             abstract: "Write one config per point of a parameter grid (and per subject) from a base config.",
@@ -260,6 +261,16 @@ public enum CommandTable {
         return "unknown option '\(raw)' for \(label); run 'multirun help \(name)' to see its options"
     }
 
+    /// `--flag=value` for a flag that takes no value (`--dry-run=false`): the one-line
+    /// refusal, else nil. Without it the switch would take effect and the value be lost.
+    /// Covers the table's options, every subcommand's own ones, and the top-level ones.
+    public static func switchValueProblem(flag: String, inline: String) -> String? {
+        let all = options + topLevel + subcommands.flatMap(\.ownOptions)
+        let named = all.filter { $0.names.contains(flag) }
+        guard !named.isEmpty, named.allSatisfy({ $0.value == nil }) else { return nil }
+        return "\(flag) takes no value; drop '=\(inline)'"
+    }
+
     /// An option that takes a value may be given once: `-c a -c b` would silently keep one.
     static func checkRepeated(_ flag: String, given: inout [String]) throws(UsageError) {
         guard let option = option(flag) else { return }
@@ -276,6 +287,17 @@ public enum CommandTable {
     /// Options that only mean something on a GPU are errors in CPU mode (-gpu false),
     /// not silently ignored.
     static func checkCombinations(_ options: Options, given: [String]) throws(UsageError) {
+        // An option that only modifies another does nothing without it.
+        for (key, bases, why) in modifiers where given.contains(key) && !bases.contains(where: given.contains) {
+            let named = bases.joined(separator: " or ")
+            throw UsageError("\(key) \(why), and no \(named) was given; add \(bases[0]), or drop \(key)")
+        }
+        // With --commands each line is the whole task: options about configs do nothing.
+        if given.contains("--commands") {
+            for (key, why) in configsOnly where given.contains(key) {
+                throw UsageError("\(key) \(why), and --commands runs lines, not configs; drop \(key) (or select configs with -c instead of --commands)")
+            }
+        }
         if let problem = SlurmRun.flagProblem(options, given: given) { throw UsageError(problem) }
         if !options.gpu {
             // (--cpu-slots and --min-free-mem with -gpu false: Placement says why.)
@@ -286,6 +308,22 @@ public enum CommandTable {
         }
     }
 
+    /// Options (by their first spelling) that only change what another one does:
+    /// `(option, the one it modifies, what it does)`.
+    /// (--retry-on without --retries has its own line in `OptionsParser.validate`.)
+    static let modifiers: [(String, [String], String)] = [
+        // The daemon's --on-empty hook has the same limit.
+        ("--on-finish-timeout", ["--on-finish", "--on-empty"], "limits how long an --on-finish (or --on-empty) hook may run"),
+    ]
+
+    /// Options (by their first spelling) that apply to configs only, refused with
+    /// --commands. (--runner has its own line in `OptionsParser.validate`.)
+    static let configsOnly: [(String, String)] = [
+        ("-w", "reruns configs that completed before"),
+        ("--configs", "names the folder configs are found in"),
+        ("--mpi-launcher", "launches configs with resources: {mpi: ...}"),
+    ]
+
     /// A word where the one-shot run takes no positional argument: a mistyped subcommand
     /// gets the nearest one; a word that may be a config pattern gets the -c hint.
     static func unexpectedWord(_ word: String, command name: String) -> String {
@@ -293,7 +331,12 @@ public enum CommandTable {
             return "unknown subcommand '\(word)'; did you mean '\(near)'? (see 'multirun help')"
         }
         if name == "run" {
-            return "unexpected argument '\(word)'; to select configs by it, write -c '\(word)'"
+            // `st` for status (a prefix), `version` for --version (an option without dashes).
+            let lowered = word.lowercased()
+            let prefixed = lowered.count >= 2 ? subcommandNames.filter { $0.hasPrefix(lowered) && $0 != "help" } : []
+            let option = (options + topLevel).flatMap(\.names).first { $0.hasPrefix("--") && $0.dropFirst(2) == lowered[...] && lowered.count > 1 }
+            let suggestion = prefixed.count == 1 ? "did you mean the subcommand '\(prefixed[0])'? " : option.map { "did you mean '\($0)'? " } ?? ""
+            return "unexpected argument '\(word)'; \(suggestion)\(suggestion.isEmpty ? "to" : "To") select configs by it, write -c '\(word)'"
         }
         return "'multirun \(name)' takes no argument '\(word)'; see 'multirun help \(name)'"
     }

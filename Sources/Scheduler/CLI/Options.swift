@@ -95,6 +95,8 @@ public enum OptionsParser {
                 flag = String(raw[..<eq])
                 inline = String(raw[raw.index(after: eq)...])
             }
+            // A switch with `=value` (`--dry-run=false`) would otherwise take effect anyway.
+            if let inline, let problem = CommandTable.switchValueProblem(flag: flag, inline: inline) { throw UsageError(problem) }
             if let command, flag.hasPrefix("-"), flag.count > 1, ArgumentCursor.looksLikeOption(flag) {
                 if let problem = CommandTable.problem(flag: flag, raw: raw, command: command) { throw UsageError(problem) }
                 try CommandTable.checkRepeated(flag, given: &given)
@@ -197,7 +199,7 @@ public enum OptionsParser {
                 options.onEmpty = try cursor.value(for: flag, inline: inline, hint: "a shell command the daemon runs when its queue becomes empty, e.g. --on-empty 'mail -s done me < /dev/null'")
                 if options.onEmpty!.allSatisfy({ $0 == " " || $0 == "\t" }) { throw UsageError("--on-empty: the command is empty; give a shell command, e.g. --on-empty 'touch queue-empty'") }
             case "--on-finish-timeout":
-                options.onFinishTimeout = try seconds(flag: flag, try cursor.value(for: flag, inline: inline, hint: "seconds one --on-finish hook may run"), allowZero: false)
+                options.onFinishTimeout = try timeLimit(flag: flag, try cursor.value(for: flag, inline: inline, hint: "how long one --on-finish hook may run, e.g. 60, 5m or 1h"))
             case "--grid":
                 options.grid.append(try cursor.value(for: flag, inline: inline, hint: "a key and its values, e.g. --grid model_params.G=0.5,1.0"))
             case "--subjects":

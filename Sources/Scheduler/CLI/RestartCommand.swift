@@ -18,15 +18,29 @@ enum RestartCommand {
         var request = Request()
         var index = 0
         while index < arguments.count {
-            let word = arguments[index]
+            let raw = arguments[index]
+            var word = raw
+            var inline: String?
+            if raw.hasPrefix("--"), let eq = raw.firstIndex(of: "=") {
+                word = String(raw[..<eq])
+                inline = String(raw[raw.index(after: eq)...])
+            }
+            if let inline, let problem = CommandTable.switchValueProblem(flag: word, inline: inline) { throw UsageError(problem) }
             switch word {
             case "--failed": request.failed = true
             case "-w", "--overwrite": request.overwrite = true
             case "--queue":
-                index += 1
-                guard index < arguments.count else { throw UsageError("--queue needs a folder; \(usage)") }
-                request.queue = arguments[index]
+                if let inline {
+                    request.queue = inline
+                } else {
+                    index += 1
+                    guard index < arguments.count else { throw UsageError("--queue needs a folder; \(usage)") }
+                    request.queue = arguments[index]
+                }
             default:
+                if ArgumentCursor.looksLikeOption(word) {
+                    throw UsageError(CommandTable.problem(flag: word, raw: raw, command: "restart") ?? "unknown option '\(raw)' for restart; \(usage)")
+                }
                 guard QueueLimits.isValidID(word), word.allSatisfy(\.isNumber) else {
                     throw UsageError("restart: '\(word)' is not a task id or option; \(usage)")
                 }

@@ -18,8 +18,8 @@ public struct RunnerTemplate: Equatable, Sendable {
             throw UsageError("--runner is empty; give the program each task runs, e.g. --runner 'python run.py'")
         }
         for word in words {
-            for name in Self.placeholderNames(in: word) where !Self.placeholders.contains(name) {
-                let known = Self.placeholders.map { "{\($0)}" }.joined(separator: " ")
+            for name in Self.placeholderNames(in: word, choices: true) where !Self.placeholders.contains(name) && !name.hasPrefix("overwrite?") {
+                let known = Self.placeholders.map { "{\($0)}" }.joined(separator: " ") + " {overwrite?WITH:WITHOUT}"
                 throw UsageError("--runner: unknown placeholder {\(name)}; the known ones are \(known)")
             }
             try Self.checkOverwriteForms(in: word)
@@ -185,15 +185,18 @@ public struct RunnerTemplate: Equatable, Sendable {
         }
     }
 
-    /// `{name}` runs of identifier characters; other braces (JSON, shell) are left alone.
-    static func placeholderNames(in word: String) -> [String] {
+    /// `{name}` runs of identifier characters, and with `choices` `{name?...}` (whole, so
+    /// that `{overwite?True:False}` or `{gpu?a:b}` is refused, not passed on as text);
+    /// other braces (JSON, shell) are left alone.
+    static func placeholderNames(in word: String, choices: Bool = false) -> [String] {
         var names: [String] = []
         var rest = Substring(word)
         while let open = rest.firstIndex(of: "{") {
             let after = rest[rest.index(after: open)...]
             guard let close = after.firstIndex(of: "}") else { break }
             let name = after[..<close]
-            if !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) {
+            let identifier = name.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+            if !identifier.isEmpty, identifier.count == name.count || (choices && name[identifier.endIndex] == "?") {
                 names.append(String(name))
             }
             rest = after[after.index(after: close)...]

@@ -13,7 +13,24 @@ public final class JobLog {
         if !append, FileIO.exists(path), truncate(path, 0) != 0 { throw SystemError("truncate \(path)", errno: errno) }
         file = try AppendOnlyFile(path: path, access: .shared)
         var info = stat()
-        if stat(path, &info) == 0, info.st_size == 0 { try file.appendWhole(Array((Self.header + "\n").utf8), sync: false) }
+        if stat(path, &info) == 0, info.st_size == 0 {
+            try file.appendWhole(Array((Self.header + "\n").utf8), sync: false)
+        } else if append, !Self.endsWithNewline(path) {
+            // The user's last line has no line break: end it, so our lines append after it
+            // (an append of whole lines would cut such a line off as a torn write).
+            file.append([UInt8(ascii: "\n")])
+        }
+    }
+
+    /// Whether the file's last byte is a line break (an unreadable file counts as yes).
+    static func endsWithNewline(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return true }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_size > 0 else { return true }
+        var last: UInt8 = 0
+        return pread(fd, &last, 1, info.st_size - 1) != 1 || last == UInt8(ascii: "\n")
     }
 
     public func append(_ record: TaskRecord) throws(SystemError) {

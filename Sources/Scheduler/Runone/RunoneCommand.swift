@@ -120,6 +120,9 @@ public enum RunoneCommand {
         raise(signal)
     }
 
+    /// The options `parse` takes (the nearest one is suggested for a typo).
+    static let spellings = ["-c", "--config", "-o", "--output", "--overwrite", "-w", "-h", "--help", "-V", "--version"]
+
     static func parse(_ arguments: [String]) throws(UsageError) -> Arguments {
         var result = Arguments()
         var cursor = ArgumentCursor(arguments)
@@ -130,7 +133,12 @@ public enum RunoneCommand {
             case "--overwrite", "-w": result.overwrite = true
             case "-h", "--help": result.help = true
             case "-V", "--version": result.version = true
-            default: throw UsageError("unknown argument '\(word)'; usage: runone -c FILE [--overwrite] [-o DIR]")
+            default:
+                let usage = "usage: runone -c FILE [--overwrite] [-o DIR]"
+                if ArgumentCursor.looksLikeOption(word), let near = CommandTable.nearest(word, among: spellings) {
+                    throw UsageError("unknown option '\(word)'; did you mean '\(near)'? \(usage)")
+                }
+                throw UsageError("unknown argument '\(word)'; \(usage)")
             }
         }
         return result
