@@ -734,19 +734,26 @@ public final class QueueScheduler {
         for word in ["sh", "-c", command] { strings.argument(word) }
         strings.variable("MULTIRUN_QUEUE", folder.path)
         strings.variable("MULTIRUN_EVENT", "empty")
-        let path = folder.path + "/on-empty.log"
-        let out = (try? FileIO.openForWriting(path, O_WRONLY | O_APPEND, access: .owner)) ?? -1
-        defer { if out >= 0 { close(out) } }
-        let sink = out >= 0 ? out : open("/dev/null", O_WRONLY | O_CLOEXEC)
-        defer { if out < 0 { close(sink) } }
         do {
-            let pid = try spawner.spawn(path: "/bin/sh", strings: &strings, stdout: sink, stderr: sink)
-            hooks[pid] = (.empty, false)
-            timers.started(pid, now: Clock.monotonic(), timeout: settings.hookTimeout)
+            let pid = try spawnHook(&strings, .empty, log: "on-empty.log")
             log.line("Queue is empty; running --on-empty (pid \(pid))")
         } catch {
             log.line("Warning: --on-empty could not start (\(error)); the scheduler goes on")
         }
+    }
+
+    /// Starts a hook (`sh -c CMD` in `strings`) in a session of its own, its output appended
+    /// to `log` in the queue folder (or dropped when that cannot be opened), under the
+    /// hooks' time limit.
+    private func spawnHook(_ strings: inout ExecStrings, _ hook: Hook, log name: String) throws(SystemError) -> pid_t {
+        let out = (try? FileIO.openForWriting(folder.path + "/" + name, O_WRONLY | O_APPEND, access: .owner)) ?? -1
+        defer { if out >= 0 { close(out) } }
+        let sink = out >= 0 ? out : open("/dev/null", O_WRONLY | O_CLOEXEC)
+        defer { if out < 0 { close(sink) } }
+        let pid = try spawner.spawn(path: "/bin/sh", strings: &strings, stdout: sink, stderr: sink)
+        hooks[pid] = (hook, false)
+        timers.started(pid, now: Clock.monotonic(), timeout: settings.hookTimeout)
+        return pid
     }
 
     /// A task's last attempt ended: `--on-finish` runs in a session of its own with the
@@ -767,15 +774,8 @@ public final class QueueScheduler {
         strings.variable("MULTIRUN_LOG", ended.logPath ?? "")
         strings.variable("MULTIRUN_ATTEMPT", attempt)
         strings.variable("MULTIRUN_OUTPUT", task.output ?? "")
-        let path = folder.path + "/on-finish.log"
-        let out = (try? FileIO.openForWriting(path, O_WRONLY | O_APPEND, access: .owner)) ?? -1
-        defer { if out >= 0 { close(out) } }
-        let sink = out >= 0 ? out : open("/dev/null", O_WRONLY | O_CLOEXEC)
-        defer { if out < 0 { close(sink) } }
         do {
-            let pid = try spawner.spawn(path: "/bin/sh", strings: &strings, stdout: sink, stderr: sink)
-            hooks[pid] = (.finish(id: task.id, label: task.label), false)
-            timers.started(pid, now: Clock.monotonic(), timeout: settings.hookTimeout)
+            _ = try spawnHook(&strings, .finish(id: task.id, label: task.label), log: "on-finish.log")
         } catch {
             log.line("Warning: the --on-finish hook for task \(task.id) could not start (\(error)); the scheduler goes on")
         }

@@ -1,3 +1,4 @@
+import BrainModels
 import Glibc
 
 /// Settings of the built-in `kuramoto` model, with their defaults.
@@ -220,34 +221,16 @@ public struct KuramotoModel {
     }
 }
 
-/// xoshiro256** seeded through SplitMix64: the same seed gives the same run everywhere.
+/// Kuramoto's random numbers: BrainModels' xoshiro256** (seeded through SplitMix64, so the
+/// same seed gives the same run everywhere), with its own Box–Muller normals, which its
+/// outputs have always been made of.
 struct Xoshiro256 {
-    private var s: (UInt64, UInt64, UInt64, UInt64)
+    private var stream: RandomStream
     private var spare: Double?
 
-    init(seed: UInt64) {
-        var x = seed
-        func splitmix() -> UInt64 {
-            x &+= 0x9E37_79B9_7F4A_7C15
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        s = (splitmix(), splitmix(), splitmix(), splitmix())
-    }
+    init(seed: UInt64) { stream = RandomStream(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        let result = ((s.1 &* 5) << 7 | (s.1 &* 5) >> 57) &* 9
-        let t = s.1 << 17
-        s.2 ^= s.0
-        s.3 ^= s.1
-        s.1 ^= s.2
-        s.0 ^= s.3
-        s.2 ^= t
-        s.3 = (s.3 << 45) | (s.3 >> 19)
-        return result
-    }
+    mutating func next() -> UInt64 { stream.next() }
 
     /// Uniform in [0, 1).
     mutating func uniform() -> Double { Double(next() >> 11) * 0x1.0p-53 }
