@@ -7,6 +7,22 @@ import PackageDescription
 // nothing here uses glibc's name services, which static programs cannot load.
 let staticRuntime: [LinkerSetting] = [.unsafeFlags(["-static-executable", "-use-ld=lld"], .when(configuration: .release))]
 
+// The whole-brain inner loops (Sources/BrainKernels) are built twice: for the x86-64
+// baseline every CPU runs, and, on x86-64, as BrainKernelsAVX2 from the same file (a symbolic
+// link) for AVX2+FMA CPUs; BrainModels picks one at run time. -Ounchecked in release: their
+// loops index through unsafe pointers over arrays the caller sized from checked configs.
+let uncheckedInRelease: SwiftSetting = .unsafeFlags(["-Ounchecked"], .when(configuration: .release))
+#if arch(x86_64)
+let kernelTargets: [Target] = [
+    .target(name: "BrainKernels", swiftSettings: [uncheckedInRelease]),
+    .target(name: "BrainKernelsAVX2", swiftSettings: [uncheckedInRelease, .unsafeFlags(["-target-cpu", "haswell"]), .define("FMA")]),
+]
+let kernelDependencies: [Target.Dependency] = ["BrainKernels", "BrainKernelsAVX2"]
+#else
+let kernelTargets: [Target] = [.target(name: "BrainKernels", swiftSettings: [uncheckedInRelease])]
+let kernelDependencies: [Target.Dependency] = ["BrainKernels"]
+#endif
+
 let package = Package(
     name: "multirun",
     products: [
@@ -21,7 +37,7 @@ let package = Package(
         // BOLD): pure Swift, no Foundation and no I/O; runone's config and files live in Scheduler.
         // -Ounchecked in release: its loops index through unsafe pointers over arrays it sized
         // itself from checked configs, and the remaining overflow checks cost ~10% a step.
-        .target(name: "BrainModels", swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        .target(name: "BrainModels", dependencies: kernelDependencies, swiftSettings: [uncheckedInRelease]),
         .target(name: "Scheduler", dependencies: ["CSystem", "BrainModels"]),
         .executableTarget(name: "multirun", dependencies: ["Scheduler"], linkerSettings: staticRuntime),
         .executableTarget(name: "runone", dependencies: ["Scheduler"], linkerSettings: staticRuntime),
@@ -30,9 +46,9 @@ let package = Package(
         .target(name: "FuzzReaders", dependencies: ["Scheduler"]),
         .target(name: "CLibFuzzer"),
         .executableTarget(name: "multirun-fuzz", dependencies: ["FuzzReaders", "CLibFuzzer"]),
-        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "FuzzReaders", "BrainModels"]),
+        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "FuzzReaders", "BrainModels"] + kernelDependencies),
         // Depends on the executables so `swift test` builds them before running.
         .testTarget(name: "EndToEndTests", dependencies: ["Scheduler", "multirun", "runone"]),
-    ],
+    ] + kernelTargets,
     swiftLanguageModes: [.v6]
 )

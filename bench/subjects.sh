@@ -8,8 +8,9 @@
 #   run         multirun -c subjects/ -gpu false -d 2 -check false --runner true
 #   resume      the same again: every config completed, so all N are skipped
 # Targets (issue 17): generate <= 5 s; plan <= 1 s and <= 100 MB RSS.
-# The base is a command: config (runone's other form; the built-in kuramoto takes no
-# `subject` yet), so --subjects sets params.subject and runone's schema checks {subject}.
+# The base is a wong_wang config (model_params.subject is what --subjects sets); plan checks
+# every config against runone's schema, memory estimate included. The run phase uses
+# --runner true: it times the scheduling of 10,000 tasks, not the simulations.
 # Works in a temporary folder (TMPDIR=/dev/shm bench/subjects.sh: on tmpfs); prints one line
 # per phase. Nothing is asserted.
 set -euo pipefail
@@ -22,13 +23,19 @@ trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 mkdir configs
 cat >configs/study-base.yaml <<'EOF'
-description: one subject of a whole-brain study
-command: [simulate, --subject, "{subject}", --coupling, "{G}", --out, "{output}"]
-params:
+# one subject of a whole-brain study: runone's wong_wang on a synthetic 68-region network
+model_params:
+  name: wong_wang
+  nodes: 68
   G: 0.5
   noise: 1.0e-03
+  integrator: heun
+  dt: 0.1
   TR: 0.8
   timepoints: 375
+  bold: true
+  seed: 1
+  subject: 0
 EOF
 
 # phase NAME CMD...: runs CMD under /usr/bin/time -v, prints wall s, CPU s (user + system;

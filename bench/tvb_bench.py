@@ -4,7 +4,8 @@
 Run through bench/tvb.sh (it makes the venv and picks the runone binary). Settings, both
 simulators: 360 regions on one dense seeded synthetic connectome (written to
 WORK/conn360/weights.npy and tract_lengths.npy, which runone reads through `connectivity:`,
-so both integrate the same network), stochastic Heun at dt 0.1 ms, additive noise, linear
+so both integrate the same network; its weights rounded to float32 values, and a float64 copy
+in WORK/conn360-f64 times runone's full-precision path too), stochastic Heun at dt 0.1 ms, additive noise, linear
 coupling, neural output averaged over TR = 0.8 s (TVB's TemporalAverage) and Balloon BOLD at
 TR 0.8 s (TVB's Bold monitor, period 800 ms; runone's Balloon-Windkessel), one core.
 TVB runs for 300 s take hours, so TVB is timed at three short lengths, each in a fresh
@@ -194,8 +195,15 @@ def main(argv):
     conn = os.path.join(work, "conn%d" % args.nodes)
     os.makedirs(conn, exist_ok=True)
     w, L = synthetic_connectome(args.nodes, args.seed)
-    np.save(os.path.join(conn, "weights.npy"), w)
+    # TVB and runone read the weights rounded to float32 values (stored as float64), as
+    # runone's own `nodes:` networks are and as float32 connectome files give them; a copy
+    # at full float64 precision times runone's slower path for such weights.
+    np.save(os.path.join(conn, "weights.npy"), w.astype(np.float32).astype(np.float64))
     np.save(os.path.join(conn, "tract_lengths.npy"), L)
+    conn_f64 = os.path.join(work, "conn%d-f64" % args.nodes)
+    os.makedirs(conn_f64, exist_ok=True)
+    np.save(os.path.join(conn_f64, "weights.npy"), w)
+    np.save(os.path.join(conn_f64, "tract_lengths.npy"), L)
 
     import importlib.metadata as md
     load_before = loadavg()
@@ -237,25 +245,29 @@ def main(argv):
                      extrapolated_cpu_s=extrapolated, ms_per_step=1e3 * b / (1000.0 / args.dt))
         table.append("| TVB fit | %s | %g (extrapolated) | **%.0f** (= %.2f + %.2f·s; residual ≤ %.1f%%) | | %.3f | max %.0f |"
                      % (label, args.target, extrapolated, a, b, 100 * resid, entry["ms_per_step"], max(rss)))
-        if have_runone:
-            cfg = os.path.join(work, "runone-%s.yaml" % ("nodelay" if speed <= 0 else "delay"))
+        # runone on the same files; without delays also on weights kept to full float64
+        # precision (conn_f64), which its coupling cannot stream as float32.
+        runone_runs = [(label, conn, "")] + ([(label + ", float64 weights", conn_f64, "_f64")] if speed <= 0 else [])
+        for run_label, run_conn, suffix in runone_runs if have_runone else []:
+            cfg = os.path.join(work, "runone-%s%s.yaml" % ("nodelay" if speed <= 0 else "delay", suffix))
             runone_seconds = args.runone_seconds if speed <= 0 else min(args.runone_seconds, args.runone_delay_seconds)
-            write_runone_config(cfg, conn, args, speed, runone_seconds)
+            write_runone_config(cfg, run_conn, args, speed, runone_seconds)
             rc, out, err, wall, cpu, maxrss = run_child([args.runone, "-c", cfg, "-o", os.path.join(work, "results", os.path.basename(cfg)[:-5]), "--overwrite"])
+            key = "" if not suffix else suffix + "_"
             if rc != 0:
                 print("  runone failed (exit %d): %s" % (rc, (err or out).strip().splitlines()[-1:]), flush=True)
-                entry["runone_error"] = (err or out).strip().splitlines()[-1:] or ["exit %d" % rc]
-                table.append("| runone | %s | %g | failed: %s | | | |" % (label, runone_seconds, " ".join(entry["runone_error"])))
+                entry["runone%s_error" % key] = (err or out).strip().splitlines()[-1:] or ["exit %d" % rc]
+                table.append("| runone | %s | %g | failed: %s | | | |" % (run_label, runone_seconds, " ".join(entry["runone%s_error" % key])))
             else:
                 steps = runone_seconds * 1000.0 / args.dt
                 tvb_at = a + b * runone_seconds
                 ratio = tvb_at / cpu
                 print("  runone %-13s %5g s simulated: CPU %.1f s (%.2f us/step), wall %.1f s, peak RSS %.1f MiB; TVB/runone CPU at %g s: %.0fx, load %s"
-                      % (label, runone_seconds, cpu, 1e6 * cpu / steps, wall, maxrss, runone_seconds, ratio, loadavg()), flush=True)
-                entry.update(runone_seconds=runone_seconds, runone_cpu_s=cpu, runone_wall_s=wall, runone_rss_mib=maxrss,
-                             runone_us_per_step=1e6 * cpu / steps, ratio=ratio)
-                table.append("| runone | %s | %g | **%.1f** | | %.4f | %.1f |" % (label, runone_seconds, cpu, 1e3 * cpu / steps, maxrss))
-                table.append("| **TVB ÷ runone** | %s | %g | **%.0f×** | | | |" % (label, runone_seconds, ratio))
+                      % (run_label, runone_seconds, cpu, 1e6 * cpu / steps, wall, maxrss, runone_seconds, ratio, loadavg()), flush=True)
+                entry.update({"runone%s_seconds" % key: runone_seconds, "runone%s_cpu_s" % key: cpu, "runone%s_wall_s" % key: wall,
+                              "runone%s_rss_mib" % key: maxrss, "runone%s_us_per_step" % key: 1e6 * cpu / steps, "ratio%s" % key: ratio})
+                table.append("| runone | %s | %g | **%.1f** | | %.4f | %.1f |" % (run_label, runone_seconds, cpu, 1e3 * cpu / steps, maxrss))
+                table.append("| **TVB ÷ runone** | %s | %g | **%.0f×** | | | |" % (run_label, runone_seconds, ratio))
         summary[label] = entry
     load_after = loadavg()
     print()

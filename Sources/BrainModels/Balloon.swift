@@ -42,42 +42,46 @@ public struct BalloonWindkessel: Sendable {
 
     public let hemodynamics: Hemodynamics
     public let nodes: Int
-    public var x: [Double]
-    public var f: [Double]
-    public var q: [Double]
-    public var v: [Double]
+    /// The state, one value per region, padded with regions at rest to a multiple of 4
+    /// (the kernels' width).
+    public private(set) var x: [Double]
+    public private(set) var f: [Double]
+    public private(set) var q: [Double]
+    public private(set) var v: [Double]
+    /// `step`'s copy of the drive, padded.
+    private var drive: [Double]
 
     public init(nodes: Int, hemodynamics: Hemodynamics = .neurolib) {
         self.nodes = nodes
         self.hemodynamics = hemodynamics
-        x = [Double](repeating: 0, count: nodes)
-        f = [Double](repeating: 1, count: nodes)
-        q = [Double](repeating: 1, count: nodes)
-        v = [Double](repeating: 1, count: nodes)
+        let count = (nodes + 3) & ~3
+        x = [Double](repeating: 0, count: count)
+        f = [Double](repeating: 1, count: count)
+        q = [Double](repeating: 1, count: count)
+        v = [Double](repeating: 1, count: count)
+        drive = [Double](repeating: 0, count: count)
     }
 
     /// One Euler step of `dt` seconds driven by `z` (one value per region), in neurolib's
-    /// order (X, then Q and V from the old F, then F from the new X). The powers are
-    /// written to be cheap: (1 − ρ)^(1/F) = exp(ln(1 − ρ) / F), and since 1/α = 3.125 =
-    /// 3 + 1/8, V^(1/α) = V³ · √√√V (three square roots instead of a log and an exp).
-    @inline(__always)
+    /// order (X, then Q and V from the old F, then F from the new X), with the baseline
+    /// build of `Kernels.balloonStep`. The powers are written to be cheap:
+    /// (1 − ρ)^(1/F) = exp(ln(1 − ρ) / F), and since 1/α = 3.125 = 3 + 1/8,
+    /// V^(1/α) = V³ · √√√V (three square roots instead of a log and an exp).
     public mutating func step(_ z: UnsafePointer<Double>, dt: Double) {
-        let logOneMinusRho = log(1 - Self.rho)
-        let dtOverTau = dt / hemodynamics.tau
-        let kappa = hemodynamics.kappa, gamma = hemodynamics.gamma
-        x.withUnsafeMutableBufferPointer { x in
+        for j in 0..<nodes { drive[j] = z[j] }
+        let padded = drive
+        padded.withUnsafeBufferPointer { KernelTable.baseline.balloon(&self, $0.baseAddress!, dt) }
+    }
+
+    /// The state arrays (x, f, q, v), their padded length and the constants, for a kernel.
+    mutating func withArrays<R>(_ body: (UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>,
+                                         UnsafeMutablePointer<Double>, Int, Hemodynamics) -> R) -> R {
+        let count = x.count, h = hemodynamics
+        return x.withUnsafeMutableBufferPointer { x in
             f.withUnsafeMutableBufferPointer { f in
                 q.withUnsafeMutableBufferPointer { q in
                     v.withUnsafeMutableBufferPointer { v in
-                        for j in 0..<nodes {
-                            let fj = f[j], vj = v[j]
-                            x[j] = x[j] + dt * (z[j] - kappa * x[j] - gamma * (fj - 1))
-                            let v3 = vj * vj * vj
-                            let vPower = v3 * vj.squareRoot().squareRoot().squareRoot()  // V^(1/α), α = 0.32
-                            q[j] = q[j] + dtOverTau * (fj / Self.rho * (1 - exp(logOneMinusRho / fj)) - q[j] * (vPower / vj))
-                            v[j] = vj + dtOverTau * (fj - vPower)
-                            f[j] = max(fj + dt * x[j], 1e-120)
-                        }
+                        body(x.baseAddress!, f.baseAddress!, q.baseAddress!, v.baseAddress!, count, h)
                     }
                 }
             }

@@ -76,8 +76,112 @@ public struct RandomStream: Sendable {
         }
     }
 
-    /// Fills `out` with standard normal deviates.
-    public mutating func fillGaussian(_ out: UnsafeMutablePointer<Double>, count: Int) {
-        for k in 0..<count { out[k] = gaussian() }
+    /// Standard normal N(0, 1) by the ziggurat method (Marsaglia & Tsang 2000, J Stat Softw
+    /// 5(8), doi:10.18637/jss.v005.i08; 128 layers): one 64-bit draw and a table lookup for
+    /// about 99% of deviates, no log or square root. The layer index (bits 0–6), the sign
+    /// (bit 7) and the 53-bit magnitude (bits 11–63) come from disjoint bits of the draw,
+    /// which avoids the correlation of the original's shared bits (Doornik 2005). About 4×
+    /// faster than `gaussian()`; the neural noise uses it.
+    @inline(__always)
+    public mutating func ziggurat() -> Double { ziggurat(ZigguratTables.shared) }
+
+    @inline(__always)
+    mutating func ziggurat(_ tables: ZigguratTables) -> Double {
+        let u = next()
+        let layer = Int(u & 127)
+        let magnitude = u >> 11
+        if magnitude < tables.k[layer] {
+            // Int64 (a magnitude below 2⁵³ converts exactly) and the sign set as a bit:
+            // no branch on a coin flip.
+            let x = Double(Int64(bitPattern: magnitude)) * tables.w[layer]
+            return Double(bitPattern: x.bitPattern | (u & 128) << 56)
+        }
+        return zigguratEdge(u, tables)
+    }
+
+    /// The ziggurat's rejection steps: the base layer's tail beyond r (Marsaglia 1964) and
+    /// the wedges under the curve.
+    @inline(never)
+    mutating func zigguratEdge(_ first: UInt64, _ tables: ZigguratTables) -> Double {
+        var u = first
+        while true {
+            let layer = Int(u & 127)
+            let magnitude = u >> 11
+            let negative = u & 128 != 0
+            if magnitude < tables.k[layer] {
+                let x = Double(magnitude) * tables.w[layer]
+                return negative ? -x : x
+            }
+            if layer == 0 {
+                let r = ZigguratTables.r
+                var a = 0.0, b = 0.0
+                repeat {
+                    a = -log(openUniform()) / r
+                    b = -log(openUniform())
+                } while b + b < a * a
+                return negative ? -(r + a) : r + a
+            }
+            let x = Double(magnitude) * tables.w[layer]
+            if tables.f[layer] + uniform() * (tables.f[layer - 1] - tables.f[layer]) < exp(-0.5 * x * x) {
+                return negative ? -x : x
+            }
+            u = next()
+        }
+    }
+
+    /// Uniform in (0, 1): never 0, so its log is finite.
+    @inline(__always)
+    mutating func openUniform() -> Double { (Double(next() >> 11) + 0.5) * 0x1.0p-53 }
+
+    /// Fills `out` with `scale` times standard normal deviates (`ziggurat()`), the
+    /// generator's state held in registers through the loop.
+    public mutating func fillGaussian(_ out: UnsafeMutablePointer<Double>, count: Int, scale: Double = 1) {
+        let tables = ZigguratTables.shared
+        var local = self
+        for k in 0..<count { out[k] = local.ziggurat(tables) * scale }
+        self = local
+    }
+}
+
+/// The 128-layer ziggurat for the standard normal density f(x) = exp(−x²/2), as Marsaglia &
+/// Tsang 2000 compute it: right edges x₁ < … < x₁₂₇ = r of equal-area (v) layers; layer 0
+/// is the base strip with the tail. For a 53-bit magnitude m, layer i gives x = m·w[i] and
+/// accepts at once when m < k[i] (x inside the part of the layer under the curve).
+struct ZigguratTables: Sendable {
+    static let r = 3.442619855899
+    static let area = 9.91256303526217e-3
+    static let shared = ZigguratTables()
+
+    /// Acceptance thresholds: 2⁵³·x_(i−1)/x_i (k[0] = 2⁵³·r/q, k[1] = 0).
+    let k: [UInt64]
+    /// Scales: x_i / 2⁵³ (w[0] = q / 2⁵³, q = v / f(r) the base strip's equivalent width).
+    let w: [Double]
+    /// f(x_i) (f[0] = 1).
+    let f: [Double]
+
+    init() {
+        let m = 0x1.0p53
+        var k = [UInt64](repeating: 0, count: 128)
+        var w = [Double](repeating: 0, count: 128)
+        var f = [Double](repeating: 0, count: 128)
+        var edge = Self.r
+        var previous = edge
+        let q = Self.area / exp(-0.5 * edge * edge)
+        k[0] = UInt64(edge / q * m)
+        k[1] = 0
+        w[0] = q / m
+        w[127] = edge / m
+        f[0] = 1
+        f[127] = exp(-0.5 * edge * edge)
+        for i in stride(from: 126, through: 1, by: -1) {
+            edge = (-2 * log(Self.area / edge + exp(-0.5 * edge * edge))).squareRoot()
+            k[i + 1] = UInt64(edge / previous * m)
+            previous = edge
+            f[i] = exp(-0.5 * edge * edge)
+            w[i] = edge / m
+        }
+        self.k = k
+        self.w = w
+        self.f = f
     }
 }

@@ -1,3 +1,62 @@
+import BrainKernels
+#if canImport(BrainKernelsAVX2)
+import BrainKernelsAVX2
+#endif
+
+/// Which build of the inner loops (Sources/BrainKernels) a simulation runs. Both give the
+/// same results to about 1e-15 relative (the AVX2 build fuses multiply–adds); each is
+/// bit-for-bit reproducible on its own.
+public enum InstructionSet: String, Sendable, CaseIterable {
+    /// x86-64's SSE2 baseline (or the target's own baseline elsewhere): runs on every CPU.
+    case baseline
+    /// AVX2 with FMA (x86-64-v3: Intel since Haswell, AMD since Zen). The caller checks
+    /// that the CPU has both (runone reads /proc/cpuinfo); on other CPUs it would trap.
+    case avx2
+}
+
+/// The inner loops of one build of BrainKernels, as function values so that the choice
+/// is made once per run and the calls stay inside the chosen module.
+struct KernelTable: Sendable {
+    let symmetricDouble: @Sendable (UnsafePointer<Double>, UnsafePointer<Int>, UnsafePointer<Double>, UnsafePointer<Double>, UnsafeMutablePointer<Double>, Int, Int, Double) -> Void
+    let symmetricSingle: @Sendable (UnsafePointer<Float>, UnsafePointer<Int>, UnsafePointer<Double>, UnsafePointer<Double>, UnsafeMutablePointer<Double>, Int, Int, Double) -> Void
+    let dense: @Sendable (UnsafePointer<Double>, UnsafePointer<Double>, UnsafeMutablePointer<Double>, Int, Int, Double) -> Void
+    let wongWang: @Sendable (UnsafePointer<Double>, UnsafePointer<Double>, UnsafeMutablePointer<Double>, Int, ReducedWongWang) -> Void
+    let balloon: @Sendable (inout BalloonWindkessel, UnsafePointer<Double>, Double) -> Void
+    let heunPredictor: @Sendable (UnsafePointer<Double>, UnsafePointer<Double>, UnsafePointer<Double>, UnsafeMutablePointer<Double>, Int, Double, Double, Double) -> Void
+    let heunCorrector: @Sendable (UnsafeMutablePointer<Double>, UnsafePointer<Double>, UnsafePointer<Double>, UnsafePointer<Double>, Int, Double, Double, Double) -> Void
+
+    static let baseline = KernelTable(
+        symmetricDouble: { BrainKernels.Kernels.symmetricCoupling(upper: $0, rowStarts: $1, diagonal: $2, x: $3, out: $4, n: $5, stride: $6, gain: $7) },
+        symmetricSingle: { BrainKernels.Kernels.symmetricCoupling(upper: $0, rowStarts: $1, diagonal: $2, x: $3, out: $4, n: $5, stride: $6, gain: $7) },
+        dense: { BrainKernels.Kernels.denseCoupling(weights: $0, x: $1, out: $2, n: $3, stride: $4, gain: $5) },
+        wongWang: { s, c, dx, stride, m in BrainKernels.Kernels.wongWang(s: s, coupling: c, into: dx, stride: stride, a: m.a, b: m.b, d: m.d, gamma: m.gamma, tauS: m.tauS, wJ: m.w * m.JN, Io: m.Io, JN: m.JN) },
+        balloon: { balloon, z, dt in balloon.withArrays { x, f, q, v, count, h in
+            BrainKernels.Kernels.balloonStep(x: x, f: f, q: q, v: v, z: z, count: count, dt: dt, kappa: h.kappa, gamma: h.gamma, tau: h.tau, rho: BalloonWindkessel.rho)
+        } },
+        heunPredictor: { BrainKernels.Kernels.heunPredictor(x: $0, f: $1, eta: $2, into: $3, count: $4, dt: $5, lower: $6, upper: $7) },
+        heunCorrector: { BrainKernels.Kernels.heunCorrector(x: $0, f1: $1, f2: $2, eta: $3, count: $4, dt: $5, lower: $6, upper: $7) })
+
+    #if canImport(BrainKernelsAVX2)
+    static let avx2 = KernelTable(
+        symmetricDouble: { BrainKernelsAVX2.Kernels.symmetricCoupling(upper: $0, rowStarts: $1, diagonal: $2, x: $3, out: $4, n: $5, stride: $6, gain: $7) },
+        symmetricSingle: { BrainKernelsAVX2.Kernels.symmetricCoupling(upper: $0, rowStarts: $1, diagonal: $2, x: $3, out: $4, n: $5, stride: $6, gain: $7) },
+        dense: { BrainKernelsAVX2.Kernels.denseCoupling(weights: $0, x: $1, out: $2, n: $3, stride: $4, gain: $5) },
+        wongWang: { s, c, dx, stride, m in BrainKernelsAVX2.Kernels.wongWang(s: s, coupling: c, into: dx, stride: stride, a: m.a, b: m.b, d: m.d, gamma: m.gamma, tauS: m.tauS, wJ: m.w * m.JN, Io: m.Io, JN: m.JN) },
+        balloon: { balloon, z, dt in balloon.withArrays { x, f, q, v, count, h in
+            BrainKernelsAVX2.Kernels.balloonStep(x: x, f: f, q: q, v: v, z: z, count: count, dt: dt, kappa: h.kappa, gamma: h.gamma, tau: h.tau, rho: BalloonWindkessel.rho)
+        } },
+        heunPredictor: { BrainKernelsAVX2.Kernels.heunPredictor(x: $0, f: $1, eta: $2, into: $3, count: $4, dt: $5, lower: $6, upper: $7) },
+        heunCorrector: { BrainKernelsAVX2.Kernels.heunCorrector(x: $0, f1: $1, f2: $2, eta: $3, count: $4, dt: $5, lower: $6, upper: $7) })
+    #endif
+
+    static func table(for set: InstructionSet) -> KernelTable {
+        #if canImport(BrainKernelsAVX2)
+        if set == .avx2 { return avx2 }
+        #endif
+        return baseline
+    }
+}
+
 /// How TVB's integrators step (`tvb/simulator/integrators.py`).
 public enum IntegrationScheme: String, Sendable, CaseIterable {
     /// Stochastic Heun (TVB's HeunStochastic; HeunDeterministic when the noise is 0):
@@ -26,6 +85,13 @@ public struct SimulationSettings: Equatable, Sendable {
     public var speed: Double?
     /// Integrate and sample the Balloon–Windkessel BOLD signal.
     public var bold = true
+    /// Integration steps per BOLD step: the Balloon–Windkessel model advances by
+    /// `boldSteps`·dt, driven by the mean of the neural variable over those steps. Must
+    /// divide `stepsPerSample`. 1 is neurolib's scheme (BOLD at the neural dt).
+    public var boldSteps = 1
+    public var hemodynamics = BalloonWindkessel.Hemodynamics.neurolib
+    /// Which build of the inner loops to run; the caller checks the CPU.
+    public var instructionSet = InstructionSet.baseline
 
     public init() {}
 
@@ -52,8 +118,11 @@ public struct NetworkSimulation<Model: NeuralMass> {
     var weights: [Double]
     /// For a symmetric network without delays: the strict upper triangle, row i from
     /// column (i rounded down to a multiple of 4) to the padded end, entries at or left of
-    /// the diagonal zero; half the bytes of `weights` to stream per step.
+    /// the diagonal zero; half the bytes of `weights` to stream per step. Stored as Float
+    /// (`upperSingle`) when every weight is exactly a Float — half the bytes again, and the
+    /// same sums, since each is widened exactly — and as Double (`upper`) otherwise.
     var upper: [Double]
+    var upperSingle: [Float]
     /// w_ii, with `upper`.
     var diagonal: [Double]
     /// Offset of row i's span in `upper`.
@@ -112,6 +181,10 @@ public struct NetworkSimulation<Model: NeuralMass> {
                 break
             }
         }
+        upper = []
+        upperSingle = []
+        upperRows = []
+        diagonal = []
         if symmetric {
             var rows = [Int]()
             var packed = [Double]()
@@ -119,14 +192,15 @@ public struct NetworkSimulation<Model: NeuralMass> {
                 rows.append(packed.count)
                 for j in (i & ~3)..<stride { packed.append(j > i && j < n ? network.weights[i * n + j] : 0) }
             }
-            upper = packed
+            if packed.allSatisfy({ Double(Float($0)) == $0 }) {
+                upperSingle = packed.map { Float($0) }
+            } else {
+                upper = packed
+            }
             upperRows = rows
             diagonal = (0..<stride).map { $0 < n ? network.weights[$0 * n + $0] : 0 }
             self.weights = []
         } else {
-            upper = []
-            upperRows = []
-            diagonal = []
             self.weights = weights
         }
         var state = [Double](repeating: 0, count: model.stateCount * stride)
@@ -160,12 +234,19 @@ public struct NetworkSimulation<Model: NeuralMass> {
         let s = settings
         let dt = s.dt
         let sigma = s.noise > 0 ? (2 * s.noise).squareRoot() : 0
-        let sqrtDt = dt.squareRoot()
-        let boldDt = dt / 1000
+        let noiseScale = dt.squareRoot() * sigma
+        let boldSteps = max(1, s.boldSteps)
+        let boldDt = Double(boldSteps) * dt / 1000
+        let boldScale = 1 / Double(boldSteps)
         let averageScale = 1 / Double(s.stepsPerSample)
-        var balloon = s.bold ? BalloonWindkessel(nodes: n) : nil
+        var balloon = s.bold ? BalloonWindkessel(nodes: n, hemodynamics: s.hemodynamics) : nil
+        let kernels = KernelTable.table(for: s.instructionSet)
+        let wongWang = model as? ReducedWongWang
+        // Heun's stages clip in the kernels: Wong–Wang's S to [0, 1] (its `bound`); other
+        // models keep their own `bound`, after unclipped stages.
+        let (clipLower, clipUpper) = wongWang != nil ? (0.0, 1.0) : (-Double.infinity, Double.infinity)
         let width = vars * stride
-        var scratch = [Double](repeating: 0, count: 4 * width + 4 * stride)
+        var scratch = [Double](repeating: 0, count: 4 * width + 5 * stride)
         let model = model
         let horizon = horizon
         let useHistory = horizon > 1
@@ -176,46 +257,53 @@ public struct NetworkSimulation<Model: NeuralMass> {
             let base = scratchBuffer.baseAddress!
             let f1 = base, f2 = base + width, inter = base + 2 * width, eta = base + 3 * width
             let coupling = base + 4 * width, sum = coupling + stride, neuralOut = sum + stride, boldOut = neuralOut + stride
+            let boldSum = boldOut + stride
             return state.withUnsafeMutableBufferPointer { stateBuffer in
                 let x = stateBuffer.baseAddress!
-                let symmetric = !upper.isEmpty
+                func derivative(_ state: UnsafePointer<Double>, into dx: UnsafeMutablePointer<Double>) {
+                    if let wongWang {
+                        kernels.wongWang(state, coupling, dx, stride, wongWang)
+                    } else {
+                        model.derivative(state, coupling: coupling, into: dx, n: n, stride: stride)
+                    }
+                }
                 return weights.withUnsafeBufferPointer { w in
                   upper.withUnsafeBufferPointer { up in
-                   diagonal.withUnsafeBufferPointer { diag in
+                   upperSingle.withUnsafeBufferPointer { upSingle in
+                    diagonal.withUnsafeBufferPointer { diag in
                     upperRows.withUnsafeBufferPointer { rowStarts in
                     delayOffsets.withUnsafeBufferPointer { offsets in
                         history.withUnsafeMutableBufferPointer { hist in
                             var step = 0
                             for _ in 0..<s.samples {
-                                for _ in 0..<s.stepsPerSample {
+                                for inWindow in 1...s.stepsPerSample {
                                     step += 1
                                     if step & 0xFFFF == 0 && stop() { return false }
                                     // Coupling from the state after step − 1 − d_ij.
                                     if useHistory {
                                         Self.delayedCoupling(w.baseAddress!, offsets.baseAddress!, hist.baseAddress!,
                                                              slot: (step - 1) % horizon, out: coupling, n: n, gain: G)
-                                    } else if symmetric {
-                                        Self.symmetricCoupling(up.baseAddress!, rowStarts.baseAddress!, diag.baseAddress!, x,
-                                                               out: coupling, n: n, stride: stride, gain: G)
+                                    } else if !upSingle.isEmpty {
+                                        kernels.symmetricSingle(upSingle.baseAddress!, rowStarts.baseAddress!, diag.baseAddress!, x, coupling, n, stride, G)
+                                    } else if !up.isEmpty {
+                                        kernels.symmetricDouble(up.baseAddress!, rowStarts.baseAddress!, diag.baseAddress!, x, coupling, n, stride, G)
                                     } else {
-                                        Self.denseCoupling(w.baseAddress!, x, out: coupling, n: n, stride: stride, gain: G)
+                                        kernels.dense(w.baseAddress!, x, coupling, n, stride, G)
                                     }
-                                    model.derivative(x, coupling: coupling, into: f1, n: n, stride: stride)
+                                    derivative(x, into: f1)
                                     if sigma > 0 {
-                                        for v in 0..<vars {
-                                            for i in 0..<n { eta[v * stride + i] = (sqrtDt * random.gaussian()) * sigma }
-                                        }
+                                        for v in 0..<vars { random.fillGaussian(eta + v * stride, count: n, scale: noiseScale) }
                                     }
                                     switch s.scheme {
                                     case .heun:
-                                        for k in 0..<width { inter[k] = x[k] + dt * f1[k] + eta[k] }
-                                        model.bound(inter, n: n, stride: stride)
-                                        model.derivative(inter, coupling: coupling, into: f2, n: n, stride: stride)
-                                        for k in 0..<width { x[k] = x[k] + (f1[k] + f2[k]) * dt / 2.0 + eta[k] }
+                                        kernels.heunPredictor(x, f1, eta, inter, width, dt, clipLower, clipUpper)
+                                        if wongWang == nil { model.bound(inter, n: n, stride: stride) }
+                                        derivative(inter, into: f2)
+                                        kernels.heunCorrector(x, f1, f2, eta, width, dt, clipLower, clipUpper)
                                     case .euler:
                                         for k in 0..<width { x[k] = x[k] + f1[k] * dt + eta[k] }
                                     }
-                                    model.bound(x, n: n, stride: stride)
+                                    if wongWang == nil || s.scheme == .euler { model.bound(x, n: n, stride: stride) }
                                     for i in n..<stride { x[i] = 0 }
                                     if useHistory {
                                         let slot = step % horizon
@@ -225,7 +313,20 @@ public struct NetworkSimulation<Model: NeuralMass> {
                                         }
                                     }
                                     for i in 0..<n { sum[i] += x[i] }
-                                    balloon?.step(x, dt: boldDt)
+                                    if balloon != nil {
+                                        if boldSteps == 1 {
+                                            kernels.balloon(&balloon!, x, boldDt)
+                                        } else {
+                                            for i in 0..<n { boldSum[i] += x[i] }
+                                            if inWindow % boldSteps == 0 {
+                                                for i in 0..<n {
+                                                    boldSum[i] *= boldScale
+                                                }
+                                                kernels.balloon(&balloon!, boldSum, boldDt)
+                                                for i in 0..<n { boldSum[i] = 0 }
+                                            }
+                                        }
+                                    }
                                 }
                                 for i in 0..<n {
                                     neuralOut[i] = sum[i] * averageScale
@@ -242,107 +343,11 @@ public struct NetworkSimulation<Model: NeuralMass> {
                         }
                     }
                     }
+                    }
                    }
                   }
                 }
             }
-        }
-    }
-
-    /// out = gain · W x for symmetric W stored as its upper triangle (`upper`): each stored
-    /// w_ij (j > i) is used twice, y_i += w_ij x_j and y_j += w_ij x_i, so the weights are
-    /// streamed once at half the bytes of `denseCoupling`. Four rows at a time share the x
-    /// and y chunks.
-    @inline(__always)
-    static func symmetricCoupling(_ upper: UnsafePointer<Double>, _ rows: UnsafePointer<Int>, _ diagonal: UnsafePointer<Double>,
-                                  _ x: UnsafePointer<Double>, out: UnsafeMutablePointer<Double>, n: Int, stride: Int, gain: Double) {
-        for i in 0..<stride { out[i] = diagonal[i] * x[i] }
-        let xs = UnsafeRawPointer(x)
-        let ys = UnsafeMutableRawPointer(out)
-        var i = 0
-        while i + 4 <= n {
-            // Rows i..<i+4 share the span start i (a multiple of 4).
-            let start = 8 * i
-            let r0 = UnsafeRawPointer(upper + rows[i]) - start
-            let r1 = UnsafeRawPointer(upper + rows[i + 1]) - start
-            let r2 = UnsafeRawPointer(upper + rows[i + 2]) - start
-            let r3 = UnsafeRawPointer(upper + rows[i + 3]) - start
-            let x0 = SIMD4<Double>(repeating: x[i]), x1 = SIMD4<Double>(repeating: x[i + 1])
-            let x2 = SIMD4<Double>(repeating: x[i + 2]), x3 = SIMD4<Double>(repeating: x[i + 3])
-            var a0 = SIMD4<Double>(), a1 = SIMD4<Double>(), a2 = SIMD4<Double>(), a3 = SIMD4<Double>()
-            var k = start
-            while k < 8 * stride {
-                let xv = xs.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self)
-                let w0 = r0.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self)
-                let w1 = r1.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self)
-                let w2 = r2.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self)
-                let w3 = r3.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self)
-                a0 += w0 * xv
-                a1 += w1 * xv
-                a2 += w2 * xv
-                a3 += w3 * xv
-                let yv = ys.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self) + ((w0 * x0 + w1 * x1) + (w2 * x2 + w3 * x3))
-                ys.storeBytes(of: yv, toByteOffset: k, as: SIMD4<Double>.self)
-                k += 32
-            }
-            out[i] += a0.sum()
-            out[i + 1] += a1.sum()
-            out[i + 2] += a2.sum()
-            out[i + 3] += a3.sum()
-            i += 4
-        }
-        // The last n mod 4 rows, one at a time.
-        while i < n {
-            let row = upper + rows[i] - (i & ~3)
-            var a = 0.0
-            let xi = x[i]
-            for k in (i + 1)..<n {
-                a += row[k] * x[k]
-                out[k] += row[k] * xi
-            }
-            out[i] += a
-            i += 1
-        }
-        for i in 0..<n { out[i] *= gain }
-        for i in n..<stride { out[i] = 0 }
-    }
-
-    /// out_i = gain · Σ_j w_ij x_j: the dense matrix–vector product, four rows at a time
-    /// with SIMD4 accumulators so each x chunk is loaded once per four rows.
-    @inline(__always)
-    static func denseCoupling(_ w: UnsafePointer<Double>, _ x: UnsafePointer<Double>, out: UnsafeMutablePointer<Double>,
-                              n: Int, stride: Int, gain: Double) {
-        let raw = UnsafeRawPointer(w)
-        let xs = UnsafeRawPointer(x)
-        var i = 0
-        while i + 4 <= n {
-            var a0 = SIMD4<Double>(), a1 = SIMD4<Double>(), a2 = SIMD4<Double>(), a3 = SIMD4<Double>()
-            let r0 = raw + 8 * i * stride, r1 = r0 + 8 * stride, r2 = r1 + 8 * stride, r3 = r2 + 8 * stride
-            var k = 0
-            while k < 8 * stride {
-                let xv = xs.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self)
-                a0 += r0.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self) * xv
-                a1 += r1.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self) * xv
-                a2 += r2.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self) * xv
-                a3 += r3.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self) * xv
-                k += 32
-            }
-            out[i] = gain * a0.sum()
-            out[i + 1] = gain * a1.sum()
-            out[i + 2] = gain * a2.sum()
-            out[i + 3] = gain * a3.sum()
-            i += 4
-        }
-        while i < n {
-            var a = SIMD4<Double>()
-            let r = raw + 8 * i * stride
-            var k = 0
-            while k < 8 * stride {
-                a += r.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self) * xs.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self)
-                k += 32
-            }
-            out[i] = gain * a.sum()
-            i += 1
         }
     }
 

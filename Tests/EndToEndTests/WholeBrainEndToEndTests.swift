@@ -19,6 +19,26 @@ import Testing
         return stat(path, &info) == 0 ? UInt64(info.st_ino) : 0
     }
 
+    /// runone picks the kernels' build from the CPU and records it; MULTIRUN_KERNELS
+    /// overrides it, and a value it cannot honour is one line, exit 2, nothing written.
+    @Test func kernelsBuildIsChosenRecordedAndOverridable() throws {
+        let project = try Project()
+        try project.write("configs/ww.yaml", "model_params: {name: wong_wang, nodes: 9, timepoints: 3, TR: 0.01, hemodynamics: stephan2007}\n")
+        let chosen = try Launched(Binaries.runone, ["-c", "configs/ww.yaml"], in: project).finish()
+        #expect(chosen.status == 0, "\(chosen.stderr)")
+        let metadata = try project.read("results/ww/metadata.json")
+        #expect(metadata.contains("\"instruction_set\": \"avx2\"") || metadata.contains("\"instruction_set\": \"baseline\""), "\(metadata)")
+        #expect(metadata.contains("\"hemodynamics\": \"stephan2007\"") && metadata.contains("\"bold_dt_ms\": 1"), "\(metadata)")
+        let baseline = try Launched(Binaries.runone, ["-c", "configs/ww.yaml", "--overwrite"], in: project, environment: ["MULTIRUN_KERNELS": "baseline"]).finish()
+        #expect(baseline.status == 0)
+        #expect(try project.read("results/ww/metadata.json").contains("\"instruction_set\": \"baseline\""))
+        try project.write("configs/other.yaml", "model_params: {name: wong_wang, nodes: 9, timepoints: 3, TR: 0.01}\n")
+        let bogus = try Launched(Binaries.runone, ["-c", "configs/other.yaml"], in: project, environment: ["MULTIRUN_KERNELS": "sse9"]).finish()
+        #expect(bogus.status == 2)
+        #expect(bogus.stderr == "runone: MULTIRUN_KERNELS=sse9 names no build; use baseline or avx2 (or unset it)\n", "\(bogus.stderr)")
+        #expect(!project.exists("results/other/sim_9nodes_3tp_TR0.01_neural.npy"))
+    }
+
     @Test func writesNamedFloat64OutputsOfTimepointsByNodes() throws {
         let project = try Project()
         try project.write("configs/ww.yaml", """

@@ -59,12 +59,13 @@ func wongWangRun(subject: Int, seed: Int = 3, nodes: Int = 8, speed: Double? = n
         // The group template (tract lengths) is shared; only the weights are jittered.
         #expect(a.tractLengths == b.tractLengths)
         #expect(a.weights == Network.synthetic(nodes: 10, seed: 1, subject: 0).weights)
-        // Symmetric, zero diagonal, mean row sum 1.
+        // Symmetric, zero diagonal, mean row sum 1 (to Float rounding), every weight an exact Float.
+        #expect(a.weights.allSatisfy { Double(Float($0)) == $0 })
         for i in 0..<10 {
             #expect(a.weights[i * 10 + i] == 0)
             for j in 0..<10 { #expect(a.weights[i * 10 + j] == a.weights[j * 10 + i]) }
         }
-        #expect(abs(a.weights.reduce(0, +) / 10 - 1) < 1e-12)
+        #expect(abs(a.weights.reduce(0, +) / 10 - 1) < 1e-7)
         let runA = wongWangRun(subject: 0).neural, runB = wongWangRun(subject: 1).neural
         #expect(runA != runB)
         // Noise alone differs per subject: the same stream name under two subjects.
@@ -249,6 +250,29 @@ func wongWangRun(subject: Int, seed: Int = 3, nodes: Int = 8, speed: Double? = n
         #expect(message("model_params: {name: kuramoto, coupling_form: tvb}").contains("must be mean or sine_tvb"))
     }
 
+    /// `bold_dt` picks the Balloon–Windkessel step (a whole number of dt steps that divides
+    /// TR; by default the most up to 1 ms), `hemodynamics` its constants.
+    @Test func boldStepAndHemodynamicsAreConfigKeys() throws {
+        func parameters(_ yaml: String) throws -> WholeBrainParameters? {
+            if case .wholeBrain(let p)? = try check(yaml) { return p }
+            return nil
+        }
+        let defaults = try #require(try parameters("model_params: {name: wong_wang, nodes: 4}"))
+        #expect(defaults.settings.boldSteps == 10 && defaults.settings.hemodynamics == .neurolib)
+        let stephan = try #require(try parameters("model_params: {name: wong_wang, nodes: 4, hemodynamics: stephan2007, bold_dt: 0.1}"))
+        #expect(stephan.settings.boldSteps == 1 && stephan.settings.hemodynamics == .stephan2007)
+        #expect(try parameters("model_params: {name: wong_wang, nodes: 4, bold_dt: 4.0}")?.settings.boldSteps == 40)
+        // dt 0.3 ms and TR 0.9 s: the most steps up to 1 ms that divide 3000 is 3 (0.9 ms).
+        #expect(try parameters("model_params: {name: wong_wang, nodes: 4, dt: 0.3, TR: 0.9}")?.settings.boldSteps == 3)
+        // dt longer than 1 ms: BOLD at dt.
+        #expect(try parameters("model_params: {name: wong_wang, nodes: 4, dt: 2.0, TR: 1.0}")?.settings.boldSteps == 1)
+        #expect(message("model_params: {name: wong_wang, nodes: 4, bold_dt: 0.25}").contains("key 'model_params.bold_dt': 0.25 ms must be a positive whole number of steps of dt (0.1 ms)"))
+        #expect(message("model_params: {name: wong_wang, nodes: 4, bold_dt: -1.0}").contains("must be a positive whole number of steps"))
+        #expect(message("model_params: {name: wong_wang, nodes: 4, TR: 0.8, bold_dt: 0.7}").contains("0.7 ms must divide TR (0.8 s) into whole steps"))
+        #expect(message("model_params: {name: wong_wang, nodes: 4, TR: 0.8, bold_dt: 1600.0}").contains("must divide TR"))
+        #expect(message("model_params: {name: wong_wang, nodes: 4, hemodynamics: friston}").contains("must be neurolib or stephan2007, found 'friston'"))
+    }
+
     @Test func memoryRefusalGivesTheFigure() {
         let budget = MemoryBudget(bytes: 1 << 30, source: "test limit")
         let text = message("model_params: {name: wong_wang, nodes: 20000, timepoints: 10}", memory: budget)
@@ -339,45 +363,6 @@ func wongWangRun(subject: Int, seed: Int = 3, nodes: Int = 8, speed: Double? = n
         long[8] = 0xff
         long[9] = 0xff
         #expect(throws: SchemaError.self) { try NPYReader.parse(long, source: "long") }
-    }
-}
-
-@Suite struct CouplingKernelTests {
-    /// The symmetric (upper-triangle) kernel and the dense one agree, for sizes that are and
-    /// are not multiples of 4.
-    @Test(arguments: [2, 3, 4, 5, 13, 16, 37])
-    func symmetricKernelMatchesDense(n: Int) {
-        var random = RandomStream(seed: UInt64(n))
-        var matrix = [Double](repeating: 0, count: n * n)
-        for i in 0..<n {
-            for j in i..<n {
-                let w = random.uniform() - 0.3
-                matrix[i * n + j] = w
-                matrix[j * n + i] = w
-            }
-        }
-        let network = Network(nodes: n, weights: matrix)
-        var asymmetric = matrix
-        asymmetric[n - 1] += 1e-3  // w_0,n-1 only: takes the dense path
-        var settings = SimulationSettings()
-        settings.stepsPerSample = 1
-        settings.samples = 50
-        settings.noise = 0
-        settings.bold = false
-        settings.G = 0.3
-        let initial = (0..<n).map { Double($0 % 7) / 10 }
-        var symmetricRun = NetworkSimulation(model: LinearTestModel(k: 0.5), network: network, settings: settings, initial: initial, noiseStream: RandomStream(seed: 0))
-        #expect(!symmetricRun.upper.isEmpty)
-        var x = initial + [Double](repeating: 0, count: (n + 3) / 4 * 4 - n)
-        var dense = [Double](repeating: 0, count: x.count), packed = dense
-        var paddedWeights = [Double](repeating: 0, count: n * x.count)
-        for i in 0..<n { for j in 0..<n { paddedWeights[i * x.count + j] = matrix[i * n + j] } }
-        NetworkSimulation<LinearTestModel>.denseCoupling(paddedWeights, &x, out: &dense, n: n, stride: x.count, gain: 0.3)
-        NetworkSimulation<LinearTestModel>.symmetricCoupling(symmetricRun.upper, symmetricRun.upperRows, symmetricRun.diagonal, &x, out: &packed, n: n, stride: x.count, gain: 0.3)
-        for i in 0..<n { #expect(abs(dense[i] - packed[i]) < 1e-13, "row \(i)") }
-        let denseRun = NetworkSimulation(model: LinearTestModel(k: 0.5), network: Network(nodes: n, weights: asymmetric), settings: settings, initial: initial, noiseStream: RandomStream(seed: 0))
-        #expect(denseRun.upper.isEmpty)
-        #expect(collect(&symmetricRun).neural.count == 50)
     }
 }
 

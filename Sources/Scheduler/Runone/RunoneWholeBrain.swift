@@ -7,6 +7,13 @@ extension RunoneCommand {
     /// (float64, shape (timepoints, nodes), rows = time) as the samples come.
     static func runWholeBrain(_ p: WholeBrainParameters, configPath: String, output: String, run: inout RunMetadata) -> TaskExit {
         let errors = Console.standardError
+        var settings = p.settings
+        switch CPUFeatures.instructionSet() {
+        case .success(let set): settings.instructionSet = set
+        case .failure(let error):
+            errors.line("runone: \(error.message)")
+            return TaskExit(exitCode: 2)
+        }
         let network: Network
         var inputs: [String] = []
         switch p.network {
@@ -72,10 +79,10 @@ extension RunoneCommand {
         let finished: Bool
         switch p.name {
         case .wongWang:
-            var simulation = NetworkSimulation(model: p.wongWang, network: network, settings: p.settings, initial: initial, noiseStream: noise)
+            var simulation = NetworkSimulation(model: p.wongWang, network: network, settings: settings, initial: initial, noiseStream: noise)
             finished = simulation.run(stop: stop, sample: sample)
         case .generic2dOscillator:
-            var simulation = NetworkSimulation(model: p.oscillator, network: network, settings: p.settings, initial: initial, noiseStream: noise)
+            var simulation = NetworkSimulation(model: p.oscillator, network: network, settings: settings, initial: initial, noiseStream: noise)
             finished = simulation.run(stop: stop, sample: sample)
         }
         guard finished else {
@@ -95,6 +102,9 @@ extension RunoneCommand {
             ("nodes", .int(Int64(network.nodes))),
             ("steps", .int(Int64(p.settings.totalSteps))),
             ("max_delay_steps", .int(Int64(horizon - 1))),
+            ("bold_dt_ms", p.bold ? .double(Double(settings.boldSteps) * settings.dt) : .null),
+            ("hemodynamics", p.bold ? .string(p.hemodynamics.rawValue) : .null),
+            ("instruction_set", .string(settings.instructionSet.rawValue)),
             ("connectivity_files", .array(inputs.map { .string($0) })),
             ("outputs", .array([.string(p.outputStem(nodes: network.nodes) + "neural.npy")] + (p.bold ? [.string(p.outputStem(nodes: network.nodes) + "bold.npy")] : []))),
         ]

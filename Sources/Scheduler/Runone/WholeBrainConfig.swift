@@ -32,6 +32,9 @@ public struct WholeBrainParameters: Equatable, Sendable {
     public var TR = 0.8
     public var timepoints = 375
     public var bold = true
+    /// The Balloon–Windkessel step in ms; nil: `automaticBoldSteps`.
+    public var boldDt: Double?
+    public var hemodynamics = HemodynamicsPreset.neurolib
     public var seed = 0
     public var subject = 0
     /// One value for every region and state variable, or one per region (all variables);
@@ -40,13 +43,35 @@ public struct WholeBrainParameters: Equatable, Sendable {
     public var wongWang = ReducedWongWang()
     public var oscillator = Generic2dOscillator()
 
+    /// The Balloon–Windkessel constants a config can name (`hemodynamics:`).
+    public enum HemodynamicsPreset: String, Equatable, Sendable, CaseIterable {
+        /// neurolib's (Friston et al. 2000/2003): the response to an impulse peaks at 3.1 s.
+        case neurolib
+        /// Stephan et al. 2007's priors: the response peaks at 4.2 s.
+        case stephan2007
+
+        public var constants: BalloonWindkessel.Hemodynamics { self == .neurolib ? .neurolib : .stephan2007 }
+    }
+
     public init() {}
+
+    /// Integration steps per Balloon–Windkessel step: `bold_dt` / dt when given; else the
+    /// most steps up to 1 ms that divide a TR (1 ms at dt 0.1 ms and TR 0.8 s). The
+    /// hemodynamics' time constants are near a second, so a 1 ms Euler step changes BOLD by
+    /// about 1e-4 relative (docs/models.md) at a tenth of the cost of stepping at dt.
+    public var boldSteps: Int {
+        if let boldDt { return max(1, Int((boldDt / dt).rounded())) }
+        let perSample = stepsPerSample
+        var k = max(1, min(perSample, Int((1.0 / dt * (1 + 1e-9)).rounded(.down))))
+        while k > 1 && perSample % k != 0 { k -= 1 }
+        return k
+    }
 
     /// The default initial state: S = 0.1 for wong_wang; V = W = 0 for the oscillator.
     public var defaultInitial: Double { name == .wongWang ? 0.1 : 0 }
 
     static let commonKeys = ["name", "connectivity", "nodes", "speed", "G", "noise", "integrator", "dt", "TR",
-                             "timepoints", "bold", "seed", "subject", "initial"]
+                             "timepoints", "bold", "bold_dt", "hemodynamics", "seed", "subject", "initial"]
     static let wongWangKeys = ["a", "b", "d", "gamma", "tau_s", "w", "J_N", "I_o"]
     static let oscillatorKeys = ["tau", "I", "a", "b", "c", "d", "e", "f", "g", "alpha", "beta", "gamma"]
 
@@ -86,6 +111,8 @@ public struct WholeBrainParameters: Equatable, Sendable {
         s.scheme = scheme
         s.speed = speed
         s.bold = bold
+        s.boldSteps = boldSteps
+        s.hemodynamics = hemodynamics.constants
         return s
     }
 
@@ -145,6 +172,12 @@ public struct WholeBrainParameters: Equatable, Sendable {
             case "bold":
                 guard case .bool(let flag) = item else { throw fail(key, "must be true or false, found \(item.typeName)") }
                 p.bold = flag
+            case "bold_dt": p.boldDt = try number(key, item)
+            case "hemodynamics":
+                guard case .string(let text) = item, let preset = HemodynamicsPreset(rawValue: text) else {
+                    throw fail(key, "must be neurolib or stephan2007, found \(item.scalarText.map { "'\($0.excerpt)'" } ?? item.typeName)")
+                }
+                p.hemodynamics = preset
             case "seed": p.seed = try whole(key, item)
             case "subject": p.subject = try whole(key, item)
             case "initial":
@@ -216,6 +249,15 @@ public struct WholeBrainParameters: Equatable, Sendable {
         if let speed = p.speed, let nodes = p.knownNodes,
            !(2 * Network.syntheticRadius / speed / p.dt < Double(Int32.max) / Double(2 * nodes + 2) - 2) {
             throw fail("speed", "\(speed) mm/ms makes the synthetic network's delays too long to hold (up to \(2 * Network.syntheticRadius / speed / p.dt) steps of dt); raise speed or dt")
+        }
+        if let boldDt = p.boldDt {
+            let steps = (boldDt / p.dt).rounded()
+            guard boldDt > 0, steps >= 1, abs(steps * p.dt - boldDt) <= 1e-9 * boldDt else {
+                throw fail("bold_dt", "\(JSON.number(boldDt)) ms must be a positive whole number of steps of dt (\(JSON.number(p.dt)) ms)")
+            }
+            guard steps <= ratio.rounded(), Int(ratio.rounded()) % Int(steps) == 0 else {
+                throw fail("bold_dt", "\(JSON.number(boldDt)) ms must divide TR (\(JSON.number(p.TR)) s) into whole steps")
+            }
         }
         if p.noise < 0 { throw fail("noise", "must be 0 or more (TVB's Additive nsig)") }
         if p.seed < 0 { throw fail("seed", "must be 0 or more") }

@@ -1,0 +1,1 @@
+../BrainKernels/Kernels.swift
