@@ -14,6 +14,30 @@ import Glibc
 /// for bit. The entry points are `@inline(never)` so that callers in other modules call
 /// this module's code instead of inlining a baseline copy of it.
 public enum Kernels {
+    /// Every entry point as a function value. Tuples of function types are structural, so
+    /// both builds' `entryPoints` have the same type and `BrainModels.KernelTable` takes
+    /// either; calls through them stay in the build they came from.
+    public typealias EntryPoints = (
+        symmetricDouble: @Sendable (UnsafePointer<Double>, UnsafePointer<Int>, UnsafePointer<Double>, UnsafePointer<Double>, UnsafeMutablePointer<Double>, Int, Int, Double) -> Void,
+        symmetricSingle: @Sendable (UnsafePointer<Float>, UnsafePointer<Int>, UnsafePointer<Double>, UnsafePointer<Double>, UnsafeMutablePointer<Double>, Int, Int, Double) -> Void,
+        dense: @Sendable (UnsafePointer<Double>, UnsafePointer<Double>, UnsafeMutablePointer<Double>, Int, Int, Double) -> Void,
+        wongWang: @Sendable (UnsafePointer<Double>, UnsafePointer<Double>, UnsafeMutablePointer<Double>, Int, Double, Double, Double, Double, Double, Double, Double, Double) -> Void,
+        balloonStep: @Sendable (UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>, UnsafePointer<Double>, Int, Double, Double, Double, Double, Double) -> Void,
+        heunPredictor: @Sendable (UnsafePointer<Double>, UnsafePointer<Double>, UnsafePointer<Double>, UnsafeMutablePointer<Double>, Int, Double, Double, Double) -> Void,
+        heunCorrector: @Sendable (UnsafeMutablePointer<Double>, UnsafePointer<Double>, UnsafePointer<Double>, UnsafePointer<Double>, Int, Double, Double, Double) -> Void
+    )
+
+    /// This build's entry points, in the order of `EntryPoints`.
+    public static let entryPoints: EntryPoints = (
+        symmetricDouble: { symmetricCoupling(upper: $0, rowStarts: $1, diagonal: $2, x: $3, out: $4, n: $5, stride: $6, gain: $7) },
+        symmetricSingle: { symmetricCoupling(upper: $0, rowStarts: $1, diagonal: $2, x: $3, out: $4, n: $5, stride: $6, gain: $7) },
+        dense: { denseCoupling(weights: $0, x: $1, out: $2, n: $3, stride: $4, gain: $5) },
+        wongWang: { wongWang(s: $0, coupling: $1, into: $2, stride: $3, a: $4, b: $5, d: $6, gamma: $7, tauS: $8, wJ: $9, Io: $10, JN: $11) },
+        balloonStep: { balloonStep(x: $0, f: $1, q: $2, v: $3, z: $4, count: $5, dt: $6, kappa: $7, gamma: $8, tau: $9, rho: $10) },
+        heunPredictor: { heunPredictor(x: $0, f: $1, eta: $2, into: $3, count: $4, dt: $5, lower: $6, upper: $7) },
+        heunCorrector: { heunCorrector(x: $0, f1: $1, f2: $2, eta: $3, count: $4, dt: $5, lower: $6, upper: $7) }
+    )
+
     /// acc + a·b: fused on FMA CPUs, a multiply and an add otherwise (without FMA
     /// hardware `addingProduct` would call libm's software fma).
     @inline(__always)
@@ -177,8 +201,7 @@ public enum Kernels {
     }
 
     /// The reduced Wong–Wang derivative (see `BrainModels.ReducedWongWang`) over `stride`
-    /// regions, eight at a time (two independent chains through `exp4` keep the FMA units
-    /// busy): dS/dt = −S/τ_s + (1 − S) γ H(x), H(x) = (a x − b) / (1 − e^(−d (a x − b))),
+    /// regions, four at a time: dS/dt = −S/τ_s + (1 − S) γ H(x), H(x) = (a x − b) / (1 − e^(−d (a x − b))),
     /// x = w J_N S + I_o + J_N c. `stride` is a multiple of 4.
     @inline(never)
     public static func wongWang(s: UnsafePointer<Double>, coupling: UnsafePointer<Double>, into dx: UnsafeMutablePointer<Double>,
@@ -187,17 +210,23 @@ public enum Kernels {
         let av = SIMD4(repeating: a), bv = SIMD4(repeating: b), dv = SIMD4(repeating: -d), gv = SIMD4(repeating: gamma)
         let decay = SIMD4(repeating: -1 / tauS), wv = SIMD4(repeating: wJ), iv = SIMD4(repeating: Io), jv = SIMD4(repeating: JN)
         let one = SIMD4<Double>(repeating: 1)
-        @inline(__always) func derivative(_ k: Int) -> SIMD4<Double> {
-            let sv = sp.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self)
-            let c = cp.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self)
-            let input = wv * sv + iv + jv * c
-            let u = av * input - bv
-            let h = u / (one - exp4(dv * u))
-            return sv * decay + (one - sv) * h * gv
-        }
+        // Two passes, each a short dependency chain per vector so that more vectors are in
+        // flight (one pass is latency-bound): e^(−d u) into dx, then the derivative from it.
         var k = 0
         while k < 8 * stride {
-            out.storeBytes(of: derivative(k), toByteOffset: k, as: SIMD4<Double>.self)
+            let sv = sp.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self)
+            let c = cp.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self)
+            let u = av * (wv * sv + iv + jv * c) - bv
+            out.storeBytes(of: exp4(dv * u), toByteOffset: k, as: SIMD4<Double>.self)
+            k += 32
+        }
+        k = 0
+        while k < 8 * stride {
+            let sv = sp.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self)
+            let c = cp.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self)
+            let u = av * (wv * sv + iv + jv * c) - bv
+            let h = u / (one - out.loadUnaligned(fromByteOffset: k, as: SIMD4<Double>.self))
+            out.storeBytes(of: sv * decay + (one - sv) * h * gv, toByteOffset: k, as: SIMD4<Double>.self)
             k += 32
         }
     }

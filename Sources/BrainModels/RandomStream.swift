@@ -39,7 +39,11 @@ public struct RandomStream: Sendable {
     }
 
     @inline(__always)
-    public mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 { Self.advance(&s0, &s1, &s2, &s3) }
+
+    /// One xoshiro256** step on the four state words.
+    @inline(__always)
+    static func advance(_ s0: inout UInt64, _ s1: inout UInt64, _ s2: inout UInt64, _ s3: inout UInt64) -> UInt64 {
         let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
         let t = s1 << 17
         s2 ^= s0
@@ -133,13 +137,26 @@ public struct RandomStream: Sendable {
     @inline(__always)
     mutating func openUniform() -> Double { (Double(next() >> 11) + 0.5) * 0x1.0p-53 }
 
-    /// Fills `out` with `scale` times standard normal deviates (`ziggurat()`), the
-    /// generator's state held in registers through the loop.
+    /// Fills `out` with `scale` times standard normal deviates, the same ones `ziggurat()`
+    /// gives. The state words live in locals (registers) and go back to `self` only around
+    /// the rare slow path, so the fast path has no store-to-load chain through memory.
     public mutating func fillGaussian(_ out: UnsafeMutablePointer<Double>, count: Int, scale: Double = 1) {
         let tables = ZigguratTables.shared
-        var local = self
-        for k in 0..<count { out[k] = local.ziggurat(tables) * scale }
-        self = local
+        var a = s0, b = s1, c = s2, d = s3
+        for k in 0..<count {
+            let u = Self.advance(&a, &b, &c, &d)
+            let layer = Int(u & 127)
+            let magnitude = u >> 11
+            if magnitude < tables.k[layer] {
+                let x = Double(Int64(bitPattern: magnitude)) * tables.w[layer]
+                out[k] = Double(bitPattern: x.bitPattern | (u & 128) << 56) * scale
+            } else {
+                (s0, s1, s2, s3) = (a, b, c, d)
+                out[k] = zigguratEdge(u, tables) * scale
+                (a, b, c, d) = (s0, s1, s2, s3)
+            }
+        }
+        (s0, s1, s2, s3) = (a, b, c, d)
     }
 }
 

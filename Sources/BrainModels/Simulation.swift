@@ -17,36 +17,11 @@ public enum InstructionSet: String, Sendable, CaseIterable {
 /// The inner loops of one build of BrainKernels, as function values so that the choice
 /// is made once per run and the calls stay inside the chosen module.
 struct KernelTable: Sendable {
-    let symmetricDouble: @Sendable (UnsafePointer<Double>, UnsafePointer<Int>, UnsafePointer<Double>, UnsafePointer<Double>, UnsafeMutablePointer<Double>, Int, Int, Double) -> Void
-    let symmetricSingle: @Sendable (UnsafePointer<Float>, UnsafePointer<Int>, UnsafePointer<Double>, UnsafePointer<Double>, UnsafeMutablePointer<Double>, Int, Int, Double) -> Void
-    let dense: @Sendable (UnsafePointer<Double>, UnsafePointer<Double>, UnsafeMutablePointer<Double>, Int, Int, Double) -> Void
-    let wongWang: @Sendable (UnsafePointer<Double>, UnsafePointer<Double>, UnsafeMutablePointer<Double>, Int, ReducedWongWang) -> Void
-    let balloon: @Sendable (inout BalloonWindkessel, UnsafePointer<Double>, Double) -> Void
-    let heunPredictor: @Sendable (UnsafePointer<Double>, UnsafePointer<Double>, UnsafePointer<Double>, UnsafeMutablePointer<Double>, Int, Double, Double, Double) -> Void
-    let heunCorrector: @Sendable (UnsafeMutablePointer<Double>, UnsafePointer<Double>, UnsafePointer<Double>, UnsafePointer<Double>, Int, Double, Double, Double) -> Void
+    let entry: BrainKernels.Kernels.EntryPoints
 
-    static let baseline = KernelTable(
-        symmetricDouble: { BrainKernels.Kernels.symmetricCoupling(upper: $0, rowStarts: $1, diagonal: $2, x: $3, out: $4, n: $5, stride: $6, gain: $7) },
-        symmetricSingle: { BrainKernels.Kernels.symmetricCoupling(upper: $0, rowStarts: $1, diagonal: $2, x: $3, out: $4, n: $5, stride: $6, gain: $7) },
-        dense: { BrainKernels.Kernels.denseCoupling(weights: $0, x: $1, out: $2, n: $3, stride: $4, gain: $5) },
-        wongWang: { s, c, dx, stride, m in BrainKernels.Kernels.wongWang(s: s, coupling: c, into: dx, stride: stride, a: m.a, b: m.b, d: m.d, gamma: m.gamma, tauS: m.tauS, wJ: m.w * m.JN, Io: m.Io, JN: m.JN) },
-        balloon: { balloon, z, dt in balloon.withArrays { x, f, q, v, count, h in
-            BrainKernels.Kernels.balloonStep(x: x, f: f, q: q, v: v, z: z, count: count, dt: dt, kappa: h.kappa, gamma: h.gamma, tau: h.tau, rho: BalloonWindkessel.rho)
-        } },
-        heunPredictor: { BrainKernels.Kernels.heunPredictor(x: $0, f: $1, eta: $2, into: $3, count: $4, dt: $5, lower: $6, upper: $7) },
-        heunCorrector: { BrainKernels.Kernels.heunCorrector(x: $0, f1: $1, f2: $2, eta: $3, count: $4, dt: $5, lower: $6, upper: $7) })
-
+    static let baseline = KernelTable(entry: BrainKernels.Kernels.entryPoints)
     #if canImport(BrainKernelsAVX2)
-    static let avx2 = KernelTable(
-        symmetricDouble: { BrainKernelsAVX2.Kernels.symmetricCoupling(upper: $0, rowStarts: $1, diagonal: $2, x: $3, out: $4, n: $5, stride: $6, gain: $7) },
-        symmetricSingle: { BrainKernelsAVX2.Kernels.symmetricCoupling(upper: $0, rowStarts: $1, diagonal: $2, x: $3, out: $4, n: $5, stride: $6, gain: $7) },
-        dense: { BrainKernelsAVX2.Kernels.denseCoupling(weights: $0, x: $1, out: $2, n: $3, stride: $4, gain: $5) },
-        wongWang: { s, c, dx, stride, m in BrainKernelsAVX2.Kernels.wongWang(s: s, coupling: c, into: dx, stride: stride, a: m.a, b: m.b, d: m.d, gamma: m.gamma, tauS: m.tauS, wJ: m.w * m.JN, Io: m.Io, JN: m.JN) },
-        balloon: { balloon, z, dt in balloon.withArrays { x, f, q, v, count, h in
-            BrainKernelsAVX2.Kernels.balloonStep(x: x, f: f, q: q, v: v, z: z, count: count, dt: dt, kappa: h.kappa, gamma: h.gamma, tau: h.tau, rho: BalloonWindkessel.rho)
-        } },
-        heunPredictor: { BrainKernelsAVX2.Kernels.heunPredictor(x: $0, f: $1, eta: $2, into: $3, count: $4, dt: $5, lower: $6, upper: $7) },
-        heunCorrector: { BrainKernelsAVX2.Kernels.heunCorrector(x: $0, f1: $1, f2: $2, eta: $3, count: $4, dt: $5, lower: $6, upper: $7) })
+    static let avx2 = KernelTable(entry: BrainKernelsAVX2.Kernels.entryPoints)
     #endif
 
     static func table(for set: InstructionSet) -> KernelTable {
@@ -54,6 +29,16 @@ struct KernelTable: Sendable {
         if set == .avx2 { return avx2 }
         #endif
         return baseline
+    }
+
+    func wongWang(_ s: UnsafePointer<Double>, _ coupling: UnsafePointer<Double>, _ dx: UnsafeMutablePointer<Double>, _ stride: Int, _ m: ReducedWongWang) {
+        entry.wongWang(s, coupling, dx, stride, m.a, m.b, m.d, m.gamma, m.tauS, m.w * m.JN, m.Io, m.JN)
+    }
+
+    func balloon(_ balloon: inout BalloonWindkessel, _ z: UnsafePointer<Double>, _ dt: Double) {
+        balloon.withArrays { x, f, q, v, count, h in
+            entry.balloonStep(x, f, q, v, z, count, dt, h.kappa, h.gamma, h.tau, BalloonWindkessel.rho)
+        }
     }
 }
 
@@ -284,11 +269,11 @@ public struct NetworkSimulation<Model: NeuralMass> {
                                         Self.delayedCoupling(w.baseAddress!, offsets.baseAddress!, hist.baseAddress!,
                                                              slot: (step - 1) % horizon, out: coupling, n: n, gain: G)
                                     } else if !upSingle.isEmpty {
-                                        kernels.symmetricSingle(upSingle.baseAddress!, rowStarts.baseAddress!, diag.baseAddress!, x, coupling, n, stride, G)
+                                        kernels.entry.symmetricSingle(upSingle.baseAddress!, rowStarts.baseAddress!, diag.baseAddress!, x, coupling, n, stride, G)
                                     } else if !up.isEmpty {
-                                        kernels.symmetricDouble(up.baseAddress!, rowStarts.baseAddress!, diag.baseAddress!, x, coupling, n, stride, G)
+                                        kernels.entry.symmetricDouble(up.baseAddress!, rowStarts.baseAddress!, diag.baseAddress!, x, coupling, n, stride, G)
                                     } else {
-                                        kernels.dense(w.baseAddress!, x, coupling, n, stride, G)
+                                        kernels.entry.dense(w.baseAddress!, x, coupling, n, stride, G)
                                     }
                                     derivative(x, into: f1)
                                     if sigma > 0 {
@@ -296,10 +281,10 @@ public struct NetworkSimulation<Model: NeuralMass> {
                                     }
                                     switch s.scheme {
                                     case .heun:
-                                        kernels.heunPredictor(x, f1, eta, inter, width, dt, clipLower, clipUpper)
+                                        kernels.entry.heunPredictor(x, f1, eta, inter, width, dt, clipLower, clipUpper)
                                         if wongWang == nil { model.bound(inter, n: n, stride: stride) }
                                         derivative(inter, into: f2)
-                                        kernels.heunCorrector(x, f1, f2, eta, width, dt, clipLower, clipUpper)
+                                        kernels.entry.heunCorrector(x, f1, f2, eta, width, dt, clipLower, clipUpper)
                                     case .euler:
                                         for k in 0..<width { x[k] = x[k] + f1[k] * dt + eta[k] }
                                     }

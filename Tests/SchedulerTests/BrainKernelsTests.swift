@@ -79,13 +79,13 @@ func exp4(_ set: InstructionSet, _ x: SIMD4<Double>) -> SIMD4<Double> {
             let kernels = KernelTable.table(for: set)
             var fromSingle = [Double](repeating: 0, count: stride), fromDouble = fromSingle, dense = fromSingle, general = fromSingle
             let widened = single.upperSingle.map(Double.init)
-            kernels.symmetricSingle(single.upperSingle, single.upperRows, single.diagonal, &x, &fromSingle, n, stride, 0.3)
-            kernels.symmetricDouble(widened, single.upperRows, single.diagonal, &x, &fromDouble, n, stride, 0.3)
+            kernels.entry.symmetricSingle(single.upperSingle, single.upperRows, single.diagonal, &x, &fromSingle, n, stride, 0.3)
+            kernels.entry.symmetricDouble(widened, single.upperRows, single.diagonal, &x, &fromDouble, n, stride, 0.3)
             #expect(fromSingle.map(\.bitPattern) == fromDouble.map(\.bitPattern), "\(set): Float and Double storage differ")
             var padded = [Double](repeating: 0, count: n * stride)
             for i in 0..<n { for j in 0..<n { padded[i * stride + j] = exact[i * n + j] } }
-            kernels.dense(padded, &x, &dense, n, stride, 0.3)
-            kernels.symmetricDouble(double.upper, double.upperRows, double.diagonal, &x, &general, n, stride, 0.3)
+            kernels.entry.dense(padded, &x, &dense, n, stride, 0.3)
+            kernels.entry.symmetricDouble(double.upper, double.upperRows, double.diagonal, &x, &general, n, stride, 0.3)
             for i in 0..<n {
                 var reference = 0.0, referenceGeneral = 0.0
                 for j in 0..<n {
@@ -126,11 +126,11 @@ func exp4(_ set: InstructionSet, _ x: SIMD4<Double>) -> SIMD4<Double> {
         let eta = (0..<count).map { _ in (random.uniform() - 0.5) * 0.01 }
         let kernels = KernelTable.table(for: set)
         var predicted = [Double](repeating: 0, count: count)
-        kernels.heunPredictor(x, f1, eta, &predicted, count, dt, 0, 1)
+        kernels.entry.heunPredictor(x, f1, eta, &predicted, count, dt, 0, 1)
         var corrected = x
-        kernels.heunCorrector(&corrected, f1, f2, eta, count, dt, 0, 1)
+        kernels.entry.heunCorrector(&corrected, f1, f2, eta, count, dt, 0, 1)
         var unbounded = x
-        kernels.heunCorrector(&unbounded, f1, f2, eta, count, dt, -.infinity, .infinity)
+        kernels.entry.heunCorrector(&unbounded, f1, f2, eta, count, dt, -.infinity, .infinity)
         for k in 0..<count {
             #expect(predicted[k] == min(1, max(0, x[k] + dt * f1[k] + eta[k])))
             let step = x[k] + (f1[k] + f2[k]) * dt / 2.0 + eta[k]
@@ -138,7 +138,7 @@ func exp4(_ set: InstructionSet, _ x: SIMD4<Double>) -> SIMD4<Double> {
             #expect(unbounded[k] == step)
         }
         var nan = [Double.nan, 2, -1, 0.5]
-        kernels.heunCorrector(&nan, [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], 4, dt, 0, 1)
+        kernels.entry.heunCorrector(&nan, [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], 4, dt, 0, 1)
         #expect(nan[0].isNaN && nan[1] == 1 && nan[2] == 0 && nan[3] == 0.5)
     }
 
