@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Times runone's whole-brain models (release build, one core): wong_wang on a 360-region
 # dense synthetic network with Heun, noise and BOLD at TR 0.8 s, dt 0.1 ms, with both builds
-# of the kernels (MULTIRUN_KERNELS=baseline, the x86-64 SSE2 build every CPU runs, and avx2,
+# of the kernels (RUNONE_KERNELS=baseline, the x86-64 SSE2 build every CPU runs, and avx2,
 # which runone picks by itself on AVX2+FMA CPUs); the same network with weights at full
 # float64 precision (read from a .csv, so not streamable as float32); and with conduction
 # delays (speed 3 mm/ms). Reports CPU time per step, peak RSS, and the coupling's bound: the
@@ -53,7 +53,7 @@ config small "nodes: 76" 10 1.0 none
 printf '%-32s %8s %10s %10s %10s %9s\n' run steps cpu_s us/step GFLOP/s rss_MiB
 measure() {  # label config kernels nodes steps
   local out
-  out=$( { cd "$work" && MULTIRUN_KERNELS=$3 /usr/bin/time -f '%U %S %M' "$runone" -c "configs/$2.yaml" --overwrite >/dev/null; } 2>&1 | tail -1)
+  out=$( { cd "$work" && RUNONE_KERNELS=$3 /usr/bin/time -f '%U %S %M' "$runone" -c "configs/$2.yaml" --overwrite >/dev/null; } 2>&1 | tail -1)
   read -r user sys rss <<<"$out"
   awk -v name="$1" -v n="$4" -v steps="$5" -v user="$user" -v sys="$sys" -v rss="$rss" -v tp="$timepoints" 'BEGIN {
     cpu = user + sys; per = cpu / steps

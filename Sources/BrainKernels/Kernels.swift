@@ -201,8 +201,9 @@ public enum Kernels {
     }
 
     /// The reduced Wong–Wang derivative (see `BrainModels.ReducedWongWang`) over `stride`
-    /// regions, four at a time: dS/dt = −S/τ_s + (1 − S) γ H(x), H(x) = (a x − b) / (1 − e^(−d (a x − b))),
-    /// x = w J_N S + I_o + J_N c. `stride` is a multiple of 4.
+    /// regions (a multiple of 4), four at a time:
+    /// dS/dt = −S/τ_s + (1 − S) γ H(x), H(x) = (a x − b) / (1 − e^(−d (a x − b))),
+    /// x = w J_N S + I_o + J_N c; `wJ` is w·J_N.
     @inline(never)
     public static func wongWang(s: UnsafePointer<Double>, coupling: UnsafePointer<Double>, into dx: UnsafeMutablePointer<Double>,
                                 stride: Int, a: Double, b: Double, d: Double, gamma: Double, tauS: Double, wJ: Double, Io: Double, JN: Double) {

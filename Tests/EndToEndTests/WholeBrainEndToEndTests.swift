@@ -19,7 +19,7 @@ import Testing
         return stat(path, &info) == 0 ? UInt64(info.st_ino) : 0
     }
 
-    /// runone picks the kernels' build from the CPU and records it; MULTIRUN_KERNELS
+    /// runone picks the kernels' build from the CPU and records it; RUNONE_KERNELS
     /// overrides it, and a value it cannot honour is one line, exit 2, nothing written.
     @Test func kernelsBuildIsChosenRecordedAndOverridable() throws {
         let project = try Project()
@@ -29,13 +29,13 @@ import Testing
         let metadata = try project.read("results/ww/metadata.json")
         #expect(metadata.contains("\"instruction_set\": \"avx2\"") || metadata.contains("\"instruction_set\": \"baseline\""), "\(metadata)")
         #expect(metadata.contains("\"hemodynamics\": \"stephan2007\"") && metadata.contains("\"bold_dt_ms\": 1"), "\(metadata)")
-        let baseline = try Launched(Binaries.runone, ["-c", "configs/ww.yaml", "--overwrite"], in: project, environment: ["MULTIRUN_KERNELS": "baseline"]).finish()
+        let baseline = try Launched(Binaries.runone, ["-c", "configs/ww.yaml", "--overwrite"], in: project, environment: ["RUNONE_KERNELS": "baseline"]).finish()
         #expect(baseline.status == 0)
         #expect(try project.read("results/ww/metadata.json").contains("\"instruction_set\": \"baseline\""))
         try project.write("configs/other.yaml", "model_params: {name: wong_wang, nodes: 9, timepoints: 3, TR: 0.01}\n")
-        let bogus = try Launched(Binaries.runone, ["-c", "configs/other.yaml"], in: project, environment: ["MULTIRUN_KERNELS": "sse9"]).finish()
+        let bogus = try Launched(Binaries.runone, ["-c", "configs/other.yaml"], in: project, environment: ["RUNONE_KERNELS": "sse9"]).finish()
         #expect(bogus.status == 2)
-        #expect(bogus.stderr == "runone: MULTIRUN_KERNELS=sse9 names no build; use baseline or avx2 (or unset it)\n", "\(bogus.stderr)")
+        #expect(bogus.stderr == "runone: RUNONE_KERNELS=sse9 names no build; use baseline or avx2 (or unset it)\n", "\(bogus.stderr)")
         #expect(!project.exists("results/other/sim_9nodes_3tp_TR0.01_neural.npy"))
     }
 

@@ -181,10 +181,7 @@ func exp4(_ set: InstructionSet, _ x: SIMD4<Double>) -> SIMD4<Double> {
             settings.noise = 0.001
             settings.boldSteps = 10
             settings.instructionSet = set
-            var simulation = NetworkSimulation(model: ReducedWongWang(), network: Network.synthetic(nodes: 37, seed: 1, subject: 2),
-                                               settings: settings, initial: [Double](repeating: 0.1, count: 37),
-                                               noiseStream: RandomStream.derived(seed: 1, subject: 2, name: "noise"))
-            return collect(&simulation)
+            return wongWangSamples(nodes: 37, seed: 1, subject: 2, settings: settings)
         }
         let baseline = run(.baseline), avx2 = run(.avx2)
         #expect(avx2.neural.flatMap { $0 } == run(.avx2).neural.flatMap { $0 })
@@ -203,10 +200,7 @@ func exp4(_ set: InstructionSet, _ x: SIMD4<Double>) -> SIMD4<Double> {
             settings.samples = 12
             settings.noise = 0.001
             settings.boldSteps = boldSteps
-            var simulation = NetworkSimulation(model: ReducedWongWang(), network: Network.synthetic(nodes: 8, seed: 4, subject: 0),
-                                               settings: settings, initial: [Double](repeating: 0.1, count: 8),
-                                               noiseStream: RandomStream.derived(seed: 4, subject: 0, name: "noise"))
-            return collect(&simulation).bold.flatMap { $0 }
+            return wongWangSamples(nodes: 8, seed: 4, subject: 0, settings: settings).bold.flatMap { $0 }
         }
         let fine = bold(boldSteps: 1), coarse = bold(boldSteps: 10)
         let range = (fine.max() ?? 0) - (fine.min() ?? 0)
@@ -223,7 +217,7 @@ func exp4(_ set: InstructionSet, _ x: SIMD4<Double>) -> SIMD4<Double> {
         if case .failure(let error) = CPUFeatures.instructionSet(override: "sse9") {
             #expect(error.message.contains("baseline or avx2"))
         } else {
-            Issue.record("MULTIRUN_KERNELS=sse9 was accepted")
+            Issue.record("RUNONE_KERNELS=sse9 was accepted")
         }
         if case .success(let set) = CPUFeatures.instructionSet(override: "baseline") { #expect(set == .baseline) } else { Issue.record("baseline refused") }
         if CPUFeatures.bestAvailable() != .avx2, case .success = CPUFeatures.instructionSet(override: "avx2") {

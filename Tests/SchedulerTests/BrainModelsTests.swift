@@ -27,6 +27,15 @@ func collect<M: NeuralMass>(_ simulation: inout NetworkSimulation<M>) -> (neural
     return (neural, bold)
 }
 
+/// wong_wang on a synthetic network with S = 0.1 at the start and the subject's noise
+/// stream, run to the end: every sample (neural, bold) as rows.
+func wongWangSamples(nodes: Int, seed: Int, subject: Int, settings: SimulationSettings) -> (neural: [[Double]], bold: [[Double]]) {
+    var simulation = NetworkSimulation(model: ReducedWongWang(), network: Network.synthetic(nodes: nodes, seed: seed, subject: subject),
+                                       settings: settings, initial: [Double](repeating: 0.1, count: nodes),
+                                       noiseStream: RandomStream.derived(seed: seed, subject: subject, name: "noise"))
+    return collect(&simulation)
+}
+
 func wongWangRun(subject: Int, seed: Int = 3, nodes: Int = 8, speed: Double? = nil) -> (neural: [[Double]], bold: [[Double]]) {
     var settings = SimulationSettings()
     settings.dt = 0.1
@@ -34,11 +43,7 @@ func wongWangRun(subject: Int, seed: Int = 3, nodes: Int = 8, speed: Double? = n
     settings.samples = 30
     settings.noise = 0.001
     settings.speed = speed
-    let network = Network.synthetic(nodes: nodes, seed: seed, subject: subject)
-    var simulation = NetworkSimulation(model: ReducedWongWang(), network: network, settings: settings,
-                                       initial: [Double](repeating: 0.1, count: nodes),
-                                       noiseStream: RandomStream.derived(seed: seed, subject: subject, name: "noise"))
-    return collect(&simulation)
+    return wongWangSamples(nodes: nodes, seed: seed, subject: subject, settings: settings)
 }
 
 @Suite struct BrainModelsTests {

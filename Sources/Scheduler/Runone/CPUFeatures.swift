@@ -3,19 +3,20 @@ import Glibc
 
 /// Which build of the whole-brain kernels this CPU can run, from Linux's own view: the
 /// `flags` line of /proc/cpuinfo lists `avx2` and `fma` only when the CPU has them and the
-/// kernel saves their registers. `MULTIRUN_KERNELS=baseline` (or `avx2`) overrides the
-/// choice, for comparing the two builds.
+/// kernel saves their registers. `RUNONE_KERNELS=baseline` (or `avx2`) overrides the
+/// choice, for comparing the two builds. (Not a `MULTIRUN_` name: the daemon drops those
+/// from a submitter's environment.)
 enum CPUFeatures {
-    /// The best build for this CPU, or `override` (MULTIRUN_KERNELS's value); fails, saying
+    /// The best build for this CPU, or `override` (RUNONE_KERNELS's value); fails, saying
     /// why, when the override names no build or one the CPU cannot run.
-    static func instructionSet(override: String? = Environment.value("MULTIRUN_KERNELS")) -> Result<InstructionSet, KernelChoiceError> {
+    static func instructionSet(override: String? = Environment.value("RUNONE_KERNELS")) -> Result<InstructionSet, KernelChoiceError> {
         let available = bestAvailable()
         guard let asked = override, !asked.isEmpty else { return .success(available) }
         guard let set = InstructionSet(rawValue: asked) else {
-            return .failure(KernelChoiceError(message: "MULTIRUN_KERNELS=\(asked) names no build; use baseline or avx2 (or unset it)"))
+            return .failure(KernelChoiceError(message: "RUNONE_KERNELS=\(asked) names no build; use baseline or avx2 (or unset it)"))
         }
         if set == .avx2 && available != .avx2 {
-            return .failure(KernelChoiceError(message: "MULTIRUN_KERNELS=avx2, but this CPU lacks AVX2 or FMA; use baseline (or unset it)"))
+            return .failure(KernelChoiceError(message: "RUNONE_KERNELS=avx2, but this CPU lacks AVX2 or FMA; use baseline (or unset it)"))
         }
         return .success(set)
     }
