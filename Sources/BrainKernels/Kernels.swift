@@ -88,7 +88,7 @@ public enum Kernels {
 
     /// How a coupling kernel reads four weights: stored as Double, or as Float when every
     /// weight is exactly a Float (half the bytes, widened exactly on load).
-    public protocol WeightElement {
+    protocol WeightElement {
         static func load4(_ base: UnsafePointer<Self>, _ index: Int) -> SIMD4<Double>
         static func load(_ base: UnsafePointer<Self>, _ index: Int) -> Double
     }
@@ -308,18 +308,18 @@ public enum Kernels {
 
 extension Double: Kernels.WeightElement {
     @inline(__always)
-    public static func load4(_ base: UnsafePointer<Double>, _ index: Int) -> SIMD4<Double> {
+    static func load4(_ base: UnsafePointer<Double>, _ index: Int) -> SIMD4<Double> {
         UnsafeRawPointer(base + index).loadUnaligned(as: SIMD4<Double>.self)
     }
     @inline(__always)
-    public static func load(_ base: UnsafePointer<Double>, _ index: Int) -> Double { base[index] }
+    static func load(_ base: UnsafePointer<Double>, _ index: Int) -> Double { base[index] }
 }
 
 extension Float: Kernels.WeightElement {
     @inline(__always)
-    public static func load4(_ base: UnsafePointer<Float>, _ index: Int) -> SIMD4<Double> {
+    static func load4(_ base: UnsafePointer<Float>, _ index: Int) -> SIMD4<Double> {
         SIMD4<Double>(UnsafeRawPointer(base + index).loadUnaligned(as: SIMD4<Float>.self))
     }
     @inline(__always)
-    public static func load(_ base: UnsafePointer<Float>, _ index: Int) -> Double { Double(base[index]) }
+    static func load(_ base: UnsafePointer<Float>, _ index: Int) -> Double { Double(base[index]) }
 }
