@@ -10,9 +10,9 @@ import Glibc
 /// Every function works on pointers the caller sized: vectors padded to `stride`, a
 /// multiple of 4, with zeros past `n`. The two builds do the same operations in the same
 /// order, except that the FMA build fuses the multiply–adds of the coupling and of `exp`
-/// (one rounding instead of two), so their results agree to about 1e-15 relative, not bit
-/// for bit. The entry points are `@inline(never)` so that callers in other modules call
-/// this module's code instead of inlining a baseline copy of it.
+/// (one rounding instead of two), so their results agree to about 1e-15 relative (1e-13 in
+/// BOLD's small values), not bit for bit. The entry points are `@inline(never)` so that
+/// callers in other modules call this module's code instead of inlining a baseline copy.
 public enum Kernels {
     /// Every entry point as a function value. Tuples of function types are structural, so
     /// both builds' `entryPoints` have the same type and `BrainModels.KernelTable` takes
@@ -300,7 +300,11 @@ public enum Kernels {
             xs.storeBytes(of: xNew, toByteOffset: k, as: SIMD4<Double>.self)
             qs.storeBytes(of: qNew, toByteOffset: k, as: SIMD4<Double>.self)
             vs.storeBytes(of: vj + dtOverTau * (fj - vPower), toByteOffset: k, as: SIMD4<Double>.self)
-            fs.storeBytes(of: pointwiseMax(fj + dtv * xNew, floor), toByteOffset: k, as: SIMD4<Double>.self)
+            // F kept ≥ 1e-120 as neurolib keeps it; a NaN stays NaN (pointwiseMax would
+            // replace it with the floor and hide a diverged run behind a plausible BOLD).
+            var fNew = fj + dtv * xNew
+            fNew.replace(with: floor, where: fNew .< floor)
+            fs.storeBytes(of: fNew, toByteOffset: k, as: SIMD4<Double>.self)
             k += 32
         }
     }

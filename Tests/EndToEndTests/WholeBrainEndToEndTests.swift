@@ -35,8 +35,36 @@ import Testing
         try project.write("configs/other.yaml", "model_params: {name: wong_wang, nodes: 9, timepoints: 3, TR: 0.01}\n")
         let bogus = try Launched(Binaries.runone, ["-c", "configs/other.yaml"], in: project, environment: ["RUNONE_KERNELS": "sse9"]).finish()
         #expect(bogus.status == 2)
-        #expect(bogus.stderr == "runone: RUNONE_KERNELS=sse9 names no build; use baseline or avx2 (or unset it)\n", "\(bogus.stderr)")
-        #expect(!project.exists("results/other/sim_9nodes_3tp_TR0.01_neural.npy"))
+        #expect(bogus.stderr == "runone: RUNONE_KERNELS='sse9' names no build; use baseline or avx2 (or unset it)\n", "\(bogus.stderr)")
+        #expect(!project.exists("results/other"))
+    }
+
+    /// A rerun of edited content removes the arrays the previous run listed, so no stale
+    /// `sim_*` file of the old content stays beside the new ones; other files stay.
+    @Test func aRerunOfEditedContentRemovesTheOldArrays() throws {
+        let project = try Project()
+        try project.write("configs/z.yaml", "model_params: {name: wong_wang, nodes: 5, timepoints: 2, TR: 0.01}\n")
+        #expect(try Launched(Binaries.runone, ["-c", "configs/z.yaml"], in: project).finish().status == 0)
+        #expect(project.exists("results/z/sim_5nodes_2tp_TR0.01_bold.npy"))
+        try project.write("results/z/notes.txt", "mine\n")
+        try project.write("configs/z.yaml", "model_params: {name: wong_wang, nodes: 5, timepoints: 3, TR: 0.01, bold: false}\n")
+        #expect(try Launched(Binaries.runone, ["-c", "configs/z.yaml"], in: project).finish().status == 0)
+        #expect(!project.exists("results/z/sim_5nodes_2tp_TR0.01_bold.npy") && !project.exists("results/z/sim_5nodes_2tp_TR0.01_neural.npy"))
+        #expect(project.exists("results/z/sim_5nodes_3tp_TR0.01_neural.npy") && !project.exists("results/z/sim_5nodes_3tp_TR0.01_bold.npy"))
+        #expect(project.exists("results/z/notes.txt"))
+    }
+
+    /// A run whose state leaves the finite numbers fails in one line at the first such
+    /// sample; no array is left, and NaN never turns into a plausible BOLD.
+    @Test func aDivergingRunFailsInsteadOfWritingNaN() throws {
+        let project = try Project()
+        try project.write("configs/blow.yaml", "model_params: {name: generic_2d_oscillator, nodes: 4, G: 0.5, noise: 1.0e+6, timepoints: 3}\n")
+        let result = try Launched(Binaries.runone, ["-c", "configs/blow.yaml"], in: project).finish()
+        #expect(result.status == 1)
+        #expect(result.stderr.hasPrefix("runone: configs/blow.yaml: the simulation diverged: the neural signal of region "), "\(result.stderr)")
+        #expect(result.stderr.hasSuffix("lower dt, noise or G (or the initial state)\n") && result.stderr.split(separator: "\n").count == 1)
+        #expect(!project.exists("results/blow/sim_4nodes_3tp_TR0.8_neural.npy") && !project.exists("results/blow/sim_4nodes_3tp_TR0.8_bold.npy"))
+        #expect(try project.read("results/blow/metadata.json").contains("\"status\": \"failed\""))
     }
 
     @Test func writesNamedFloat64OutputsOfTimepointsByNodes() throws {
@@ -149,11 +177,11 @@ import Testing
         try project.write("configs/data/sub-3/weights.txt", "0 1 0.5\n1 0 1\n0.5 1 0.25\n")
         let changed = try multirun(arguments, in: project)
         #expect(changed.status == 0, "\(changed.stdout)\(changed.stderr)")
-        #expect(inode(output) != firstInode, "skipped although the weights changed: \(changed.stdout)")
+        // (Ran, not skipped: a rerun removes the old arrays first, so the inode may be reused.)
+        #expect(changed.stdout.contains("1 succeeded") && !changed.stdout.contains("1 skipped"), "skipped although the weights changed: \(changed.stdout)")
         // The tract lengths count too.
-        let secondInode = inode(output)
         try project.write("configs/data/sub-3/tract_lengths.txt", "0 12 31\n12 0 12\n31 12 0\n")
-        _ = try multirun(arguments, in: project)
-        #expect(inode(output) != secondInode)
+        let lengths = try multirun(arguments, in: project)
+        #expect(lengths.stdout.contains("1 succeeded") && !lengths.stdout.contains("1 skipped"), "\(lengths.stdout)")
     }
 }

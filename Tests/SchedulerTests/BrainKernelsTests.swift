@@ -209,6 +209,19 @@ func exp4(_ set: InstructionSet, _ x: SIMD4<Double>) -> SIMD4<Double> {
         #expect(difference < 1e-3 * range, "max |ΔBOLD| \(difference) over a range of \(range)")
     }
 
+    /// A NaN drive makes the Balloon–Windkessel state NaN (F's 1e-120 floor must not
+    /// swallow it), in both builds.
+    @Test(arguments: runnableInstructionSets)
+    func balloonCarriesNaN(set: InstructionSet) {
+        var balloon = BalloonWindkessel(nodes: 3)
+        var drive = [0.5, Double.nan, 0.5, 0]
+        for _ in 0..<2000 { KernelTable.table(for: set).balloon(&balloon, &drive, 0.001) }
+        var out = [Double](repeating: 0, count: 4)
+        balloon.signal(into: &out)
+        #expect(out[0].isFinite && out[2].isFinite && out[0] == out[2])
+        #expect(out[1].isNaN && balloon.f[1].isNaN)
+    }
+
     @Test func cpuFlagsAreReadFromTheFirstFlagsLine() {
         #expect(CPUFeatures.hasAVX2AndFMA(cpuinfo: "processor\t: 0\nflags\t\t: fpu sse2 avx fma avx2 bmi2\n"))
         #expect(!CPUFeatures.hasAVX2AndFMA(cpuinfo: "flags\t\t: fpu sse2 avx avx2\n"))

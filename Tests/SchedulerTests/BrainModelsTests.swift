@@ -274,8 +274,37 @@ func wongWangRun(subject: Int, seed: Int = 3, nodes: Int = 8, speed: Double? = n
         #expect(message("model_params: {name: wong_wang, nodes: 4, bold_dt: 0.25}").contains("key 'model_params.bold_dt': 0.25 ms must be a positive whole number of steps of dt (0.1 ms)"))
         #expect(message("model_params: {name: wong_wang, nodes: 4, bold_dt: -1.0}").contains("must be a positive whole number of steps"))
         #expect(message("model_params: {name: wong_wang, nodes: 4, TR: 0.8, bold_dt: 0.7}").contains("0.7 ms must divide TR (0.8 s) into whole steps"))
-        #expect(message("model_params: {name: wong_wang, nodes: 4, TR: 0.8, bold_dt: 1600.0}").contains("must divide TR"))
+        #expect(message("model_params: {name: wong_wang, nodes: 4, TR: 0.8, bold_dt: 1600.0}").contains("1600.0 ms is longer than TR (0.8 s)"))
+        // bold_dt as metadata.json records it: the config's figure, or steps × dt rounded.
+        #expect(try parameters("model_params: {name: wong_wang, nodes: 4, dt: 0.3, TR: 0.9}")?.boldDtMilliseconds == 0.9)
+        #expect(try parameters("model_params: {name: wong_wang, nodes: 4, TR: 0.9, bold_dt: 0.3}")?.boldDtMilliseconds == 0.3)
+        // dt equal to TR, whatever its rounding: 0.07 ms = 7e-05 s.
+        for dt in [0.07, 0.14, 0.28, 0.56, 0.035, 0.89, 0.1] {
+            #expect(message("model_params: {name: wong_wang, nodes: 2, dt: \(dt), TR: \(dt / 1000)}") == "no error", "dt \(dt)")
+        }
+        #expect(message("model_params: {name: wong_wang, nodes: 4, speed: '3'}").contains("'3' is quoted, so it is text; write the number without quotes"))
+        #expect(message("model_params: {name: wong_wang, nodes: 4, bold_dt: '1.0'}").contains("'1.0' is quoted"))
         #expect(message("model_params: {name: wong_wang, nodes: 4, hemodynamics: friston}").contains("must be neurolib or stephan2007, found 'friston'"))
+    }
+
+    /// A spreadsheet's UTF-8 byte order mark is skipped; an empty field says what it is.
+    @Test func weightFilesWithAByteOrderMarkOrAnEmptyField() throws {
+        let folder = "/tmp/multirun-bom-\(getpid())"
+        mkdir(folder, 0o700)
+        defer {
+            unlink(folder + "/bom.csv")
+            unlink(folder + "/comma.csv")
+            rmdir(folder)
+        }
+        try FileIO.writeAtomically(folder + "/bom.csv", [0xEF, 0xBB, 0xBF] + Array("0,1\n1,0\n".utf8))
+        #expect(try ConnectivityFiles.matrix(folder + "/bom.csv").values == [0, 1, 1, 0])
+        try FileIO.writeAtomically(folder + "/comma.csv", Array("0,1,\n1,0,\n".utf8))
+        do {
+            _ = try ConnectivityFiles.matrix(folder + "/comma.csv")
+            Issue.record("a trailing comma was accepted")
+        } catch {
+            #expect("\(error)".contains("line 1 has an empty field (a doubled or trailing comma?)"), "\(error)")
+        }
     }
 
     @Test func memoryRefusalGivesTheFigure() {

@@ -129,6 +129,11 @@ enum HelpText {
       -h, --help          Show this help.
       -V, --version       Show the version (the same as multirun's).
 
-    EXIT STATUS: 0 success, 2 bad config or usage, otherwise the command's exit code.
+    ENVIRONMENT:
+      RUNONE_KERNELS      baseline or avx2: which build of the whole-brain models' inner
+                          loops to run (default: avx2 where the CPU has AVX2 and FMA).
+
+    EXIT STATUS: 0 success, 2 bad config or usage, otherwise the command's exit code
+    (1 for a whole-brain run that diverged or could not read its connectome).
     """
 }

@@ -13,10 +13,10 @@ enum CPUFeatures {
         let available = bestAvailable()
         guard let asked = override, !asked.isEmpty else { return .success(available) }
         guard let set = InstructionSet(rawValue: asked) else {
-            return .failure(KernelChoiceError(message: "RUNONE_KERNELS=\(asked) names no build; use baseline or avx2 (or unset it)"))
+            return .failure(KernelChoiceError(message: "RUNONE_KERNELS='\(asked)' names no build; use baseline or avx2 (or unset it)"))
         }
         if set == .avx2 && available != .avx2 {
-            return .failure(KernelChoiceError(message: "RUNONE_KERNELS=avx2, but this CPU lacks AVX2 or FMA; use baseline (or unset it)"))
+            return .failure(KernelChoiceError(message: "RUNONE_KERNELS='avx2', but this CPU lacks AVX2 or FMA; use baseline (or unset it)"))
         }
         return .success(set)
     }

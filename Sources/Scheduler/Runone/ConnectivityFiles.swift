@@ -69,7 +69,9 @@ public enum ConnectivityFiles {
             rows = 0
             columns = -1
             var lineNumber = 0
-            for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            // A UTF-8 byte order mark (spreadsheets write one) is not part of the first value.
+            let text = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? bytes.dropFirst(3) : bytes[...]
+            for line in text.split(separator: 0x0A, omittingEmptySubsequences: false) {
                 lineNumber += 1
                 let text = String(decoding: line, as: UTF8.self)
                 let trimmed = text.drop { $0 == " " || $0 == "\t" || $0 == "\r" }
@@ -80,7 +82,10 @@ public enum ConnectivityFiles {
                 if columns < 0 { columns = fields.count }
                 guard fields.count == columns else { throw fail("line \(lineNumber) has \(fields.count) values, the first row \(columns); every row needs N values") }
                 for field in fields {
-                    guard let number = Double(field) else { throw fail("line \(lineNumber): '\(String(field).excerpt)' is not a number") }
+                    guard let number = Double(field) else {
+                        if field.isEmpty { throw fail("line \(lineNumber) has an empty field (a doubled or trailing comma?); every field must be a number") }
+                        throw fail("line \(lineNumber): '\(String(field).excerpt)' is not a number")
+                    }
                     values.append(number)
                 }
                 rows += 1

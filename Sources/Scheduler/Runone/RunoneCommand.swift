@@ -1,4 +1,5 @@
 import Glibc
+import BrainModels
 
 /// `runone -c FILE`: runs one config and writes its results and metadata.json.
 public enum RunoneCommand {
@@ -46,6 +47,16 @@ public enum RunoneCommand {
             errors.line("runone: \(error)")
             return 2
         }
+        // The kernels' build for a whole-brain model, checked before anything is written.
+        var instructionSet = InstructionSet.baseline
+        if case .wholeBrain = config {
+            switch CPUFeatures.instructionSet() {
+            case .success(let set): instructionSet = set
+            case .failure(let error):
+                errors.line("runone: \(error.message)")
+                return 2
+            }
+        }
         let output = parsed.output ?? Environment.value("MULTIRUN_OUTPUT").flatMap { $0.isEmpty ? nil : $0 }
             ?? defaultOutputFolder(for: configPath)
         var run = RunMetadata(configPath: configPath, configSHA256: checked.sha256, bases: checked.bases, contentSHA256: checked.contentSHA256,
@@ -55,6 +66,7 @@ public enum RunoneCommand {
             Console.standardOutput.line("runone: \(output) already holds a successful run of \(configPath) (same \(run.identity == nil ? "content" : "task identity")); pass --overwrite to run it again")
             return 0
         }
+        run.removePreviousOutputs()
         do {
             try FileIO.makeDirectories(output)
             try run.write(status: "running")
@@ -77,7 +89,7 @@ public enum RunoneCommand {
             exit = runKuramoto(parameters, output: output, run: &run)
             stoppedBy = exit.signal
         case .wholeBrain(let parameters):
-            exit = runWholeBrain(parameters, configPath: configPath, output: output, run: &run)
+            exit = runWholeBrain(parameters, configPath: configPath, output: output, instructionSet: instructionSet, run: &run)
             stoppedBy = exit.signal
         case .command(let spec):
             (exit, stoppedBy) = runCommand(spec, configPath: configPath, output: output, mask: mask)
@@ -328,6 +340,19 @@ struct RunMetadata {
     var extra: [(String, JSON)] = []
 
     var path: String { outputFolder + "/metadata.json" }
+
+    /// Removes the arrays the previous run in this folder listed as its `outputs` (plain
+    /// file names, never a path), so a rerun of edited content — another `timepoints`, BOLD
+    /// turned off — leaves no stale `sim_*` file from the old content beside the new ones.
+    func removePreviousOutputs() {
+        guard let bytes = try? FileIO.read(path),
+              let value = try? ConfigParser.parse(String(decoding: bytes, as: UTF8.self), dialect: .json, source: path),
+              case .list(let outputs)? = value["outputs"]
+        else { return }
+        for case .string(let name) in outputs where !name.isEmpty && !name.contains("/") && name != "." && name != ".." && name != "metadata.json" {
+            unlink(outputFolder + "/" + name)
+        }
+    }
 
     func previousRunSucceeded() -> Bool {
         guard let bytes = try? FileIO.read(path),

@@ -5,15 +5,12 @@ extension RunoneCommand {
     /// Runs a whole-brain model: builds or reads the network, checks the memory it needs,
     /// integrates, and writes `sim_{nodes}nodes_{tp}tp_TR{tr}_neural.npy` and `…_bold.npy`
     /// (float64, shape (timepoints, nodes), rows = time) as the samples come.
-    static func runWholeBrain(_ p: WholeBrainParameters, configPath: String, output: String, run: inout RunMetadata) -> TaskExit {
+    /// `instructionSet`: the kernels' build, checked before anything was written.
+    static func runWholeBrain(_ p: WholeBrainParameters, configPath: String, output: String, instructionSet: InstructionSet,
+                              run: inout RunMetadata) -> TaskExit {
         let errors = Console.standardError
         var settings = p.settings
-        switch CPUFeatures.instructionSet() {
-        case .success(let set): settings.instructionSet = set
-        case .failure(let error):
-            errors.line("runone: \(error.message)")
-            return TaskExit(exitCode: 2)
-        }
+        settings.instructionSet = instructionSet
         let network: Network
         var inputs: [String] = []
         switch p.network {
@@ -65,7 +62,20 @@ extension RunoneCommand {
         }
         let noise = RandomStream.derived(seed: p.seed, subject: p.subject, name: "noise")
         var stopSignal: Int32?
+        // A run whose state left the finite numbers (too large a dt, noise or G) stops at
+        // the first such sample instead of writing NaN and calling it a success.
+        var divergence: (sample: Int, region: Int, signal: String)?
+        var samples = 0
         func sample(_ row: UnsafeBufferPointer<Double>, _ boldRow: UnsafeBufferPointer<Double>?) -> Bool {
+            if let region = row.firstIndex(where: { !$0.isFinite }) {
+                divergence = (samples, region, "the neural signal")
+                return false
+            }
+            if let boldRow, let region = boldRow.firstIndex(where: { !$0.isFinite }) {
+                divergence = (samples, region, "BOLD")
+                return false
+            }
+            samples += 1
             neural.append(row)
             if let boldRow { bold?.append(boldRow) }
             stopSignal = pendingStopSignal()
@@ -88,6 +98,11 @@ extension RunoneCommand {
         guard finished else {
             neural.abandon()
             bold?.abandon()
+            if let divergence {
+                let time = JSON.number(Double(divergence.sample + 1) * p.TR)
+                errors.line("runone: \(configPath): the simulation diverged: \(divergence.signal) of region \(divergence.region) is not finite in the sample ending at \(time) s; lower dt, noise or G (or the initial state)")
+                return TaskExit(exitCode: 1)
+            }
             return TaskExit(signal: stopSignal ?? SIGTERM)
         }
         do {
@@ -102,7 +117,7 @@ extension RunoneCommand {
             ("nodes", .int(Int64(network.nodes))),
             ("steps", .int(Int64(p.settings.totalSteps))),
             ("max_delay_steps", .int(Int64(horizon - 1))),
-            ("bold_dt_ms", p.bold ? .double(Double(settings.boldSteps) * settings.dt) : .null),
+            ("bold_dt_ms", p.bold ? .double(p.boldDtMilliseconds) : .null),
             ("hemodynamics", p.bold ? .string(p.hemodynamics.rawValue) : .null),
             ("instruction_set", .string(settings.instructionSet.rawValue)),
             ("connectivity_files", .array(inputs.map { .string($0) })),

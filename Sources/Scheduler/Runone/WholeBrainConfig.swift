@@ -1,4 +1,5 @@
 import BrainModels
+import Glibc
 
 /// Settings of runone's whole-brain models (`model_params: {name: wong_wang, ...}` or
 /// `generic_2d_oscillator`), checked, with their defaults. Units are TVB's (ms, mm/ms)
@@ -54,6 +55,16 @@ public struct WholeBrainParameters: Equatable, Sendable {
     }
 
     public init() {}
+
+    /// The Balloon–Windkessel step in ms as the config gave it, or `boldSteps`·dt rounded
+    /// to 12 significant digits (so 3 × 0.3 ms reads 0.9, not 0.8999999999999999).
+    public var boldDtMilliseconds: Double {
+        if let boldDt { return boldDt }
+        let value = Double(boldSteps) * dt
+        guard value > 0, value.isFinite else { return value }
+        let scale = pow(10, 11 - floor(log10(value)))
+        return (value * scale).rounded() / scale
+    }
 
     /// Integration steps per Balloon–Windkessel step: `bold_dt` / dt when given; else the
     /// most steps up to 1 ms that divide a TR (1 ms at dt 0.1 ms and TR 0.8 s). The
@@ -133,7 +144,12 @@ public struct WholeBrainParameters: Equatable, Sendable {
             case .int(let whole): result = Double(whole)
             case .double(let real): result = real
             case .string(let text) where Double(text) != nil:
-                throw fail(key, "'\(text.excerpt)' is text to YAML 1.1 (it needs a '.' and a signed exponent, like 1.0e-3); write it as a number")
+                // YAML 1.1 reads 1e-3 (no '.', unsigned exponent) as text; anything else that
+                // parses as a number but is text was quoted.
+                if text.contains(where: { $0 == "e" || $0 == "E" }) {
+                    throw fail(key, "'\(text.excerpt)' is text to YAML 1.1 (it needs a '.' and a signed exponent, like 1.0e-3); write it as a number")
+                }
+                throw fail(key, "'\(text.excerpt)' is quoted, so it is text; write the number without quotes")
             default: throw fail(key, "must be a number, found \(item.typeName)")
             }
             guard result.isFinite else { throw fail(key, "must be finite") }
@@ -235,7 +251,7 @@ public struct WholeBrainParameters: Equatable, Sendable {
         if p.TR > 3600 {
             throw fail("TR", "is in seconds (as fMRI users write it); \(JSON.number(p.TR)) s is over an hour: for 800 ms write 0.8")
         }
-        if p.dt > 1000 * p.TR {
+        if p.dt > 1000 * p.TR * (1 + 1e-9) {
             throw fail("dt", "\(JSON.number(p.dt)) ms is longer than TR (\(JSON.number(p.TR)) s = \(JSON.number(1000 * p.TR)) ms); dt is in ms and TR in seconds")
         }
         let ratio = p.TR * 1000 / p.dt
@@ -255,7 +271,10 @@ public struct WholeBrainParameters: Equatable, Sendable {
             guard boldDt > 0, steps >= 1, abs(steps * p.dt - boldDt) <= 1e-9 * boldDt else {
                 throw fail("bold_dt", "\(JSON.number(boldDt)) ms must be a positive whole number of steps of dt (\(JSON.number(p.dt)) ms)")
             }
-            guard steps <= ratio.rounded(), Int(ratio.rounded()) % Int(steps) == 0 else {
+            guard steps <= ratio.rounded() else {
+                throw fail("bold_dt", "\(JSON.number(boldDt)) ms is longer than TR (\(JSON.number(p.TR)) s); BOLD is sampled once a TR, so bold_dt must divide it")
+            }
+            guard Int(ratio.rounded()) % Int(steps) == 0 else {
                 throw fail("bold_dt", "\(JSON.number(boldDt)) ms must divide TR (\(JSON.number(p.TR)) s) into whole steps")
             }
         }
