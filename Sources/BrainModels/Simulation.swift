@@ -88,12 +88,14 @@ public struct SimulationSettings: Equatable, Sendable {
 /// history, c_i = G Σ_j w_ij x_j(t − d_ij dt) with d_ij = round(L_ij / speed / dt), then the
 /// integrator advances every region, then the new state enters the history. The neural
 /// output is the mean of the model's first state variable over each sample window (TVB's
-/// TemporalAverage); BOLD is the Balloon–Windkessel model driven by that variable,
-/// integrated at dt and read at the end of each window.
+/// TemporalAverage); BOLD is the Balloon–Windkessel model driven by that variable's mean
+/// over each `boldSteps` steps, integrated at `boldSteps`·dt and read at the end of each
+/// window. The inner loops run in the BrainKernels build `settings.instructionSet` names.
 ///
-/// Memory: the weights (N×N doubles, rows padded to a multiple of 4), with delays the
-/// N×N Int32 delay offsets and a ring buffer of (max delay + 1)×N doubles, and O(N)
-/// vectors; outputs are handed out one sample at a time.
+/// Memory: the weights (at most N×N doubles, rows padded to a multiple of 4; a symmetric
+/// network keeps half, as Float when exact), with delays the N×N Int32 delay offsets and a
+/// ring buffer of (max delay + 1)×N doubles, and O(N) vectors; outputs are handed out one
+/// sample at a time.
 public struct NetworkSimulation<Model: NeuralMass> {
     public let model: Model
     public let settings: SimulationSettings
