@@ -92,15 +92,20 @@ public struct RandomStream: Sendable {
     @inline(__always)
     mutating func ziggurat(_ tables: ZigguratTables) -> Double {
         let u = next()
+        return Self.zigguratFast(u, tables) ?? zigguratEdge(u, tables)
+    }
+
+    /// The ziggurat's fast path for the draw `u` (about 99% of draws), or nil when it falls
+    /// in a wedge or the tail.
+    @inline(__always)
+    static func zigguratFast(_ u: UInt64, _ tables: ZigguratTables) -> Double? {
         let layer = Int(u & 127)
         let magnitude = u >> 11
-        if magnitude < tables.k[layer] {
-            // Int64 (a magnitude below 2⁵³ converts exactly) and the sign set as a bit:
-            // no branch on a coin flip.
-            let x = Double(Int64(bitPattern: magnitude)) * tables.w[layer]
-            return Double(bitPattern: x.bitPattern | (u & 128) << 56)
-        }
-        return zigguratEdge(u, tables)
+        guard magnitude < tables.k[layer] else { return nil }
+        // Int64 (a magnitude below 2⁵³ converts exactly) and the sign set as a bit: no
+        // branch on a coin flip.
+        let x = Double(Int64(bitPattern: magnitude)) * tables.w[layer]
+        return Double(bitPattern: x.bitPattern | (u & 128) << 56)
     }
 
     /// The ziggurat's rejection steps: the base layer's tail beyond r (Marsaglia 1964) and
@@ -145,11 +150,8 @@ public struct RandomStream: Sendable {
         var a = s0, b = s1, c = s2, d = s3
         for k in 0..<count {
             let u = Self.advance(&a, &b, &c, &d)
-            let layer = Int(u & 127)
-            let magnitude = u >> 11
-            if magnitude < tables.k[layer] {
-                let x = Double(Int64(bitPattern: magnitude)) * tables.w[layer]
-                out[k] = Double(bitPattern: x.bitPattern | (u & 128) << 56) * scale
+            if let z = Self.zigguratFast(u, tables) {
+                out[k] = z * scale
             } else {
                 (s0, s1, s2, s3) = (a, b, c, d)
                 out[k] = zigguratEdge(u, tables) * scale

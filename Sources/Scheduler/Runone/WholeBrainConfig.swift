@@ -33,7 +33,7 @@ public struct WholeBrainParameters: Equatable, Sendable {
     public var TR = 0.8
     public var timepoints = 375
     public var bold = true
-    /// The Balloon–Windkessel step in ms; nil: `automaticBoldSteps`.
+    /// The Balloon–Windkessel step in ms; nil: `boldSteps`' default.
     public var boldDt: Double?
     public var hemodynamics = HemodynamicsPreset.neurolib
     public var seed = 0
@@ -69,7 +69,7 @@ public struct WholeBrainParameters: Equatable, Sendable {
     /// Integration steps per Balloon–Windkessel step: `bold_dt` / dt when given; else the
     /// most steps up to 1 ms that divide a TR (1 ms at dt 0.1 ms and TR 0.8 s). The
     /// hemodynamics' time constants are near a second, so a 1 ms Euler step changes BOLD by
-    /// about 1e-4 relative (docs/models.md) at a tenth of the cost of stepping at dt.
+    /// less than 1e-3 of its range (docs/models.md) at a tenth of the cost of stepping at dt.
     public var boldSteps: Int {
         if let boldDt { return max(1, Int((boldDt / dt).rounded())) }
         let perSample = stepsPerSample
